@@ -1,0 +1,1 @@
+"""Storm: an asynchronous Event Storming + Event Modeling workshop in a Slack channel."""

@@ -1,0 +1,134 @@
+"""The composition root: the only place that wires settings, database, Slack and scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import Engine
+
+from bot.core.clock import Clock, SystemClock
+from bot.scheduling import PostScheduler
+from bot.settings import Settings
+from bot.slack import commands, events
+from bot.slack.events import ReactionInbox, Reactions
+from bot.slack.outbox import Outbox
+from bot.slack.people import People
+from bot.workshops import Workshops
+from storage.db import is_reachable, make_engine
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: `SLACK_API_URL`, and slack_sdk's own retry handlers.
+
+    Rate limits wait for `Retry-After`; connection errors and 5xx answers are retried a few
+    times before the failure is reported.
+    """
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass
+class Storm:
+    """A wired Storm: the Bolt app and what runs beside it. `start` and `stop` bracket it."""
+
+    bolt: App
+    engine: Engine
+    workshops: Workshops
+    scheduler: PostScheduler
+    inbox: ReactionInbox
+
+    def start(self) -> None:
+        """Start sending and scheduling, and finish what a previous run left half done."""
+        self.scheduler.start()
+        self.inbox.process_leftovers()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.engine.dispose()
+
+    def wsgi(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+        """The HTTP surface: `POST /slack/events` through Bolt, and `GET /healthz`."""
+        slack = SlackRequestHandler(self.bolt)
+
+        def application(
+            environ: dict[str, Any], start_response: Callable[..., Any]
+        ) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+                healthy = is_reachable(self.engine)
+                start_response(
+                    "200 OK" if healthy else "503 Service Unavailable",
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                )
+                return [b"ok\n" if healthy else b"database unreachable\n"]
+            return slack(environ, start_response)
+
+        return application
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
+    """Wire everything; nothing starts until `Storm.start`."""
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    client = make_client(settings)
+    bolt = App(
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        process_before_response=True,
+        token_verification_enabled=False,
+        logger=logging.getLogger("storm.bolt"),
+    )
+    wakeup = threading.Event()
+    workshops = Workshops(engine, clock, wake=wakeup.set)
+    people = People(engine, client)
+    outbox = Outbox(engine, clock, client, workshops, people)
+    scheduler = PostScheduler(engine, clock, outbox, wakeup)
+    reactions = Reactions(
+        capture=settings.storm_capture_reaction, vote=settings.storm_vote_reaction
+    )
+    inbox = ReactionInbox(engine, clock, client, workshops, reactions)
+    commands.register(bolt, workshops=workshops)
+    events.register(bolt, inbox=inbox)
+    bolt.error(_report_error)
+    return Storm(bolt=bolt, engine=engine, workshops=workshops, scheduler=scheduler, inbox=inbox)
+
+
+def _report_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:
+    """Log an unexpected failure and tell the person, in words, that nothing was changed."""
+    logger.error("unexpected error handling a Slack request", exc_info=error)
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body={
+                "response_type": "ephemeral",
+                "text": "Sorry, something went wrong on Storm's side and nothing was changed. "
+                "Please try again; if it keeps happening, tell your Slack admin.",
+            },
+        )
+    return BoltResponse(status=500, body="")

@@ -1,0 +1,246 @@
+"""What Storm says: prompts, reminders, summaries, status and help, as plain documents.
+
+A `Post` is a heading, mrkdwn sections and a footnote; the Slack adapter turns it into Block
+Kit (and splits it to Slack's limits). Everything a user typed is escaped here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.durations import format_duration
+from bot.core.grammar import USAGES, Usage
+from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
+from bot.core.steps import LAST_STEP, STEPS
+from bot.core.text import escape, plural
+
+
+@dataclass(frozen=True)
+class Post:
+    """A message for people.
+
+    `text` is plain text (the notification fallback; the renderer escapes it); `heading` is
+    plain text too; `sections` and `context` are mrkdwn, already escaped where they quote users.
+    """
+
+    text: str
+    heading: str | None = None
+    sections: tuple[str, ...] = ()
+    context: str | None = None
+
+
+def when(moment: datetime) -> str:
+    """A time Slack shows in each reader's own time zone, with a UTC fallback."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _names(snapshot: Snapshot, users: list[str] | frozenset[str]) -> str:
+    names = sorted(escape(snapshot.name_of(u)) for u in users)
+    return ", ".join(names) if names else "nobody yet"
+
+
+def _element_line(element: ElementInfo, *, with_votes: bool = True) -> str:
+    votes = f" · {plural(element.votes, 'vote')}" if with_votes and element.votes else ""
+    return f"{KIND_EMOJI[element.kind]} *{element.key}* {escape(element.name)}{votes}"
+
+
+def _time_left(snapshot: Snapshot, now: datetime) -> str:
+    deadline = snapshot.current.deadline_at
+    if deadline is None:
+        return "no deadline"
+    if deadline <= now:
+        return "time is up"
+    return f"{format_duration(deadline - now)} left (until {when(deadline)})"
+
+
+def _late_note(due_at: datetime, late: bool) -> str | None:
+    if not late:
+        return None
+    return f":hourglass: Late: this was due {when(due_at)}, while Storm was offline."
+
+
+def kickoff(snapshot: Snapshot) -> Post:
+    lines = [
+        f"{number}. *{s.step.name}* ({s.step.method}) · {format_duration(s.timebox)}"
+        for number, s in enumerate(snapshot.steps, start=1)
+    ]
+    return Post(
+        text=f"Workshop started: {snapshot.title}",
+        heading=f"Workshop: {snapshot.title}",
+        sections=(
+            "We are storming this business process together, at our own pace, right here. "
+            "Eight timeboxed steps take us from domain events to a complete model.",
+            f"*{LAST_STEP} steps*\n" + "\n".join(lines),
+            "Add what you know with `/storm …` or react :zap: to any message to make it a "
+            "domain event. `/storm help` shows every command.",
+        ),
+        context=f"Facilitated by {_names(snapshot, list(snapshot.facilitators))}",
+    )
+
+
+def step_prompt(snapshot: Snapshot, number: int) -> Post:
+    state = snapshot.steps[number - 1]
+    step = state.step
+    examples = "\n".join(f"`{example}`" for example in step.examples)
+    deadline = f"until {when(state.deadline_at)}" if state.deadline_at else ""
+    return Post(
+        text=f"{step.title} is open",
+        heading=step.title,
+        sections=(
+            f"*What to do:* {step.focus}",
+            f"*How:* {step.how}\n{examples}",
+            f"*Who:* {step.who} · *Time box:* {format_duration(state.timebox)} {deadline}".rstrip(),
+            f"*When this step closes* I post {step.deliverable}. New elements appear in this "
+            "thread.",
+        ),
+        context=f"{step.method} · step {number} of {LAST_STEP}",
+    )
+
+
+def element_posted(element: ElementInfo, author_name: str) -> Post:
+    """The thread reply that carries an element's ID, so reactions on it find the element."""
+    return Post(
+        text=f"{element.key} {element.name}",
+        sections=(f"{_element_line(element, with_votes=False)} · {element.kind}",),
+        context=f"added by {escape(author_name)} · react :+1: to vote",
+    )
+
+
+def reminder(
+    snapshot: Snapshot, number: int, *, last_call: bool, now: datetime, due_at: datetime, late: bool
+) -> Post:
+    step = STEPS[number - 1]
+    added = snapshot.added_in_step(number)
+    missing = snapshot.not_contributed(number)
+    label = "Last call" if last_call else "Half time"
+    added_text = (
+        "\n".join(_element_line(e) for e in added[:15])
+        + (f"\n…and {len(added) - 15} more" if len(added) > 15 else "")
+        if added
+        else "Nothing yet."
+    )
+    return Post(
+        text=f"{label}: {step.title}",
+        heading=f"{label} · {step.name}",
+        sections=(
+            f":alarm_clock: {_time_left(snapshot, now)}.",
+            f"*Added in this step ({len(added)})*\n{added_text}",
+            f"*Not contributed yet:* {_names(snapshot, missing)}",
+        ),
+        context=_late_note(due_at, late),
+    )
+
+
+def times_up(
+    snapshot: Snapshot, number: int, *, due_at: datetime, late: bool, advancing: bool
+) -> Post:
+    step = STEPS[number - 1]
+    added = snapshot.added_in_step(number)
+    contributors = snapshot.contributors(number)
+    if advancing:
+        ask = "Auto-advance is on: moving to the next step."
+    else:
+        mentions = " ".join(f"<@{user}>" for user in snapshot.facilitators)
+        ask = f"{mentions}: run `/storm next` to move on or `/storm extend 1h` for more time."
+    return Post(
+        text=f"Time's up: {step.title}",
+        heading=f"Time's up · {step.name}",
+        sections=(
+            f"{plural(len(added), 'element')} added by {plural(len(contributors), 'person', 'people')}"
+            f" in this step.",
+            ask,
+        ),
+        context=_late_note(due_at, late),
+    )
+
+
+def step_summary(snapshot: Snapshot, number: int) -> Post:
+    """The deliverable of a closing step: for now the timeline, with votes and contributors."""
+    step = STEPS[number - 1]
+    events = snapshot.events
+    timeline = "\n".join(_element_line(e) for e in events) if events else "No events yet."
+    return Post(
+        text=f"Step {number} closed: {step.name}",
+        heading=f"Step {number} closed · {step.name}",
+        sections=(
+            f"*Timeline ({plural(len(events), 'event')})*\n{timeline}",
+            f"*Contributors:* {_names(snapshot, snapshot.contributors(number))}",
+        ),
+    )
+
+
+def final_report(snapshot: Snapshot) -> Post:
+    events = snapshot.events
+    timeline = "\n".join(_element_line(e) for e in events) if events else "No events."
+    everyone = frozenset().union(*snapshot.contributors_by_step.values())
+    return Post(
+        text=f"Workshop finished: {snapshot.title}",
+        heading=f"Final report · {snapshot.title}",
+        sections=(
+            f"*Timeline ({plural(len(events), 'event')})*\n{timeline}",
+            f"*Contributors:* {_names(snapshot, everyone)}",
+            "The channel can start a new workshop with `/storm start <title>`.",
+        ),
+    )
+
+
+def status(snapshot: Snapshot, now: datetime) -> Post:
+    state = snapshot.current
+    counts = snapshot.counts_by_kind()
+    count_text = (
+        ", ".join(plural(n, kind) for kind, n in sorted(counts.items()))
+        if counts
+        else "nothing yet"
+    )
+    return Post(
+        text=f"{state.step.title}: {_time_left(snapshot, now)}",
+        heading=f"{snapshot.title} · {state.step.title}",
+        sections=(
+            f":alarm_clock: {_time_left(snapshot, now)} · auto-advance "
+            f"{'on' if snapshot.auto_advance else 'off'}",
+            f"*Model:* {count_text}",
+            f"*Contributed this step:* {_names(snapshot, snapshot.contributors(state.number))}",
+            f"*Not yet:* {_names(snapshot, snapshot.not_contributed(state.number))}",
+        ),
+    )
+
+
+def _usage_line(name: str, usage: Usage) -> str:
+    lock = " :lock:" if usage.facilitator_only else ""
+    return f"`{usage.syntax}`{lock} {usage.summary}"
+
+
+def help_card(topic: str | None = None) -> Post:
+    if topic is not None:
+        usage = USAGES[topic]
+        who = "facilitators only" if usage.facilitator_only else "anyone in the channel"
+        return Post(
+            text=usage.syntax,
+            sections=(f"`{usage.syntax}`\n{usage.summary} ({who}).\nExample: `{usage.example}`",),
+        )
+    return Post(
+        text="How to use /storm",
+        sections=(
+            "*Storm* runs an Event Storming + Event Modeling workshop in this channel.\n"
+            + "\n".join(_usage_line(name, usage) for name, usage in USAGES.items()),
+            "React :zap: to any message to make it a domain event, :+1: on an element to vote.",
+        ),
+        context=":lock: facilitators only · `/storm help <sub-command>` for details",
+    )
+
+
+def usage_error(problem: str, usage: Usage | None) -> Post:
+    """An ephemeral error that quotes the problem and shows the right usage."""
+    right = (
+        f"\nUsage: `{usage.syntax}` (e.g. `{usage.example}`)"
+        if usage
+        else ("\nSee `/storm help` for every sub-command.")
+    )
+    return Post(text=f"Sorry: {problem}", sections=(f":warning: {escape(problem)}{right}",))
+
+
+def notice(text: str) -> Post:
+    """A short ephemeral answer. `text` must already be escaped where it quotes users."""
+    return Post(text=text, sections=(text,))

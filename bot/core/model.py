@@ -1,0 +1,133 @@
+"""The model as the core reads it: a snapshot of one workshop, plain dataclasses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.steps import STEPS, Step
+
+KIND_LETTERS: dict[str, str] = {
+    "event": "E",
+    "command": "C",
+    "view": "V",
+    "aggregate": "A",
+    "hotspot": "H",
+    "policy": "P",
+    "actor": "R",
+    "external": "X",
+    "scenario": "S",
+}
+KINDS_BY_LETTER = {letter: kind for kind, letter in KIND_LETTERS.items()}
+KIND_EMOJI: dict[str, str] = {
+    "event": ":large_orange_square:",
+    "command": ":large_blue_square:",
+    "view": ":large_green_square:",
+    "aggregate": ":large_yellow_square:",
+    "hotspot": ":large_red_square:",
+    "policy": ":large_purple_square:",
+    "actor": ":bust_in_silhouette:",
+    "external": ":white_large_square:",
+    "scenario": ":clipboard:",
+}
+_ID = re.compile(r"([A-Za-z])(\d+)")
+
+
+def element_key(kind: str, number: int) -> str:
+    """The short ID people type: `E3`."""
+    return f"{KIND_LETTERS[kind]}{number}"
+
+
+def parse_element_key(ref: str) -> tuple[str, int] | None:
+    """(`event`, 3) for `E3` or `e3`; None when `ref` is not shaped like an ID."""
+    match = _ID.fullmatch(ref.strip())
+    if not match or match.group(1).upper() not in KINDS_BY_LETTER:
+        return None
+    return KINDS_BY_LETTER[match.group(1).upper()], int(match.group(2))
+
+
+def normalise(name: str) -> str:
+    """Names and fields match when equal ignoring case, spaces, `_` and `-` (SPEC §3)."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
+
+
+@dataclass(frozen=True)
+class ElementInfo:
+    """One live element as reports show it."""
+
+    key: str
+    kind: str
+    name: str
+    author: str
+    votes: int
+    step_number: int
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class StepState:
+    """A step's timebox and where it stands."""
+
+    number: int
+    timebox: timedelta
+    opened_at: datetime | None
+    deadline_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def step(self) -> Step:
+        return STEPS[self.number - 1]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the core needs to compose a post about one workshop."""
+
+    team_id: str
+    title: str
+    channel_id: str
+    facilitators: tuple[str, ...]
+    current_step: int
+    steps: tuple[StepState, ...]
+    auto_advance: bool
+    started_at: datetime
+    finished_at: datetime | None
+    elements: tuple[ElementInfo, ...]
+    contributors_by_step: dict[int, frozenset[str]] = field(default_factory=dict)
+    members: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def current(self) -> StepState:
+        return self.steps[self.current_step - 1]
+
+    @property
+    def events(self) -> list[ElementInfo]:
+        """Live events in timeline order."""
+        events = [e for e in self.elements if e.kind == "event"]
+        return sorted(events, key=lambda e: (e.position or 0, e.key))
+
+    def name_of(self, user_id: str) -> str:
+        """A person's name as Slack shows it, never a mention."""
+        return self.names.get(user_id, user_id)
+
+    def contributors(self, step_number: int) -> frozenset[str]:
+        return self.contributors_by_step.get(step_number, frozenset())
+
+    def not_contributed(self, step_number: int) -> list[str]:
+        """Channel members (and earlier contributors) who have done nothing in this step."""
+        done = self.contributors(step_number)
+        everyone = dict.fromkeys(self.members)
+        for users in self.contributors_by_step.values():
+            everyone.update(dict.fromkeys(sorted(users)))
+        return [user for user in everyone if user not in done]
+
+    def added_in_step(self, step_number: int) -> list[ElementInfo]:
+        return [e for e in self.elements if e.step_number == step_number]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for element in self.elements:
+            counts[element.kind] = counts.get(element.kind, 0) + 1
+        return counts

@@ -1,0 +1,47 @@
+"""Resolving what people type (`E3`, `e3`, `order placed`) to one element, or saying why not."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from bot.core.model import normalise, parse_element_key
+from bot.core.text import escape
+
+
+class UnknownReference(LookupError):
+    """A reference that names no element or several; the message is ready to show (escaped)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An element that a reference could name."""
+
+    key: str
+    name: str
+    kind: str
+
+
+def resolve_by_name(ref: str, candidates: list[Candidate]) -> Candidate:
+    """The one candidate whose name equals `ref` ignoring case and spaces."""
+    wanted = normalise(ref)
+    matches = [c for c in candidates if normalise(c.name) == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = ", ".join(f"{c.key} {escape(c.name)}" for c in matches)
+        raise UnknownReference(f"“{escape(ref)}” could be any of: {listed}. Use the ID.")
+    names = {normalise(c.name): c for c in candidates}
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
+    hint = (
+        " Did you mean "
+        + " or ".join(f"{names[n].key} {escape(names[n].name)}" for n in close)
+        + "?"
+        if close
+        else ""
+    )
+    raise UnknownReference(f"Nothing is called “{escape(ref)}”.{hint}")
+
+
+def looks_like_id(ref: str) -> bool:
+    return parse_element_key(ref) is not None

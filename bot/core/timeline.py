@@ -1,0 +1,35 @@
+"""When a step's reminders and deadline fall (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+LAST_CALL_SHARE = 0.1
+LAST_CALL_MINIMUM = timedelta(minutes=1)
+HALF_TIME, LAST_CALL, DEADLINE = "half_time", "last_call", "deadline"
+TIMELINE_KINDS = (HALF_TIME, LAST_CALL, DEADLINE)
+
+
+def step_timeline(
+    opened_at: datetime, deadline_at: datetime, now: datetime
+) -> list[tuple[str, datetime]]:
+    """The posts still ahead for a step: half time, last call (if 10% ≥ 1 min), deadline.
+
+    Reminders already behind `now` are left out; the deadline is always there (due now when
+    it has passed, which is how a shortened timebox makes time up at once).
+    """
+    span = deadline_at - opened_at
+    plan: list[tuple[str, datetime]] = []
+    half = opened_at + span / 2
+    if half > now:
+        plan.append((HALF_TIME, half))
+    last_share = span * LAST_CALL_SHARE
+    if last_share >= LAST_CALL_MINIMUM and deadline_at - last_share > now:
+        plan.append((LAST_CALL, deadline_at - last_share))
+    plan.append((DEADLINE, max(deadline_at, now)))
+    return plan
+
+
+def is_late(due_at: datetime, now: datetime, *, grace: timedelta = timedelta(minutes=1)) -> bool:
+    """A post sent more than `grace` after it was due says so."""
+    return now - due_at > grace

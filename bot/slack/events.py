@@ -1,0 +1,141 @@
+"""Reactions: :zap: turns a message into an event, :+1: votes (SPEC §4.2).
+
+Each event is stored in the inbox before Slack gets its acknowledgement, keyed by its
+`event_id`, so a retried delivery changes nothing and a crash after the ack loses nothing:
+left-over events are processed at start-up. The work itself (which needs the Web API to read
+the message) runs after the ack, as a Bolt lazy listener.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.core import messages
+from bot.core.clock import Clock
+from bot.core.text import TextError, clean_name, escape, from_slack
+from bot.slack.blocks import build_single
+from bot.workshops import Actor, Workshops
+from storage import repository as repo
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reactions:
+    """Which reactions mean what; configurable per deployment."""
+
+    capture: str = "zap"
+    vote: str = "+1"
+
+
+class ReactionInbox:
+    """Records reaction events once, then turns them into changes to the model."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        client: WebClient,
+        workshops: Workshops,
+        reactions: Reactions,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._client = client
+        self._workshops = workshops
+        self._reactions = reactions
+
+    def record(self, body: dict[str, Any]) -> bool:
+        """Keep the event for processing; False for a delivery seen before."""
+        with unit_of_work(self._engine) as session:
+            return repo.record_slack_event(
+                session,
+                event_id=body["event_id"],
+                team_id=body.get("team_id", ""),
+                payload=body,
+                at=self._clock.now(),
+            )
+
+    def process(self, event_id: str) -> None:
+        """Apply a recorded event once, whichever worker gets to it first."""
+        with unit_of_work(self._engine) as session:
+            row = repo.claim_slack_event(session, event_id=event_id, now=self._clock.now())
+        if row is None:
+            return
+        try:
+            self._apply(row.payload)
+        except SlackApiError as error:
+            log.error("event %s: Slack answered %s", event_id, error.response.get("error"))
+
+    def process_leftovers(self) -> None:
+        """Events acknowledged before a crash but not yet applied."""
+        with unit_of_work(self._engine) as session:
+            leftovers = repo.unprocessed_slack_events(session)
+        for event_id in leftovers:
+            self.process(event_id)
+
+    def _apply(self, body: dict[str, Any]) -> None:
+        event = body["event"]
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        reaction = event.get("reaction", "").split("::", 1)[0]  # drop skin tones
+        actor = Actor(body.get("team_id", ""), item["channel"], event["user"])
+        added = event["type"] == "reaction_added"
+        if reaction == self._reactions.capture:
+            if added:
+                self._capture(actor, item["ts"])
+            else:
+                self._workshops.uncapture_message(actor, source_ts=item["ts"])
+        elif reaction == self._reactions.vote:
+            self._workshops.vote_by_message(actor, message_ts=item["ts"], on=added)
+
+    def _capture(self, actor: Actor, ts: str) -> None:
+        message = self._fetch_message(actor.channel_id, ts)
+        if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
+            return
+        try:
+            name = clean_name(from_slack(message.get("text") or ""), what="an event name")
+        except TextError as error:
+            self._tell(actor, f"That message cannot become an event: {escape(str(error))}.")
+            return
+        self._workshops.capture_message(
+            actor, text=name, author=message.get("user") or actor.user_id, source_ts=ts
+        )
+
+    def _fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The reacted-to message: a channel message, or else a reply in a thread."""
+        history = self._client.conversations_history(
+            channel=channel, latest=ts, inclusive=True, limit=1
+        )
+        for message in history.get("messages", []):
+            if message.get("ts") == ts:
+                return message
+        replies = self._client.conversations_replies(channel=channel, ts=ts, limit=1000)
+        return next((m for m in replies.get("messages", []) if m.get("ts") == ts), None)
+
+    def _tell(self, actor: Actor, text: str) -> None:
+        message = build_single(messages.notice(text))
+        self._client.chat_postEphemeral(
+            channel=actor.channel_id, user=actor.user_id, text=message.text, blocks=message.blocks
+        )
+
+
+def register(app: App, *, inbox: ReactionInbox) -> None:
+    def record(ack: Ack, body: dict[str, Any]) -> None:
+        inbox.record(body)
+        ack()
+
+    def process(body: dict[str, Any]) -> None:
+        inbox.process(body["event_id"])
+
+    for event_type in ("reaction_added", "reaction_removed"):
+        app.event(event_type)(ack=record, lazy=[process])

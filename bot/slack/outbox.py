@@ -1,0 +1,244 @@
+"""Sends what the outbox holds: each due post is claimed in the database, then sent once.
+
+The claim is an UPDATE that only one caller can win, in this process or another one on the
+same database, so a post is never sent twice; a claim whose send was cut short by a crash is
+not retried (at most once, as SPEC §5 requires).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.core import messages
+from bot.core.clock import Clock
+from bot.core.export import to_json
+from bot.core.messages import Post
+from bot.core.model import Snapshot, element_key
+from bot.core.timeline import DEADLINE, HALF_TIME, LAST_CALL, is_late
+from bot.slack.blocks import SlackMessage, build_messages, build_single
+from bot.slack.people import People
+from bot.workshops import Workshops
+from storage import repository as repo
+from storage.tables import Element, ScheduledPost, StepRun, Workshop
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Claims due posts and sends them through the Slack Web API, soonest first."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        client: WebClient,
+        workshops: Workshops,
+        people: People,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._client = client
+        self._workshops = workshops
+        self._people = people
+        self._lock = threading.Lock()
+
+    def send_due(self) -> int:
+        """Send everything due now, in order; returns how many posts were handled."""
+        handled = 0
+        with self._lock:
+            while True:
+                now = self._clock.now()
+                with unit_of_work(self._engine) as session:
+                    due = repo.due_posts(session, now=now, limit=50)
+                if not due:
+                    return handled
+                for post in due:
+                    with unit_of_work(self._engine) as session:
+                        claimed = repo.claim_post(session, post_id=_pid(post), now=now)
+                    if claimed:
+                        self._send(post, now)
+                        handled += 1
+
+    def _send(self, post: ScheduledPost, now: datetime) -> None:
+        try:
+            status = self._deliver(post, now)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            log.error("Slack refused %s post %s: %s", post.kind, post.id, code)
+            status, detail = "failed", code
+        except Exception as error:  # a post must never take the sender down with it
+            log.exception("could not send %s post %s", post.kind, post.id)
+            status, detail = "failed", type(error).__name__
+        else:
+            detail = None
+        with unit_of_work(self._engine) as session:
+            repo.finish_post(session, post_id=_pid(post), status=status, error=detail)
+
+    # ---- one method per kind ---------------------------------------------------------
+
+    def _deliver(self, post: ScheduledPost, now: datetime) -> str:
+        workshop, snapshot = self._load(post.workshop_id)
+        late = is_late(post.due_at, now)
+        if post.kind == "kickoff":
+            self._people.refresh_channel(workshop.team_id, workshop.channel_id)
+            _, snapshot = self._load(post.workshop_id)
+            ts = self._post(workshop, messages.kickoff(snapshot))
+            self._save(Workshop, _wid(workshop), kickoff_ts=ts)
+        elif post.kind == "prompt":
+            assert post.step_number is not None
+            ts = self._post(workshop, messages.step_prompt(snapshot, post.step_number))
+            run = self._run(post.workshop_id, post.step_number)
+            self._save(StepRun, run.id, prompt_ts=ts)
+        elif post.kind == "element":
+            return self._post_element(workshop, post)
+        elif post.kind in (HALF_TIME, LAST_CALL):
+            return self._remind(workshop, post, now, late)
+        elif post.kind == DEADLINE:
+            return self._times_up(workshop, snapshot, post, late)
+        elif post.kind == "summary":
+            assert post.step_number is not None
+            self._post(workshop, messages.step_summary(snapshot, post.step_number))
+        elif post.kind == "final_report":
+            self._post(workshop, messages.final_report(snapshot))
+        elif post.kind == "export":
+            self._export(workshop, snapshot, post)
+        elif post.kind == "ephemeral":
+            self._ephemeral(workshop, post)
+        elif post.kind == "delete_message":
+            self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
+        else:
+            raise ValueError(f"unknown post kind {post.kind}")
+        return "sent"
+
+    def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
+        with unit_of_work(self._engine) as session:
+            element = session.get(Element, post.payload["element_id"])
+            assert element is not None
+            run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
+        self._people.ensure_known(workshop.team_id, [element.author])
+        _, snapshot = self._load(_wid(workshop))
+        key = element_key(element.kind, element.number)
+        info = next((e for e in snapshot.elements if e.key == key), None)
+        if info is None:
+            return "skipped"  # dropped or merged before its message went out
+        body = messages.element_posted(info, snapshot.name_of(element.author))
+        ts = self._post(workshop, body, thread_ts=run.prompt_ts)
+        self._save(Element, element.id, message_ts=ts)
+        return "sent"
+
+    def _remind(self, workshop: Workshop, post: ScheduledPost, now: datetime, late: bool) -> str:
+        assert post.step_number is not None
+        run = self._run(_wid(workshop), post.step_number)
+        if (
+            workshop.finished_at is not None
+            or workshop.current_step != post.step_number
+            or run.deadline_at is None
+            or run.deadline_at <= now
+        ):
+            return "skipped"  # moot: its deadline has passed or the step is over
+        self._people.refresh_channel(workshop.team_id, workshop.channel_id)
+        _, snapshot = self._load(_wid(workshop))
+        body = messages.reminder(
+            snapshot,
+            post.step_number,
+            last_call=post.kind == LAST_CALL,
+            now=now,
+            due_at=post.due_at,
+            late=late,
+        )
+        self._post(workshop, body)
+        return "sent"
+
+    def _times_up(
+        self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, late: bool
+    ) -> str:
+        if workshop.finished_at is not None or workshop.current_step != post.step_number:
+            return "skipped"
+        assert post.step_number is not None
+        advancing = workshop.auto_advance and post.step_number < len(snapshot.steps)
+        body = messages.times_up(
+            snapshot, post.step_number, due_at=post.due_at, late=late, advancing=advancing
+        )
+        self._post(workshop, body)
+        if advancing:
+            self._workshops.advance_after_deadline(_wid(workshop), post.step_number)
+        return "sent"
+
+    def _export(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
+        content = json.dumps(to_json(snapshot), indent=2, ensure_ascii=False)
+        stamp = self._clock.now().strftime("%Y%m%d-%H%M")
+        self._client.files_upload_v2(
+            channel=workshop.channel_id,
+            filename=f"storm-{stamp}.json",
+            title=f"{snapshot.title} (storm-model/1)",
+            content=content,
+            initial_comment=f"Model export requested by <@{post.payload.get('user')}>.",
+        )
+
+    def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
+        body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
+        message = build_single(body)
+        self._client.chat_postEphemeral(
+            channel=workshop.channel_id,
+            user=post.payload["user"],
+            text=message.text,
+            blocks=message.blocks,
+        )
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    def _post(self, workshop: Workshop, body: Post, *, thread_ts: str | None = None) -> str:
+        """Post a document as one or more messages; returns the ts of the first one.
+
+        A post longer than one message continues in the thread of its first message.
+        """
+        pages: list[SlackMessage] = build_messages(body)
+        first = self._client.chat_postMessage(
+            channel=workshop.channel_id,
+            text=pages[0].text,
+            blocks=pages[0].blocks,
+            thread_ts=thread_ts,
+        )
+        first_ts = str(first["ts"])
+        for page in pages[1:]:
+            self._client.chat_postMessage(
+                channel=workshop.channel_id,
+                text=page.text,
+                blocks=page.blocks,
+                thread_ts=thread_ts or first_ts,
+            )
+        return first_ts
+
+    def _load(self, workshop_id: int) -> tuple[Workshop, Snapshot]:
+        with unit_of_work(self._engine) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
+            return workshop, self._workshops.snapshot(session, workshop)
+
+    def _run(self, workshop_id: int, number: int) -> StepRun:
+        with unit_of_work(self._engine) as session:
+            return repo.step_run(session, workshop_id=workshop_id, number=number)
+
+    def _save(self, table: type, row_id: int | None, **values: object) -> None:
+        with unit_of_work(self._engine) as session:
+            row = session.get(table, row_id)
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+
+
+def _pid(post: ScheduledPost) -> int:
+    assert post.id is not None
+    return post.id
+
+
+def _wid(workshop: Workshop) -> int:
+    assert workshop.id is not None
+    return workshop.id

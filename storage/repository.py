@@ -1,0 +1,391 @@
+"""Queries, keyword-only, each scoped by workspace and channel or by a workshop found that way.
+
+Functions take the session of the caller's unit of work and never commit: the transaction
+boundary belongs to `unit_of_work`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.tables import (
+    ChannelMember,
+    Contribution,
+    Element,
+    Facilitator,
+    Link,
+    ScheduledPost,
+    SlackEvent,
+    SlackUser,
+    StepRun,
+    Vote,
+    Workshop,
+)
+
+
+def open_workshop(session: Session, *, team_id: str, channel_id: str) -> Workshop | None:
+    """The channel's unfinished workshop, if any."""
+    return session.exec(
+        select(Workshop).where(
+            Workshop.team_id == team_id,
+            Workshop.channel_id == channel_id,
+            col(Workshop.finished_at).is_(None),
+        )
+    ).first()
+
+
+def workshop_by_id(session: Session, *, workshop_id: int) -> Workshop:
+    workshop = session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise LookupError(f"workshop {workshop_id} does not exist")
+    return workshop
+
+
+def facilitators(session: Session, *, workshop_id: int) -> list[str]:
+    """Facilitators' user ids, the first facilitator first."""
+    rows = session.exec(
+        select(Facilitator.user_id)
+        .where(Facilitator.workshop_id == workshop_id)
+        .order_by(col(Facilitator.id))
+    )
+    return list(rows)
+
+
+def remove_facilitator(session: Session, *, workshop_id: int, user_id: str) -> None:
+    row = session.exec(
+        select(Facilitator).where(
+            Facilitator.workshop_id == workshop_id, Facilitator.user_id == user_id
+        )
+    ).one()
+    session.delete(row)
+
+
+def step_runs(session: Session, *, workshop_id: int) -> list[StepRun]:
+    return list(
+        session.exec(
+            select(StepRun).where(StepRun.workshop_id == workshop_id).order_by(col(StepRun.number))
+        )
+    )
+
+
+def step_run(session: Session, *, workshop_id: int, number: int) -> StepRun:
+    run = session.exec(
+        select(StepRun).where(StepRun.workshop_id == workshop_id, StepRun.number == number)
+    ).one()
+    return run
+
+
+def next_element_number(session: Session, *, workshop_id: int, kind: str) -> int:
+    """IDs are never reused: the next number is past every element ever made, dropped too."""
+    highest = session.exec(
+        select(func.max(Element.number)).where(
+            Element.workshop_id == workshop_id, Element.kind == kind
+        )
+    ).one()
+    return (highest or 0) + 1
+
+
+def next_event_position(session: Session, *, workshop_id: int) -> int:
+    highest = session.exec(
+        select(func.max(Element.position)).where(
+            Element.workshop_id == workshop_id, Element.kind == "event"
+        )
+    ).one()
+    return (highest or 0) + 1
+
+
+def live_elements(session: Session, *, workshop_id: int) -> list[tuple[Element, int]]:
+    """Every element still on the board, with its number of votes, in one query."""
+    votes = (
+        select(Vote.element_id, func.count(col(Vote.id)).label("votes"))
+        .where(Vote.workshop_id == workshop_id)
+        .group_by(col(Vote.element_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Element, func.coalesce(votes.c.votes, 0))
+        .outerjoin(votes, votes.c.element_id == Element.id)
+        .where(Element.workshop_id == workshop_id, col(Element.dropped_at).is_(None))
+        .order_by(col(Element.kind), col(Element.number))
+    )
+    return [(element, int(count)) for element, count in rows]
+
+
+def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
+    return session.exec(
+        select(Element).where(
+            Element.workshop_id == workshop_id, Element.kind == kind, Element.number == number
+        )
+    ).first()
+
+
+def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) -> list[Element]:
+    """Live elements of these kinds, for resolving a reference by name."""
+    return list(
+        session.exec(
+            select(Element).where(
+                Element.workshop_id == workshop_id,
+                col(Element.kind).in_(list(kinds)),
+                col(Element.dropped_at).is_(None),
+            )
+        )
+    )
+
+
+def element_by_message(session: Session, *, workshop_id: int, message_ts: str) -> Element | None:
+    return session.exec(
+        select(Element).where(Element.workshop_id == workshop_id, Element.message_ts == message_ts)
+    ).first()
+
+
+def event_from_source(session: Session, *, workshop_id: int, source_ts: str) -> Element | None:
+    """The event a :zap: on this message made, dropped or not (a second :zap: adds nothing)."""
+    return session.exec(
+        select(Element).where(
+            Element.workshop_id == workshop_id,
+            Element.kind == "event",
+            Element.source_ts == source_ts,
+        )
+    ).first()
+
+
+def add_vote(
+    session: Session, *, workshop_id: int, element_id: int, user_id: str, at: datetime
+) -> bool:
+    """Record a vote; False when this person already voted for this element."""
+    exists = session.exec(
+        select(Vote.id).where(Vote.element_id == element_id, Vote.user_id == user_id)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        Vote(workshop_id=workshop_id, element_id=element_id, user_id=user_id, created_at=at)
+    )
+    session.flush()
+    return True
+
+
+def remove_vote(session: Session, *, element_id: int, user_id: str) -> bool:
+    vote = session.exec(
+        select(Vote).where(Vote.element_id == element_id, Vote.user_id == user_id)
+    ).first()
+    if vote is None:
+        return False
+    session.delete(vote)
+    return True
+
+
+def vote_count(session: Session, *, element_id: int) -> int:
+    return session.exec(select(func.count(col(Vote.id))).where(Vote.element_id == element_id)).one()
+
+
+def add_contribution(
+    session: Session, *, workshop_id: int, step_number: int, user_id: str, at: datetime
+) -> None:
+    session.add(
+        Contribution(workshop_id=workshop_id, step_number=step_number, user_id=user_id, at=at)
+    )
+
+
+def contributors_by_step(session: Session, *, workshop_id: int) -> dict[int, frozenset[str]]:
+    rows = session.exec(
+        select(Contribution.step_number, Contribution.user_id)
+        .where(Contribution.workshop_id == workshop_id)
+        .distinct()
+    )
+    found: dict[int, set[str]] = {}
+    for step_number, user_id in rows:
+        found.setdefault(step_number, set()).add(user_id)
+    return {number: frozenset(users) for number, users in found.items()}
+
+
+def schedule_post(
+    session: Session,
+    *,
+    workshop_id: int,
+    kind: str,
+    due_at: datetime,
+    step_number: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> ScheduledPost:
+    post = ScheduledPost(
+        workshop_id=workshop_id,
+        kind=kind,
+        due_at=due_at,
+        step_number=step_number,
+        payload=payload or {},
+    )
+    session.add(post)
+    return post
+
+
+def cancel_pending_posts(
+    session: Session, *, workshop_id: int, kinds: Iterable[str], step_number: int | None = None
+) -> None:
+    conditions = [
+        ScheduledPost.workshop_id == workshop_id,
+        ScheduledPost.status == "pending",
+        col(ScheduledPost.kind).in_(list(kinds)),
+    ]
+    if step_number is not None:
+        conditions.append(ScheduledPost.step_number == step_number)
+    session.exec(update(ScheduledPost).where(and_(*conditions)).values(status="cancelled"))
+
+
+def pending_posts(session: Session) -> list[ScheduledPost]:
+    """Every post not yet sent, soonest first: what the scheduler plans from."""
+    return list(
+        session.exec(
+            select(ScheduledPost)
+            .where(ScheduledPost.status == "pending")
+            .order_by(col(ScheduledPost.due_at), col(ScheduledPost.id))
+        )
+    )
+
+
+def due_posts(session: Session, *, now: datetime, limit: int = 100) -> list[ScheduledPost]:
+    return list(
+        session.exec(
+            select(ScheduledPost)
+            .where(ScheduledPost.status == "pending", ScheduledPost.due_at <= now)
+            .order_by(col(ScheduledPost.due_at), col(ScheduledPost.id))
+            .limit(limit)
+        )
+    )
+
+
+def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:
+    """Take a due post for sending: exactly one caller, in any process, wins."""
+    result = session.exec(
+        update(ScheduledPost)
+        .where(
+            ScheduledPost.id == post_id,
+            ScheduledPost.status == "pending",
+            ScheduledPost.due_at <= now,
+        )
+        .values(status=status, claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def finish_post(session: Session, *, post_id: int, status: str, error: str | None = None) -> None:
+    session.exec(
+        update(ScheduledPost).where(ScheduledPost.id == post_id).values(status=status, error=error)
+    )
+
+
+def record_slack_event(
+    session: Session, *, event_id: str, team_id: str, payload: dict[str, Any], at: datetime
+) -> bool:
+    """Store an incoming event once; False when this `event_id` was seen before."""
+    if session.get(SlackEvent, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                SlackEvent(event_id=event_id, team_id=team_id, payload=payload, received_at=at)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_slack_event(session: Session, *, event_id: str, now: datetime) -> SlackEvent | None:
+    """Mark an event processed; None when another worker already did."""
+    result = session.exec(
+        update(SlackEvent)
+        .where(SlackEvent.event_id == event_id, col(SlackEvent.processed_at).is_(None))
+        .values(processed_at=now)
+    )
+    if result.rowcount != 1:
+        return None
+    return session.get(SlackEvent, event_id)
+
+
+def unprocessed_slack_events(session: Session) -> list[str]:
+    return list(
+        session.exec(
+            select(SlackEvent.event_id)
+            .where(col(SlackEvent.processed_at).is_(None))
+            .order_by(col(SlackEvent.received_at))
+        )
+    )
+
+
+def user_names(session: Session, *, team_id: str) -> dict[str, str]:
+    rows = session.exec(
+        select(SlackUser.user_id, SlackUser.name).where(SlackUser.team_id == team_id)
+    )
+    return dict(rows.all())
+
+
+def known_users(session: Session, *, team_id: str, user_ids: Iterable[str]) -> dict[str, SlackUser]:
+    rows = session.exec(
+        select(SlackUser).where(
+            SlackUser.team_id == team_id, col(SlackUser.user_id).in_(list(user_ids))
+        )
+    )
+    return {user.user_id: user for user in rows}
+
+
+def save_user(
+    session: Session, *, team_id: str, user_id: str, name: str, tz: str | None, is_bot: bool
+) -> None:
+    user = session.exec(
+        select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
+    ).first()
+    if user is None:
+        user = SlackUser(team_id=team_id, user_id=user_id, name=name)
+    user.name, user.tz, user.is_bot = name, tz, is_bot
+    session.add(user)
+
+
+def channel_members(session: Session, *, team_id: str, channel_id: str) -> list[str]:
+    """Human members of the channel as last seen, bots left out."""
+    bots = select(SlackUser.user_id).where(SlackUser.team_id == team_id, col(SlackUser.is_bot))
+    rows = session.exec(
+        select(ChannelMember.user_id)
+        .where(
+            ChannelMember.team_id == team_id,
+            ChannelMember.channel_id == channel_id,
+            col(ChannelMember.user_id).not_in(bots),
+        )
+        .order_by(col(ChannelMember.id))
+    )
+    return list(rows)
+
+
+def replace_channel_members(
+    session: Session, *, team_id: str, channel_id: str, user_ids: Iterable[str]
+) -> None:
+    existing = session.exec(
+        select(ChannelMember).where(
+            ChannelMember.team_id == team_id, ChannelMember.channel_id == channel_id
+        )
+    )
+    for member in existing:
+        session.delete(member)
+    session.flush()
+    for user_id in dict.fromkeys(user_ids):
+        session.add(ChannelMember(team_id=team_id, channel_id=channel_id, user_id=user_id))
+
+
+def has_live_links(session: Session, *, element_id: int) -> bool:
+    """Whether anything points at or from this element (links, merges, hotspots, grouping)."""
+    link = session.exec(
+        select(Link.id).where(or_(Link.source_id == element_id, Link.target_id == element_id))
+    ).first()
+    if link is not None:
+        return True
+    other = session.exec(
+        select(Element.id).where(
+            or_(Element.merged_into == element_id, Element.on_element == element_id)
+        )
+    ).first()
+    return other is not None

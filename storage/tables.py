@@ -1,0 +1,198 @@
+"""SQLModel tables: the whole workshop model, the outbox of posts, and the inbox of events.
+
+Every row hangs off a workshop, and every workshop is keyed by Slack workspace and channel,
+so that every query can be scoped by both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(nullable: bool = True) -> Any:
+    """A timezone-aware timestamp column (SQLite keeps it as text, PostgreSQL natively)."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class Workshop(SQLModel, table=True):
+    """One workshop in one channel; a channel has at most one unfinished workshop."""
+
+    __table_args__ = (Index("ix_workshop_channel", "team_id", "channel_id", "finished_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    channel_id: str
+    title: str
+    created_by: str
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = _utc()
+    current_step: int = 1
+    auto_advance: bool = False
+    digest_time: str | None = "09:00"
+    kickoff_ts: str | None = None
+
+
+class Facilitator(SQLModel, table=True):
+    """A facilitator of a workshop; the earliest added is the first facilitator."""
+
+    __table_args__ = (UniqueConstraint("workshop_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    user_id: str
+
+
+class StepRun(SQLModel, table=True):
+    """A step's timebox and, once opened, when it opened, its deadline and its prompt."""
+
+    __table_args__ = (UniqueConstraint("workshop_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    number: int
+    timebox_seconds: int
+    opened_at: datetime | None = _utc()
+    deadline_at: datetime | None = _utc()
+    closed_at: datetime | None = _utc()
+    prompt_ts: str | None = None
+
+
+class Element(SQLModel, table=True):
+    """Any element of the model (SPEC §3); `kind` and `number` make its ID, never reused."""
+
+    __table_args__ = (
+        UniqueConstraint("workshop_id", "kind", "number"),
+        Index("ix_element_source", "workshop_id", "source_ts"),
+        Index("ix_element_message", "workshop_id", "message_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    kind: str
+    number: int
+    name: str
+    author: str
+    added_by: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    step_number: int
+    position: int | None = None
+    source_ts: str | None = None
+    message_ts: str | None = None
+    dropped_at: datetime | None = _utc()
+    merged_into: int | None = Field(default=None, foreign_key="element.id")
+    renamed: bool = False
+    resolved: bool = False
+    on_element: int | None = Field(default=None, foreign_key="element.id")
+    aggregate_id: int | None = Field(default=None, foreign_key="element.id")
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Link(SQLModel, table=True):
+    """A directed relation between two elements: causes, feeds, triggers, issues…"""
+
+    __table_args__ = (UniqueConstraint("source_id", "kind", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    kind: str
+    source_id: int = Field(foreign_key="element.id")
+    target_id: int = Field(foreign_key="element.id")
+
+
+class ElementField(SQLModel, table=True):
+    """A field of a command, event or view, generated or with an explicit origin."""
+
+    __tablename__ = "element_field"
+
+    id: int | None = Field(default=None, primary_key=True)
+    element_id: int = Field(foreign_key="element.id", index=True)
+    position: int
+    name: str
+    generated: bool = False
+    origin: str | None = None
+
+
+class Vote(SQLModel, table=True):
+    """One person's vote for one element."""
+
+    __table_args__ = (UniqueConstraint("element_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    element_id: int = Field(foreign_key="element.id", index=True)
+    user_id: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Contribution(SQLModel, table=True):
+    """Who did something in which step: the basis of “who has not contributed yet”."""
+
+    __table_args__ = (Index("ix_contribution_step", "workshop_id", "step_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
+    step_number: int
+    user_id: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SlackEvent(SQLModel, table=True):
+    """The inbox of Slack events: its key makes a retried delivery change nothing."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True)
+    team_id: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    processed_at: datetime | None = _utc()
+
+
+class ScheduledPost(SQLModel, table=True):
+    """The outbox: every post to Slack, due now or later, claimed once before it is sent."""
+
+    __tablename__ = "scheduled_post"
+    __table_args__ = (Index("ix_scheduled_post_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    kind: str
+    step_number: int | None = None
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = "pending"
+    claimed_at: datetime | None = _utc()
+    late: bool = False
+    error: str | None = None
+
+
+class SlackUser(SQLModel, table=True):
+    """What Storm knows of a person from `users.info`: a name to show and a time zone."""
+
+    __tablename__ = "slack_user"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    name: str
+    tz: str | None = None
+    is_bot: bool = False
+
+
+class ChannelMember(SQLModel, table=True):
+    """The people in a channel when Storm last asked, for reminders and status."""
+
+    __tablename__ = "channel_member"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    channel_id: str
+    user_id: str
