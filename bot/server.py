@@ -28,7 +28,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         settings = self._settings
         for key, value in {
-            "bind": f"0.0.0.0:{settings.port}",
+            "bind": f"{settings.host}:{settings.port}",
             "workers": settings.web_concurrency,
             "worker_class": "gthread",
             "threads": settings.web_threads,

@@ -171,7 +171,8 @@ Command = (
     | Export
 )
 
-_EVENT_SEPARATOR = re.compile(r"[;\n]")
+# `;` separates events, except the one that ends Slack's `&lt;`, `&gt;` and `&amp;`.
+_EVENT_SEPARATOR = re.compile(r"(?<!&lt)(?<!&gt)(?<!&amp);|\n")
 _Parser = Callable[[str], Command]
 
 

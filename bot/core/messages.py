@@ -46,13 +46,14 @@ def _element_line(element: ElementInfo, *, with_votes: bool = True) -> str:
     return f"{KIND_EMOJI[element.kind]} *{element.key}* {escape(element.name)}{votes}"
 
 
-def _time_left(snapshot: Snapshot, now: datetime) -> str:
+def _time_left(snapshot: Snapshot, now: datetime, *, plain: bool = False) -> str:
     deadline = snapshot.current.deadline_at
     if deadline is None:
         return "no deadline"
     if deadline <= now:
         return "time is up"
-    return f"{format_duration(deadline - now)} left (until {when(deadline)})"
+    left = f"{format_duration(deadline - now)} left"
+    return left if plain else f"{left} (until {when(deadline)})"
 
 
 def _late_note(due_at: datetime, late: bool) -> str | None:
@@ -195,7 +196,7 @@ def status(snapshot: Snapshot, now: datetime) -> Post:
         else "nothing yet"
     )
     return Post(
-        text=f"{state.step.title}: {_time_left(snapshot, now)}",
+        text=f"{state.step.title}: {_time_left(snapshot, now, plain=True)}",
         heading=f"{snapshot.title} · {state.step.title}",
         sections=(
             f":alarm_clock: {_time_left(snapshot, now)} · auto-advance "

@@ -31,8 +31,11 @@ class People:
             try:
                 user = self._client.users_info(user=user_id)["user"]
             except SlackApiError as error:
-                log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-                continue
+                code = error.response.get("error")
+                log.warning("users.info failed for %s: %s", user_id, code)
+                if code != "user_not_found":
+                    continue  # a passing failure: ask again next time
+                user = {"id": user_id, "name": user_id}  # remember, so we stop asking
             profile = user.get("profile") or {}
             name = (
                 profile.get("display_name")

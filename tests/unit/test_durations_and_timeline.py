@@ -1,0 +1,66 @@
+"""Durations as people type them, and when a step's reminders and deadline fall."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.durations import DurationError, format_duration, parse_duration
+from bot.core.timeline import DEADLINE, HALF_TIME, LAST_CALL, is_late, step_timeline
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90s", timedelta(seconds=90)),
+        ("45m", timedelta(minutes=45)),
+        ("2h", timedelta(hours=2)),
+        ("1d", timedelta(days=1)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1H 30M", timedelta(hours=1, minutes=30)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "h", "0m", "5 weeks", "-5m", "1y", "400d"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+def test_durations_are_shown_with_two_units() -> None:
+    assert format_duration(timedelta(days=1, hours=2, minutes=3)) == "1d 2h"
+    assert format_duration(timedelta(minutes=45)) == "45m"
+    assert format_duration(timedelta(seconds=0)) == "0m"
+
+
+def test_a_day_gets_half_time_last_call_and_deadline() -> None:
+    plan = step_timeline(T0, T0 + timedelta(hours=24), T0)
+    assert plan == [
+        (HALF_TIME, T0 + timedelta(hours=12)),
+        (LAST_CALL, T0 + timedelta(hours=21, minutes=36)),
+        (DEADLINE, T0 + timedelta(hours=24)),
+    ]
+
+
+def test_last_call_is_skipped_when_ten_percent_is_under_a_minute() -> None:
+    plan = step_timeline(T0, T0 + timedelta(minutes=9), T0)
+    assert [kind for kind, _ in plan] == [HALF_TIME, DEADLINE]
+    plan = step_timeline(T0, T0 + timedelta(minutes=10), T0)
+    assert [kind for kind, _ in plan] == [HALF_TIME, LAST_CALL, DEADLINE]
+
+
+def test_reminders_already_behind_are_left_out_and_a_passed_deadline_is_due_now() -> None:
+    now = T0 + timedelta(hours=13)
+    plan = step_timeline(T0, T0 + timedelta(hours=24), now)
+    assert [kind for kind, _ in plan] == [LAST_CALL, DEADLINE]
+    later = T0 + timedelta(hours=30)
+    assert step_timeline(T0, T0 + timedelta(hours=24), later) == [(DEADLINE, later)]
+
+
+def test_a_post_is_late_after_a_minute() -> None:
+    assert not is_late(T0, T0 + timedelta(seconds=59))
+    assert is_late(T0, T0 + timedelta(minutes=2))
