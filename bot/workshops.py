@@ -358,21 +358,23 @@ class Workshops:
                 session, workshop_id=_id(workshop), source_ts=source_ts
             )
             if existing is not None:
-                return messages.notice(
+                answer = messages.notice(
                     f"That message is already event *{element_key('event', existing.number)}*."
                 )
-            element = self._new_event(
-                session,
-                workshop,
-                name=text,
-                author=author,
-                added_by=actor.user_id,
-                now=now,
-                source_ts=source_ts,
-            )
-            answer = messages.notice(
-                f"Added *{element_key('event', element.number)}* {escape(element.name)} from that message."
-            )
+            else:
+                element = self._new_event(
+                    session,
+                    workshop,
+                    name=text,
+                    author=author,
+                    added_by=actor.user_id,
+                    now=now,
+                    source_ts=source_ts,
+                )
+                answer = messages.notice(
+                    f"Added *{element_key('event', element.number)}* {escape(element.name)} "
+                    "from that message."
+                )
             self._queue_ephemeral(session, workshop, actor.user_id, answer, now)
         self._wake()
         return answer

@@ -31,15 +31,12 @@ def resolve_by_name(ref: str, candidates: list[Candidate]) -> Candidate:
     if matches:
         listed = ", ".join(f"{c.key} {escape(c.name)}" for c in matches)
         raise UnknownReference(f"“{escape(ref)}” could be any of: {listed}. Use the ID.")
-    names = {normalise(c.name): c for c in candidates}
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
-    hint = (
-        " Did you mean "
-        + " or ".join(f"{names[n].key} {escape(names[n].name)}" for n in close)
-        + "?"
-        if close
-        else ""
-    )
+    by_name: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_name.setdefault(normalise(candidate.name), []).append(candidate)
+    close = difflib.get_close_matches(wanted, list(by_name), n=3, cutoff=0.6)
+    suggestions = [f"{c.key} {escape(c.name)}" for name in close for c in by_name[name]]
+    hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
     raise UnknownReference(f"Nothing is called “{escape(ref)}”.{hint}")
 
 
