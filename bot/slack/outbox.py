@@ -49,6 +49,7 @@ class Outbox:
         self._workshops = workshops
         self._people = people
         self._lock = threading.Lock()
+        self._started_at = clock.now()  # what fell due before this moment was missed while down
 
     def send_due(self) -> int:
         """Send everything due now, in order; returns how many posts were handled."""
@@ -86,7 +87,7 @@ class Outbox:
 
     def _deliver(self, post: ScheduledPost, now: datetime) -> str:
         workshop, snapshot = self._load(post.workshop_id)
-        late = is_late(post.due_at, now)
+        late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
             self._people.refresh_channel(workshop.team_id, workshop.channel_id)
             _, snapshot = self._load(post.workshop_id)

@@ -61,6 +61,7 @@ def test_reminders_already_behind_are_left_out_and_a_passed_deadline_is_due_now(
     assert step_timeline(T0, T0 + timedelta(hours=24), later) == [(DEADLINE, later)]
 
 
-def test_a_post_is_late_after_a_minute() -> None:
-    assert not is_late(T0, T0 + timedelta(seconds=59))
-    assert is_late(T0, T0 + timedelta(minutes=2))
+def test_a_post_is_late_when_it_fell_due_before_the_bot_started() -> None:
+    assert not is_late(due_at=T0, started_at=T0 + timedelta(seconds=59))
+    assert is_late(due_at=T0, started_at=T0 + timedelta(minutes=2))
+    assert not is_late(due_at=T0 + timedelta(hours=1), started_at=T0)

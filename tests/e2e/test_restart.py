@@ -1,0 +1,113 @@
+"""`stormbot serve` as an admin runs it: restarts lose nothing and missed posts come late, once."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.fake_slack import FakeSlack
+from tests.support.running import SIGNING_SECRET, ServeProcess, serve_process, text_of
+from tests.support.slack_requests import SlackRequests
+
+
+@pytest.fixture
+def served(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[ServeProcess]:
+    process = serve_process(fake_slack, database_url, tmp_path / "stormbot.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _run(process: ServeProcess, fake: FakeSlack, text: str, user: str = "U1") -> str:
+    client = SlackRequests(process.base_url, SIGNING_SECRET, fake=fake)
+    response = client.command(text, user=user, channel="C1")
+    assert response.status == 200, response.body
+    return response.json()["text"]
+
+
+def _bot_posts(fake: FakeSlack, needle: str) -> list[str]:
+    return [
+        text_of(m) for m in fake.messages("C1") if m.user == fake.bot_user_id and needle in text_of(m)
+    ]
+
+
+def _export(process: ServeProcess, fake: FakeSlack) -> dict:
+    before = len(fake.files())
+    _run(process, fake, "export json")
+    fake.wait_for(lambda f: len(f.files()) > before, timeout=10)
+    return json.loads(fake.files()[-1].text)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL])
+def test_a_restart_between_two_commands_loses_nothing(
+    served: ServeProcess, fake_slack: FakeSlack, stop_signal: int
+) -> None:
+    served.start()
+    assert "started" in _run(served, fake_slack, "start Checkout")
+    _run(served, fake_slack, "event Order Placed; Payment Received", user="U2")
+    _run(served, fake_slack, "vote E1", user="U3")
+    served.stop(stop_signal)
+
+    served.start()
+    assert "Added 1 event" in _run(served, fake_slack, "event Order Shipped")
+    model = _export(served, fake_slack)
+    assert [(e["id"], e["name"], e["votes"]) for e in model["events"]] == [
+        ("E1", "Order Placed", 1),
+        ("E2", "Payment Received", 0),
+        ("E3", "Order Shipped", 0),
+    ]
+    assert model["workshop"]["title"] == "Checkout"
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Step 1 of 8")) >= 1, timeout=10)
+    assert len(_bot_posts(fake_slack, "Workshop: Checkout")) == 1
+    assert len(_bot_posts(fake_slack, "Step 1 of 8: Collect")) == 1
+
+
+def test_a_deadline_missed_while_stopped_is_posted_once_after_start_marked_late(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    served.start()
+    _run(served, fake_slack, "start Checkout")
+    _run(served, fake_slack, "timebox current 90s")
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Step 1 of 8")) == 1, timeout=10)
+    served.stop()
+    time.sleep(1)
+
+    # Move time: the 90 s timebox ran out more than a minute ago while the bot was down.
+    _backdate_step(served, seconds=200)
+    served.start()
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Time's up")) == 1, timeout=15)
+    (up,) = _bot_posts(fake_slack, "Time's up")
+    assert "Late: this was due" in up
+    served.stop()
+    served.start()
+    time.sleep(1.5)
+    assert len(_bot_posts(fake_slack, "Time's up")) == 1
+    assert _bot_posts(fake_slack, "Half time") == []  # moot: its deadline had passed too
+
+
+def _backdate_step(process: ServeProcess, *, seconds: int) -> None:
+    """Shift the workshop's schedule into the past, as if the process had been down that long."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from storage.db import make_engine
+    from storage.tables import ScheduledPost, StepRun, Workshop
+    from storage.unit_of_work import unit_of_work
+
+    engine = make_engine(process.env["DATABASE_URL"])
+    shift = timedelta(seconds=seconds)
+    with unit_of_work(engine) as session:
+        for table in (Workshop, StepRun, ScheduledPost):
+            for row in session.exec(select(table)):
+                for column in ("started_at", "opened_at", "deadline_at", "due_at"):
+                    if getattr(row, column, None) is not None:
+                        setattr(row, column, getattr(row, column) - shift)
+                session.add(row)
+    engine.dispose()
