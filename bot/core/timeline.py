@@ -30,6 +30,8 @@ def step_timeline(
     return plan
 
 
-def is_late(due_at: datetime, started_at: datetime, *, grace: timedelta = timedelta(minutes=1)) -> bool:
+def is_late(
+    due_at: datetime, started_at: datetime, *, grace: timedelta = timedelta(minutes=1)
+) -> bool:
     """A post is late when it fell due while the bot was down: before this run started."""
     return started_at - due_at > grace

@@ -26,6 +26,7 @@ from storage import repository as repo
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
+SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed")
 
 
 @dataclass(frozen=True)
@@ -137,5 +138,5 @@ def register(app: App, *, inbox: ReactionInbox) -> None:
     def process(body: dict[str, Any]) -> None:
         inbox.process(body["event_id"])
 
-    for event_type in ("reaction_added", "reaction_removed"):
+    for event_type in SUBSCRIBED_EVENTS:
         app.event(event_type)(ack=record, lazy=[process])

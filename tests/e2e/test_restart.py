@@ -33,7 +33,9 @@ def _run(process: ServeProcess, fake: FakeSlack, text: str, user: str = "U1") ->
 
 def _bot_posts(fake: FakeSlack, needle: str) -> list[str]:
     return [
-        text_of(m) for m in fake.messages("C1") if m.user == fake.bot_user_id and needle in text_of(m)
+        text_of(m)
+        for m in fake.messages("C1")
+        if m.user == fake.bot_user_id and needle in text_of(m)
     ]
 
 

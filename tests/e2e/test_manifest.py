@@ -1,0 +1,55 @@
+"""manifest.yml declares exactly the command, scopes and events the code uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from bot.slack.events import SUBSCRIBED_EVENTS
+from tests.support.running import InProcess
+
+MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+
+# The bot scope each Web API method needs (public channels; private ones need the groups:
+# twin, listed beside it).
+SCOPES_BY_METHOD = {
+    "auth.test": set(),
+    "chat.postMessage": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "chat.delete": {"chat:write"},
+    "conversations.history": {"channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},
+    "conversations.members": {"channels:read", "groups:read"},
+    "users.info": {"users:read"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
+    "upload_url": set(),
+}
+
+
+def test_the_manifest_declares_the_slash_command_and_the_events() -> None:
+    (command,) = MANIFEST["features"]["slash_commands"]
+    assert command["command"] == "/storm"
+    assert command["should_escape"] is True  # mentions arrive as <@U…> for `facilitator`
+    assert tuple(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == SUBSCRIBED_EVENTS
+    assert MANIFEST["settings"]["socket_mode_enabled"] is True
+    assert "interactivity" not in MANIFEST["settings"]  # no buttons, shortcuts or views yet
+
+
+def test_the_scopes_are_exactly_what_a_workshop_uses(storm: InProcess) -> None:
+    storm.run("start Checkout")
+    storm.run("event Order Placed")
+    said = storm.fake.post_user_message("C1", "U2", "Payment Received")
+    reply = storm.fake.post_user_message("C1", "U3", "Refund Issued", thread_ts=said.ts)
+    storm.slack.reaction_added("zap", user="U2", channel="C1", ts=reply.ts)
+    storm.wait_for_post("*E2* Refund Issued")
+    storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=reply.ts)
+    storm.run("export json")
+    storm.fake.wait_for(lambda f: len(f.files()) == 1 and len(f.deleted()) == 1)
+    used = {call.method for call in storm.fake.calls}
+    assert used <= set(SCOPES_BY_METHOD), used - set(SCOPES_BY_METHOD)
+    needed = {"commands", "reactions:read"}.union(*(SCOPES_BY_METHOD[m] for m in used))
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+    assert json.dumps(MANIFEST).count("/storm") >= 1
