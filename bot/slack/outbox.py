@@ -62,11 +62,30 @@ class Outbox:
                 if not due:
                     return handled
                 for post in due:
+                    self._prepare(post)
                     with unit_of_work(self._engine) as session:
                         claimed = repo.claim_post(session, post_id=_pid(post), now=now)
                     if claimed:
                         self._send(post, now)
                         handled += 1
+
+    def _prepare(self, post: ScheduledPost) -> None:
+        """Slow look-ups a post needs, done before the claim so the claim-to-send window that
+        a crash could fall into (losing the post) is as short as a render and one API call."""
+        try:
+            with unit_of_work(self._engine) as session:
+                workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+                author = (
+                    session.get(Element, post.payload["element_id"])
+                    if post.kind == "element"
+                    else None
+                )
+            if post.kind in ("kickoff", HALF_TIME, LAST_CALL):
+                self._people.refresh_channel(workshop.team_id, workshop.channel_id)
+            elif author is not None:
+                self._people.ensure_known(workshop.team_id, [author.author])
+        except SlackApiError as error:  # names are a nicety: the post goes out regardless
+            log.warning("could not look people up: %s", error.response.get("error"))
 
     def _send(self, post: ScheduledPost, now: datetime) -> None:
         try:
@@ -89,8 +108,6 @@ class Outbox:
         workshop, snapshot = self._load(post.workshop_id)
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
-            self._people.refresh_channel(workshop.team_id, workshop.channel_id)
-            _, snapshot = self._load(post.workshop_id)
             ts = self._post(workshop, messages.kickoff(snapshot))
             self._save(Workshop, _wid(workshop), kickoff_ts=ts)
         elif post.kind == "prompt":
@@ -99,9 +116,9 @@ class Outbox:
             run = self._run(post.workshop_id, post.step_number)
             self._save(StepRun, run.id, prompt_ts=ts)
         elif post.kind == "element":
-            return self._post_element(workshop, post)
+            return self._post_element(workshop, snapshot, post)
         elif post.kind in (HALF_TIME, LAST_CALL):
-            return self._remind(workshop, post, now, late)
+            return self._remind(workshop, snapshot, post, now, late)
         elif post.kind == DEADLINE:
             return self._times_up(workshop, snapshot, post, late)
         elif post.kind == "summary":
@@ -119,13 +136,11 @@ class Outbox:
             raise ValueError(f"unknown post kind {post.kind}")
         return "sent"
 
-    def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
+    def _post_element(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> str:
         with unit_of_work(self._engine) as session:
             element = session.get(Element, post.payload["element_id"])
             assert element is not None
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
-        self._people.ensure_known(workshop.team_id, [element.author])
-        _, snapshot = self._load(_wid(workshop))
         key = element_key(element.kind, element.number)
         info = next((e for e in snapshot.elements if e.key == key), None)
         if info is None:
@@ -135,18 +150,18 @@ class Outbox:
         self._save(Element, element.id, message_ts=ts)
         return "sent"
 
-    def _remind(self, workshop: Workshop, post: ScheduledPost, now: datetime, late: bool) -> str:
+    def _remind(
+        self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
+    ) -> str:
         assert post.step_number is not None
-        run = self._run(_wid(workshop), post.step_number)
+        deadline = snapshot.steps[post.step_number - 1].deadline_at
         if (
             workshop.finished_at is not None
             or workshop.current_step != post.step_number
-            or run.deadline_at is None
-            or run.deadline_at <= now
+            or deadline is None
+            or deadline <= now
         ):
             return "skipped"  # moot: its deadline has passed or the step is over
-        self._people.refresh_channel(workshop.team_id, workshop.channel_id)
-        _, snapshot = self._load(_wid(workshop))
         body = messages.reminder(
             snapshot,
             post.step_number,

@@ -54,6 +54,9 @@ def test_a_restart_between_two_commands_loses_nothing(
     assert "started" in _run(served, fake_slack, "start Checkout")
     _run(served, fake_slack, "event Order Placed; Payment Received", user="U2")
     _run(served, fake_slack, "vote E1", user="U3")
+    # Posts are sent at most once: one claimed at the instant of a SIGKILL would be lost, so
+    # let the kickoff and the prompt go out before killing; the model itself is never at risk.
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Step 1 of 8")) == 1, timeout=10)
     served.stop(stop_signal)
 
     served.start()
