@@ -81,13 +81,18 @@ class PostScheduler:
         """Make the scheduler's jobs match the pending posts in the database."""
         with unit_of_work(self._engine) as session:
             pending = repo.pending_posts(session)
-        wanted = {f"post-{post.id}": post for post in pending}
-        for job in self._scheduler.get_jobs():
-            if job.id.startswith("post-") and job.id not in wanted:
+        wanted = {
+            f"post-{post.id}": datetime.fromtimestamp(self._clock.to_monotonic(post.due_at), UTC)
+            for post in pending
+        }
+        planned = {job.id: job for job in self._scheduler.get_jobs() if job.id.startswith("post-")}
+        for job_id, job in planned.items():
+            if job_id not in wanted:
                 with contextlib.suppress(JobLookupError):  # it may have just run
                     job.remove()
-        for job_id, post in wanted.items():
-            run_at = datetime.fromtimestamp(self._clock.to_monotonic(post.due_at), UTC)
-            self._scheduler.add_job(
-                self.wake, "date", run_date=run_at, id=job_id, replace_existing=True
-            )
+        for job_id, run_at in wanted.items():
+            job = planned.get(job_id)
+            if job is None or job.next_run_time != run_at:
+                self._scheduler.add_job(
+                    self.wake, "date", run_date=run_at, id=job_id, replace_existing=True
+                )

@@ -35,7 +35,6 @@ class Workshop(SQLModel, table=True):
     current_step: int = 1
     auto_advance: bool = False
     digest_time: str | None = "09:00"
-    kickoff_ts: str | None = None
 
 
 class Facilitator(SQLModel, table=True):

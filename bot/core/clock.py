@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -73,8 +72,3 @@ class ManualClock:
     def set(self, moment: datetime) -> None:
         """Jump forward to `moment`."""
         self.advance(max(moment - self.now(), timedelta(0)))
-
-
-def real_now() -> float:
-    """Seconds since the epoch of the machine, for comparisons with `to_monotonic`."""
-    return time.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bot.core.model import normalise, parse_element_key
+from bot.core.model import normalise
 from bot.core.text import escape
 
 
@@ -38,7 +38,3 @@ def resolve_by_name(ref: str, candidates: list[Candidate]) -> Candidate:
     suggestions = [f"{c.key} {escape(c.name)}" for name in close for c in by_name[name]]
     hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
     raise UnknownReference(f"Nothing is called “{escape(ref)}”.{hint}")
-
-
-def looks_like_id(ref: str) -> bool:
-    return parse_element_key(ref) is not None

@@ -108,8 +108,7 @@ class Outbox:
         workshop, snapshot = self._load(post.workshop_id)
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
-            ts = self._post(workshop, messages.kickoff(snapshot))
-            self._save(Workshop, _wid(workshop), kickoff_ts=ts)
+            self._post(workshop, messages.kickoff(snapshot))
         elif post.kind == "prompt":
             assert post.step_number is not None
             ts = self._post(workshop, messages.step_prompt(snapshot, post.step_number))
