@@ -25,9 +25,13 @@ def main(argv: list[str] | None = None) -> int:
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         if args.command in (None, "serve"):
-            from bot.server import serve
+            from bot.server import ServeError, serve
 
-            serve(settings)
+            try:
+                serve(settings)
+            except ServeError as error:
+                print(f"stormbot: {error}", file=sys.stderr)
+                return 1
     except SettingsError as error:
         print(f"stormbot: configuration error: {error}", file=sys.stderr)
         return 2

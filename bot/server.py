@@ -10,11 +10,16 @@ import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from slack_sdk.errors import SlackApiError
 
 from bot.app import Storm, build_app
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class ServeError(RuntimeError):
+    """Slack refused to connect us; the message says why in one line."""
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -62,6 +67,11 @@ def serve(settings: Settings) -> None:
         log.info("Storm is connecting to Slack in Socket Mode")
         try:
             SocketModeHandler(storm.bolt, settings.slack_app_token.get_secret_value()).start()
+        except SlackApiError as error:
+            code = error.response.get("error")
+            raise ServeError(
+                f"Slack refused the Socket Mode connection ({code}): check SLACK_APP_TOKEN"
+            ) from None
         finally:
             storm.stop()
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +118,18 @@ def _backdate_step(process: ServeProcess, *, seconds: int) -> None:
                         setattr(row, column, getattr(row, column) - shift)
                 session.add(row)
     engine.dispose()
+
+
+def test_an_app_token_selects_socket_mode_through_slack_api_url(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    env = {**served.env, "SLACK_APP_TOKEN": "xapp-1-not-known-to-slack"}
+    env.pop("SLACK_SIGNING_SECRET")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert [call.method for call in fake_slack.calls] == ["apps.connections.open"]
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "stormbot: Slack refused the Socket Mode connection (invalid_auth): check SLACK_APP_TOKEN"
+    )
