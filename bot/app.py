@@ -88,11 +88,21 @@ class Storm:
         return application
 
 
+class _TokenFromClientFilter(logging.Filter):
+    """Bolt warns that `SLACK_BOT_TOKEN` (which it reads itself) is unused when it is given a
+    client; Storm's client carries that same token, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     """Wire everything; nothing starts until `Storm.start`."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     client = make_client(settings)
+    bolt_logger = logging.getLogger("storm.bolt")
+    bolt_logger.addFilter(_TOKEN_FILTER)
     bolt = App(
         client=client,
         signing_secret=(
@@ -102,7 +112,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
         ),
         process_before_response=True,
         token_verification_enabled=False,
-        logger=logging.getLogger("storm.bolt"),
+        logger=bolt_logger,
     )
     wakeup = threading.Event()
     workshops = Workshops(engine, clock, wake=wakeup.set)
@@ -117,6 +127,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     events.register(bolt, inbox=inbox)
     bolt.error(_report_error)
     return Storm(bolt=bolt, engine=engine, workshops=workshops, scheduler=scheduler, inbox=inbox)
+
+
+_TOKEN_FILTER = _TokenFromClientFilter()
 
 
 def _report_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:

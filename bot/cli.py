@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        if settings.log_level != "DEBUG":  # it announces every job it plans
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         if args.command in (None, "serve"):
             from bot.server import ServeError, serve
 

@@ -73,7 +73,8 @@ class PostScheduler:
                 return
             try:
                 self._outbox.send_due()
-                self._plan()
+                if not self._stopping.is_set():
+                    self._plan()
             except Exception:  # the loop must survive a bad post or a database hiccup
                 log.exception("sending due posts failed; will try again on the next wake-up")
 

@@ -42,6 +42,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "timeout": 30,
             "graceful_timeout": 10,
             "worker_exit": self._worker_exit,
+            # gunicorn ≥ 25 opens a control socket in the home directory by default; two
+            # instances on one machine would fight over it, and Storm does not use it.
+            "control_socket_disable": True,
         }.items():
             self.cfg.set(key, value)
 
