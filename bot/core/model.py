@@ -53,8 +53,47 @@ def normalise(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """A field of a command, event or view (SPEC §3).
+
+    `generated` is `name*` (made by the system); `origin` is an explicit origin as written,
+    `<element key>.<field name>` (for example `E3.amount`), already resolved to a key.
+    """
+
+    name: str
+    generated: bool = False
+    origin: str | None = None
+
+    def __str__(self) -> str:
+        if self.origin:
+            return f"{self.name} <- {self.origin}"
+        return f"{self.name}*" if self.generated else self.name
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A given/when/then specification, stored as written (keys of whatever it names).
+
+    A command scenario has `when` and either `then` (events) or `error`; a view scenario has
+    `view` and no `when`.
+    """
+
+    given: tuple[str, ...] = ()
+    when: str | None = None
+    then: tuple[str, ...] = ()
+    error: str | None = None
+    view: str | None = None
+
+
+@dataclass(frozen=True)
 class ElementInfo:
-    """One live element as reports show it."""
+    """One live element with its relations, as the core reads it.
+
+    Relations are element keys: `causes` (a command's or external system's events), `fed_by`
+    (a view's source events), `issues` (an actor's commands; a policy's one command), `on` (a
+    policy's triggering event, or the element a hotspot is about), `members` (an aggregate's
+    commands and events), `aggregate` (the aggregate a command or event belongs to).
+    """
 
     key: str
     kind: str
@@ -63,6 +102,22 @@ class ElementInfo:
     votes: int
     step_number: int
     position: int | None = None
+    fields: tuple[FieldSpec, ...] = ()
+    causes: tuple[str, ...] = ()
+    fed_by: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()
+    on: str | None = None
+    members: tuple[str, ...] = ()
+    aggregate: str | None = None
+    resolved: bool = False
+    scenario: Scenario | None = None
+    created_at: datetime | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """`E3 Order Placed`, unescaped."""
+        return f"{self.key} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +161,7 @@ class Snapshot:
     def events(self) -> list[ElementInfo]:
         """Live events in timeline order."""
         events = [e for e in self.elements if e.kind == "event"]
-        return sorted(events, key=lambda e: (e.position or 0, e.key))
+        return sorted(events, key=lambda e: (e.position or 0, int(e.key[1:])))
 
     def name_of(self, user_id: str) -> str:
         """A person's name as Slack shows it, never a mention."""
@@ -125,6 +180,21 @@ class Snapshot:
 
     def added_in_step(self, step_number: int) -> list[ElementInfo]:
         return [e for e in self.elements if e.step_number == step_number]
+
+    def by_key(self) -> dict[str, ElementInfo]:
+        """Live elements by ID, merged IDs included as aliases of their survivor."""
+        found: dict[str, ElementInfo] = {}
+        for element in self.elements:
+            found[element.key] = element
+            for alias in element.aliases:
+                found.setdefault(alias, element)
+        return found
+
+    def of_kind(self, kind: str) -> list[ElementInfo]:
+        """Live elements of one kind in ID order (events in timeline order)."""
+        if kind == "event":
+            return self.events
+        return sorted((e for e in self.elements if e.kind == kind), key=lambda e: int(e.key[1:]))
 
     def counts_by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = {}
