@@ -120,7 +120,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     outbox = Outbox(engine, clock, client, workshops, people)
     scheduler = PostScheduler(engine, clock, outbox, wakeup)
     reactions = Reactions(
-        capture=settings.storm_capture_reaction, vote=settings.storm_vote_reaction
+        capture=settings.storm_capture_reaction,
+        vote=settings.storm_vote_reaction,
+        hotspot=settings.storm_hotspot_reaction,
     )
     inbox = ReactionInbox(engine, clock, client, workshops, reactions)
     commands.register(bolt, workshops=workshops)

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     web_threads: int = Field(default=8, ge=1, le=256)
     storm_capture_reaction: str = "zap"
     storm_vote_reaction: str = "+1"
+    storm_hotspot_reaction: str = "question"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an SQLAlchemy URL such as sqlite:///storm.db")
         return value
 
-    @field_validator("storm_capture_reaction", "storm_vote_reaction")
+    @field_validator("storm_capture_reaction", "storm_vote_reaction", "storm_hotspot_reaction")
     @classmethod
     def _reaction(cls, value: str) -> str:
         name = value.strip().strip(":")

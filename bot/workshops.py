@@ -1,54 +1,74 @@
 """The application service: each user action is one transaction over the core and storage.
 
 A change and the posts it causes are committed together (the posts go into the outbox), so a
-confirmation always means the change is durable; the dispatcher sends the posts afterwards.
+confirmation always means the change is durable; the outbox sends the posts afterwards. Every
+change to the model is journaled so that its author can undo it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core import grammar, messages
+from bot import modelling
+from bot.core import completeness, grammar, messages
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
 from bot.core.messages import Post
-from bot.core.model import (
-    KIND_LETTERS,
-    ElementInfo,
-    Snapshot,
-    StepState,
-    element_key,
-    parse_element_key,
-)
-from bot.core.references import Candidate, UnknownReference, resolve_by_name
+from bot.core.model import Snapshot
+from bot.core.references import UnknownReference
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
 from bot.core.text import escape, plural
 from bot.core.timeline import TIMELINE_KINDS, step_timeline
+from bot.modelling import Action, Actor, Refused, key, label
+from bot.snapshots import load_snapshot
+from storage import journal
 from storage import repository as repo
-from storage.tables import Element, Facilitator, StepRun, Workshop
+from storage.tables import Change, Element, Facilitator, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
+__all__ = ["Actor", "Refused", "Workshops"]
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acted, and where: every action is scoped by workspace and channel."""
+_Handler = Callable[[Action, Any], Post]
 
-    team_id: str
-    channel_id: str
-    user_id: str
-
-
-class Refused(Exception):
-    """An action Storm will not do; the message is shown to the person as it is (escaped)."""
+# Modelling sub-commands: each changes the model, is journaled, and can be undone.
+_MODELLING: dict[type, _Handler] = {
+    grammar.AddEvents: lambda action, command: modelling.add_events(action, command.names),
+    grammar.AddHotspot: modelling.add_hotspot,
+    grammar.Resolve: modelling.resolve_hotspot,
+    grammar.Rename: modelling.rename,
+    grammar.Merge: modelling.merge,
+    grammar.Drop: modelling.drop,
+    grammar.Order: modelling.order,
+    grammar.Move: modelling.move,
+    grammar.AddCommand: modelling.add_command,
+    grammar.AddView: modelling.add_view,
+    grammar.AddPolicy: modelling.add_policy,
+    grammar.AddActor: modelling.add_actor,
+    grammar.AddExternal: modelling.add_external,
+    grammar.Group: modelling.group,
+    grammar.SetFields: modelling.set_fields,
+    grammar.AddScenario: modelling.add_scenario,
+}
+# Sub-commands only facilitators may run (SPEC §4.1).
+_FACILITATION = (
+    grammar.Next,
+    grammar.GoToStep,
+    grammar.Extend,
+    grammar.SetTimebox,
+    grammar.SetAuto,
+    grammar.ChangeFacilitator,
+    grammar.Digest,
+    grammar.End,
+)
 
 
 class Workshops:
-    """Runs workshops: facilitation, capture and votes, one transaction per action."""
+    """Runs workshops: facilitation, modelling, capture and votes, one transaction each."""
 
     def __init__(self, engine: Engine, clock: Clock, wake: Callable[[], None]) -> None:
         self._engine = engine
@@ -78,24 +98,52 @@ class Workshops:
             raise Refused(
                 "There is no workshop in this channel. Start one with `/storm start <title>`."
             )
-        if isinstance(command, grammar.Status):
-            return messages.status(self.snapshot(session, workshop), now)
-        if isinstance(command, grammar.AddEvents):
-            return self._add_events(session, workshop, actor, command.names, now)
-        if isinstance(command, grammar.Vote):
-            return self._vote(session, workshop, actor, command.ref, now)
-        if isinstance(command, grammar.Export):
-            repo.schedule_post(
-                session,
-                workshop_id=_id(workshop),
-                kind="export",
-                due_at=now,
-                payload={"format": command.format, "user": actor.user_id},
+        facilitators = repo.facilitators(session, workshop_id=_id(workshop))
+        action = Action(session, workshop, actor, now, actor.user_id in facilitators)
+        handler = _MODELLING.get(type(command))
+        if handler is not None:
+            return self._journaled(action, handler, command)
+        if isinstance(command, _FACILITATION) and not action.is_facilitator:
+            raise Refused("Only a facilitator of this workshop can do that.")
+        return self._other(action, command)
+
+    def _journaled(self, action: Action, handler: _Handler, command: Any) -> Post:
+        journal.start(action.session)
+        answer = handler(action, command)
+        entries = journal.entries(action.session)
+        if entries:
+            action.session.add(
+                Change(
+                    workshop_id=action.workshop_id,
+                    user_id=action.actor.user_id,
+                    at=action.now,
+                    summary=answer.text.splitlines()[0][:200],
+                    entries=entries,
+                )
             )
+        return answer
+
+    def _other(self, action: Action, command: grammar.Command) -> Post:
+        session, workshop, now = action.session, action.workshop, action.now
+        if isinstance(command, grammar.Status):
+            return messages.status(load_snapshot(session, workshop), now)
+        if isinstance(command, grammar.Vote):
+            return self._journaled(action, _vote, command)
+        if isinstance(command, grammar.Undo):
+            return _undo(action)
+        if isinstance(command, grammar.Trace):
+            return _trace(action, command)
+        if isinstance(command, grammar.Check | grammar.Report):
+            kind = "check" if isinstance(command, grammar.Check) else "report"
+            action.schedule(kind, {"user": action.actor.user_id})
+            return messages.notice(f"Posting the {kind} to the channel.")
+        if isinstance(command, grammar.Export):
+            action.schedule("export", {"format": command.format, "user": action.actor.user_id})
             return messages.notice(
                 f"Exporting the model as {command.format}: the file will appear in this channel."
             )
-        self._require_facilitator(session, workshop, actor)
+        if isinstance(command, grammar.Digest):
+            return self._digest(action, command.setting)
         if isinstance(command, grammar.Next):
             if workshop.current_step >= LAST_STEP:
                 raise Refused(f"Step {LAST_STEP} is the last step. Finish with `/storm end`.")
@@ -122,9 +170,22 @@ class Workshops:
             return self._end(session, workshop, now)
         raise AssertionError(f"unhandled command {command!r}")
 
-    def _require_facilitator(self, session: Session, workshop: Workshop, actor: Actor) -> None:
-        if actor.user_id not in repo.facilitators(session, workshop_id=_id(workshop)):
-            raise Refused("Only a facilitator of this workshop can do that.")
+    def _digest(self, action: Action, setting: str) -> Post:
+        workshop = action.workshop
+        if setting == "now":
+            action.schedule("digest", {"once": True})
+            return messages.notice("Posting a digest to the channel now.")
+        repo.cancel_pending_posts(
+            action.session, workshop_id=action.workshop_id, kinds=("digest", "plan_digest")
+        )
+        workshop.digest_time = None if setting == "off" else setting
+        action.session.add(workshop)
+        if setting == "off":
+            return messages.notice("Daily digests are off. `/storm digest 09:00` turns them on.")
+        action.schedule("plan_digest")
+        return messages.notice(
+            f"The daily digest will be posted at {setting} in the first facilitator's time zone."
+        )
 
     # ---- facilitation ---------------------------------------------------------------
 
@@ -154,6 +215,7 @@ class Workshops:
         session.flush()
         repo.schedule_post(session, workshop_id=_id(workshop), kind="kickoff", due_at=now)
         self._open_step(session, workshop, 1, now)
+        repo.schedule_post(session, workshop_id=_id(workshop), kind="plan_digest", due_at=now)
         return messages.notice(
             f"Workshop *{escape(title)}* started; you are its facilitator. Step 1 is open."
         )
@@ -273,7 +335,9 @@ class Workshops:
     def _end(self, session: Session, workshop: Workshop, now: datetime) -> Post:
         self.close_current_step(session, workshop, now)
         repo.cancel_pending_posts(
-            session, workshop_id=_id(workshop), kinds=(*TIMELINE_KINDS, "summary")
+            session,
+            workshop_id=_id(workshop),
+            kinds=(*TIMELINE_KINDS, "summary", "digest", "plan_digest"),
         )
         workshop.finished_at = now
         session.add(workshop)
@@ -282,71 +346,16 @@ class Workshops:
             f"Workshop *{escape(workshop.title)}* finished; the final report is on its way."
         )
 
-    # ---- capture --------------------------------------------------------------------
-
-    def _add_events(
-        self,
-        session: Session,
-        workshop: Workshop,
-        actor: Actor,
-        names: tuple[str, ...],
-        now: datetime,
-    ) -> Post:
-        added = [
-            self._new_event(
-                session, workshop, name=name, author=actor.user_id, added_by=actor.user_id, now=now
-            )
-            for name in names
-        ]
-        lines = "\n".join(f"*{element_key('event', e.number)}* {escape(e.name)}" for e in added)
-        return messages.notice(f"Added {plural(len(added), 'event')}:\n{lines}")
-
-    def _new_event(
-        self,
-        session: Session,
-        workshop: Workshop,
-        *,
-        name: str,
-        author: str,
-        added_by: str,
-        now: datetime,
-        source_ts: str | None = None,
-    ) -> Element:
-        element = Element(
-            workshop_id=_id(workshop),
-            kind="event",
-            number=repo.next_element_number(session, workshop_id=_id(workshop), kind="event"),
-            name=name,
-            author=author,
-            added_by=added_by,
-            created_at=now,
-            step_number=workshop.current_step,
-            position=repo.next_event_position(session, workshop_id=_id(workshop)),
-            source_ts=source_ts,
-        )
-        session.add(element)
-        session.flush()
-        repo.add_contribution(
-            session,
-            workshop_id=_id(workshop),
-            step_number=workshop.current_step,
-            user_id=added_by,
-            at=now,
-        )
-        repo.schedule_post(
-            session,
-            workshop_id=_id(workshop),
-            kind="element",
-            due_at=now,
-            step_number=workshop.current_step,
-            payload={"element_id": element.id},
-        )
-        return element
+    # ---- capture and votes from reactions ------------------------------------------
 
     def capture_message(
-        self, actor: Actor, *, text: str, author: str, source_ts: str
+        self, actor: Actor, *, text: str, author: str, source_ts: str, kind: str = "event"
     ) -> Post | None:
-        """A :zap: on a message: make it an event once; None when there is no workshop here."""
+        """A :zap: (event) or :question: (hotspot) on a message: capture it once.
+
+        None when the channel has no workshop. A hotspot made from an element's own message
+        is attached to that element.
+        """
         now = self._clock.now()
         with unit_of_work(self._engine) as session:
             workshop = repo.open_workshop(
@@ -354,28 +363,20 @@ class Workshops:
             )
             if workshop is None:
                 return None
-            existing = repo.event_from_source(
-                session, workshop_id=_id(workshop), source_ts=source_ts
+            facilitators = repo.facilitators(session, workshop_id=_id(workshop))
+            action = Action(session, workshop, actor, now, actor.user_id in facilitators)
+            existing = repo.element_from_source(
+                session, workshop_id=_id(workshop), kind=kind, source_ts=source_ts
             )
             if existing is not None:
                 answer = messages.notice(
-                    f"That message is already event *{element_key('event', existing.number)}*."
+                    f"That message is already {existing.kind} {label(existing)}."
                 )
             else:
-                element = self._new_event(
-                    session,
-                    workshop,
-                    name=text,
-                    author=author,
-                    added_by=actor.user_id,
-                    now=now,
-                    source_ts=source_ts,
+                answer = self._journaled(
+                    action, lambda a, _: _capture(a, kind, text, author, source_ts), None
                 )
-                answer = messages.notice(
-                    f"Added *{element_key('event', element.number)}* {escape(element.name)} "
-                    "from that message."
-                )
-            self._queue_ephemeral(session, workshop, actor.user_id, answer, now)
+            action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
         self._wake()
         return answer
 
@@ -388,80 +389,22 @@ class Workshops:
             )
             if workshop is None:
                 return
-            element = repo.event_from_source(
-                session, workshop_id=_id(workshop), source_ts=source_ts
+            element = repo.element_from_source(
+                session, workshop_id=_id(workshop), kind="event", source_ts=source_ts
             )
             if element is None or element.dropped_at is not None:
                 return
-            key = element_key("event", element.number)
-            reason = self._why_event_stays(session, workshop, element)
+            reason = _why_event_stays(session, workshop, element)
             if reason:
-                answer = messages.notice(f"*{key}* stays: {reason}.")
+                answer = messages.notice(f"*{key(element)}* stays: {reason}.")
             else:
                 element.dropped_at = now
                 session.add(element)
                 if element.message_ts:
-                    repo.schedule_post(
-                        session,
-                        workshop_id=_id(workshop),
-                        kind="delete_message",
-                        due_at=now,
-                        payload={"ts": element.message_ts},
-                    )
-                answer = messages.notice(f"Removed *{key}* {escape(element.name)}.")
-            self._queue_ephemeral(session, workshop, actor.user_id, answer, now)
+                    _schedule(session, workshop, now, "delete_message", {"ts": element.message_ts})
+                answer = messages.notice(f"Removed {label(element)}.")
+            _schedule(session, workshop, now, "ephemeral", _ephemeral(actor.user_id, answer))
         self._wake()
-
-    def _why_event_stays(
-        self, session: Session, workshop: Workshop, element: Element
-    ) -> str | None:
-        if workshop.current_step != 1:
-            return "the workshop is past step 1, so events made by :zap: are kept"
-        if repo.vote_count(session, element_id=_id(element)):
-            return "it has votes"
-        if element.renamed:
-            return "it was renamed"
-        if repo.has_live_links(session, element_id=_id(element)):
-            return "it is linked to other elements"
-        return None
-
-    def _queue_ephemeral(
-        self, session: Session, workshop: Workshop, user_id: str, post: Post, now: datetime
-    ) -> None:
-        repo.schedule_post(
-            session,
-            workshop_id=_id(workshop),
-            kind="ephemeral",
-            due_at=now,
-            payload={"user": user_id, "text": post.text, "sections": list(post.sections)},
-        )
-
-    # ---- votes ----------------------------------------------------------------------
-
-    def _vote(
-        self, session: Session, workshop: Workshop, actor: Actor, ref: str, now: datetime
-    ) -> Post:
-        element = self._resolve(session, workshop, ref)
-        key = element_key(element.kind, element.number)
-        if not repo.add_vote(
-            session,
-            workshop_id=_id(workshop),
-            element_id=_id(element),
-            user_id=actor.user_id,
-            at=now,
-        ):
-            return messages.notice(f"You already voted for *{key}*.")
-        repo.add_contribution(
-            session,
-            workshop_id=_id(workshop),
-            step_number=workshop.current_step,
-            user_id=actor.user_id,
-            at=now,
-        )
-        votes = repo.vote_count(session, element_id=_id(element))
-        return messages.notice(
-            f"Voted for *{key}* {escape(element.name)} ({plural(votes, 'vote')})."
-        )
 
     def vote_by_message(self, actor: Actor, *, message_ts: str, on: bool) -> None:
         """:+1: added to (or removed from) an element's message."""
@@ -477,100 +420,112 @@ class Workshops:
             )
             if element is None or element.dropped_at is not None:
                 return
-            element = self._survivor(session, element)
-            if on:
-                if repo.add_vote(
-                    session,
-                    workshop_id=_id(workshop),
-                    element_id=_id(element),
-                    user_id=actor.user_id,
-                    at=now,
-                ):
-                    repo.add_contribution(
-                        session,
-                        workshop_id=_id(workshop),
-                        step_number=workshop.current_step,
-                        user_id=actor.user_id,
-                        at=now,
-                    )
-            else:
+            action = Action(session, workshop, actor, now, False)
+            element = action.survivor(element)
+            if not on:
                 repo.remove_vote(session, element_id=_id(element), user_id=actor.user_id)
-
-    def _resolve(self, session: Session, workshop: Workshop, ref: str) -> Element:
-        parsed = parse_element_key(ref)
-        if parsed is not None:
-            element = repo.element_by_key(
-                session, workshop_id=_id(workshop), kind=parsed[0], number=parsed[1]
-            )
-            if element is None:
-                raise UnknownReference(f"There is no {ref.upper()} in this workshop.")
-            element = self._survivor(session, element)
-            if element.dropped_at is not None:
-                raise UnknownReference(f"{ref.upper()} was dropped.")
-            return element
-        elements = repo.elements_named(session, workshop_id=_id(workshop), kinds=KIND_LETTERS)
-        by_key = {element_key(e.kind, e.number): e for e in elements}
-        chosen = resolve_by_name(ref, [Candidate(key, e.name, e.kind) for key, e in by_key.items()])
-        return by_key[chosen.key]
-
-    def _survivor(self, session: Session, element: Element) -> Element:
-        """Follow merges, so a merged element's ID still resolves (SPEC §3)."""
-        seen = set()
-        while element.merged_into is not None and element.id not in seen:
-            seen.add(element.id)
-            survivor = session.get(Element, element.merged_into)
-            if survivor is None:
-                break
-            element = survivor
-        return element
-
-    # ---- reading --------------------------------------------------------------------
+            elif repo.add_vote(
+                session,
+                workshop_id=_id(workshop),
+                element_id=_id(element),
+                user_id=actor.user_id,
+                at=now,
+            ):
+                action.contribute()
 
     def snapshot(self, session: Session, workshop: Workshop) -> Snapshot:
-        """The workshop as the core reads it, in a constant number of queries."""
-        workshop_id = _id(workshop)
-        elements = tuple(
-            ElementInfo(
-                key=element_key(e.kind, e.number),
-                kind=e.kind,
-                name=e.name,
-                author=e.author,
-                votes=votes,
-                step_number=e.step_number,
-                position=e.position,
-            )
-            for e, votes in repo.live_elements(session, workshop_id=workshop_id)
-            if e.merged_into is None
+        """The workshop as the core reads it."""
+        return load_snapshot(session, workshop)
+
+
+def _capture(action: Action, kind: str, text: str, author: str, source_ts: str) -> Post:
+    if kind == "event":
+        element = action.new_element("event", text, author=author, source_ts=source_ts)
+        return messages.notice(
+            f"Added {label(element)} from that message.{action.naming_notes(element)}"
         )
-        steps = tuple(
-            StepState(
-                number=run.number,
-                timebox=timedelta(seconds=run.timebox_seconds),
-                opened_at=run.opened_at,
-                deadline_at=run.deadline_at,
-                closed_at=run.closed_at,
-            )
-            for run in repo.step_runs(session, workshop_id=workshop_id)
-        )
-        return Snapshot(
-            team_id=workshop.team_id,
-            title=workshop.title,
-            channel_id=workshop.channel_id,
-            facilitators=tuple(repo.facilitators(session, workshop_id=workshop_id)),
-            current_step=workshop.current_step,
-            steps=steps,
-            auto_advance=workshop.auto_advance,
-            started_at=workshop.started_at,
-            finished_at=workshop.finished_at,
-            elements=elements,
-            contributors_by_step=repo.contributors_by_step(session, workshop_id=workshop_id),
-            members=tuple(
-                repo.channel_members(
-                    session, team_id=workshop.team_id, channel_id=workshop.channel_id
-                )
-            ),
-            names=repo.user_names(session, team_id=workshop.team_id),
-        )
+    about = repo.element_by_message(
+        action.session, workshop_id=action.workshop_id, message_ts=source_ts
+    )
+    hotspot = action.new_element(
+        "hotspot",
+        text,
+        author=author,
+        source_ts=source_ts,
+        on_element=action.survivor(about).id if about else None,
+    )
+    on = f" on {label(action.survivor(about))}" if about else ""
+    return messages.notice(f"Added hotspot {label(hotspot)}{on} from that message.")
+
+
+def _vote(action: Action, command: grammar.Vote) -> Post:
+    element = action.resolve(command.ref)
+    if not repo.add_vote(
+        action.session,
+        workshop_id=action.workshop_id,
+        element_id=_id(element),
+        user_id=action.actor.user_id,
+        at=action.now,
+    ):
+        return messages.notice(f"You already voted for *{key(element)}*.")
+    action.contribute()
+    votes = repo.vote_count(action.session, element_id=_id(element))
+    return messages.notice(f"Voted for {label(element)} ({plural(votes, 'vote')}).")
+
+
+def _undo(action: Action) -> Post:
+    change = repo.last_change(
+        action.session, workshop_id=action.workshop_id, user_id=action.actor.user_id
+    )
+    if change is None:
+        raise Refused("You have no change in this workshop to undo.")
+    for element in journal.revert(action.session, change.entries, now=action.now):
+        if element.message_ts:
+            action.schedule("delete_message", {"ts": element.message_ts})
+    change.undone_at = action.now
+    action.session.add(change)
+    return messages.notice(f"Undone: {escape(change.summary)}")
+
+
+def _trace(action: Action, command: grammar.Trace) -> Post:
+    element = action.resolve(command.ref, "command", "event", "view")
+    snapshot = load_snapshot(action.session, action.workshop)
+    try:
+        found = completeness.trace(snapshot, key(element), command.field)
+    except KeyError as missing:
+        raise Refused(str(missing.args[0]) if missing.args else "No such field.") from None
+    origins = "\n".join(f"• {escape(line)}" for line in found.origins) or "• none"
+    destinations = "\n".join(f"• {escape(line)}" for line in found.destinations) or "• none"
+    return Post(
+        text=f"Trace of {key(element)}.{command.field}",
+        sections=(
+            f"*{key(element)}.{escape(found.field)}* ({escape(element.name)})",
+            f"*Comes from*\n{origins}",
+            f"*Goes to*\n{destinations}",
+        ),
+    )
+
+
+def _why_event_stays(session: Session, workshop: Workshop, element: Element) -> str | None:
+    if workshop.current_step != 1:
+        return "the workshop is past step 1, so events made by :zap: are kept"
+    if repo.vote_count(session, element_id=_id(element)):
+        return "it has votes"
+    if element.renamed:
+        return "it was renamed"
+    if repo.has_live_links(session, element_id=_id(element)):
+        return "it is linked to other elements"
+    return None
+
+
+def _ephemeral(user_id: str, post: Post) -> dict[str, Any]:
+    return {"user": user_id, "text": post.text, "sections": list(post.sections)}
+
+
+def _schedule(
+    session: Session, workshop: Workshop, now: datetime, kind: str, payload: dict[str, Any]
+) -> None:
+    repo.schedule_post(session, workshop_id=_id(workshop), kind=kind, due_at=now, payload=payload)
 
 
 def _id(row: Workshop | Element) -> int:

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.tables import (
+    Change,
     ChannelMember,
     Contribution,
     Element,
+    ElementField,
     Facilitator,
     Link,
     ScheduledPost,
@@ -100,8 +102,9 @@ def next_event_position(session: Session, *, workshop_id: int) -> int:
     return (highest or 0) + 1
 
 
-def live_elements(session: Session, *, workshop_id: int) -> list[tuple[Element, int]]:
-    """Every element still on the board, with its number of votes, in one query."""
+def elements_with_votes(session: Session, *, workshop_id: int) -> list[tuple[Element, int]]:
+    """Every element ever made in the workshop (dropped and merged ones too), with its number of
+    votes, in one query: the snapshot needs the dead ones to resolve old references."""
     votes = (
         select(Vote.element_id, func.count(col(Vote.id)).label("votes"))
         .where(Vote.workshop_id == workshop_id)
@@ -111,10 +114,104 @@ def live_elements(session: Session, *, workshop_id: int) -> list[tuple[Element, 
     rows = session.exec(
         select(Element, func.coalesce(votes.c.votes, 0))
         .outerjoin(votes, votes.c.element_id == Element.id)
-        .where(Element.workshop_id == workshop_id, col(Element.dropped_at).is_(None))
+        .where(Element.workshop_id == workshop_id)
         .order_by(col(Element.kind), col(Element.number))
     )
     return [(element, int(count)) for element, count in rows]
+
+
+def links(session: Session, *, workshop_id: int) -> list[Link]:
+    return list(
+        session.exec(select(Link).where(Link.workshop_id == workshop_id).order_by(col(Link.id)))
+    )
+
+
+def fields_of_workshop(session: Session, *, workshop_id: int) -> list[ElementField]:
+    """Every field of every element of the workshop, in their order on the element."""
+    return list(
+        session.exec(
+            select(ElementField)
+            .join(Element, col(Element.id) == ElementField.element_id)
+            .where(Element.workshop_id == workshop_id)
+            .order_by(col(ElementField.element_id), col(ElementField.position))
+        )
+    )
+
+
+def fields_of(session: Session, *, element_id: int) -> list[ElementField]:
+    return list(
+        session.exec(
+            select(ElementField)
+            .where(ElementField.element_id == element_id)
+            .order_by(col(ElementField.position))
+        )
+    )
+
+
+def links_of(session: Session, *, element_id: int) -> list[Link]:
+    """Links from or to one element."""
+    return list(
+        session.exec(
+            select(Link).where(or_(Link.source_id == element_id, Link.target_id == element_id))
+        )
+    )
+
+
+def add_link(session: Session, *, workshop_id: int, kind: str, source_id: int, target_id: int) -> bool:
+    """Link two elements; False when that link exists already."""
+    exists = session.exec(
+        select(Link.id).where(
+            Link.source_id == source_id, Link.kind == kind, Link.target_id == target_id
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(Link(workshop_id=workshop_id, kind=kind, source_id=source_id, target_id=target_id))
+    return True
+
+
+def votes_of(session: Session, *, element_id: int) -> list[Vote]:
+    return list(session.exec(select(Vote).where(Vote.element_id == element_id)))
+
+
+def elements_on(session: Session, *, element_id: int) -> list[Element]:
+    """Hotspots about an element, and elements grouped in it (when it is an aggregate)."""
+    return list(
+        session.exec(
+            select(Element).where(
+                or_(Element.on_element == element_id, Element.aggregate_id == element_id)
+            )
+        )
+    )
+
+
+def events_in_order(session: Session, *, workshop_id: int) -> list[Element]:
+    """Live events on the timeline, first to last."""
+    return list(
+        session.exec(
+            select(Element)
+            .where(
+                Element.workshop_id == workshop_id,
+                Element.kind == "event",
+                col(Element.dropped_at).is_(None),
+                col(Element.merged_into).is_(None),
+            )
+            .order_by(col(Element.position), col(Element.number))
+        )
+    )
+
+
+def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change | None:
+    """The person's most recent change that has not been undone."""
+    return session.exec(
+        select(Change)
+        .where(
+            Change.workshop_id == workshop_id,
+            Change.user_id == user_id,
+            col(Change.undone_at).is_(None),
+        )
+        .order_by(col(Change.id).desc())
+    ).first()
 
 
 def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
@@ -133,6 +230,7 @@ def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) 
                 Element.workshop_id == workshop_id,
                 col(Element.kind).in_(list(kinds)),
                 col(Element.dropped_at).is_(None),
+                col(Element.merged_into).is_(None),
             )
         )
     )
@@ -144,12 +242,14 @@ def element_by_message(session: Session, *, workshop_id: int, message_ts: str) -
     ).first()
 
 
-def event_from_source(session: Session, *, workshop_id: int, source_ts: str) -> Element | None:
-    """The event a :zap: on this message made, dropped or not (a second :zap: adds nothing)."""
+def element_from_source(
+    session: Session, *, workshop_id: int, kind: str, source_ts: str
+) -> Element | None:
+    """The element a reaction on this message made, dropped or not (a second adds nothing)."""
     return session.exec(
         select(Element).where(
             Element.workshop_id == workshop_id,
-            Element.kind == "event",
+            Element.kind == kind,
             Element.source_ts == source_ts,
         )
     ).first()
@@ -203,6 +303,15 @@ def contributors_by_step(session: Session, *, workshop_id: int) -> dict[int, fro
     for step_number, user_id in rows:
         found.setdefault(step_number, set()).add(user_id)
     return {number: frozenset(users) for number, users in found.items()}
+
+
+def contributors_since(session: Session, *, workshop_id: int, since: datetime) -> list[str]:
+    rows = session.exec(
+        select(Contribution.user_id)
+        .where(Contribution.workshop_id == workshop_id, Contribution.at >= since)
+        .distinct()
+    )
+    return list(rows)
 
 
 def schedule_post(

@@ -35,6 +35,7 @@ class Workshop(SQLModel, table=True):
     current_step: int = 1
     auto_advance: bool = False
     digest_time: str | None = "09:00"
+    last_digest_score: float | None = None
 
 
 class Facilitator(SQLModel, table=True):
@@ -139,6 +140,20 @@ class Contribution(SQLModel, table=True):
     step_number: int
     user_id: str
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Change(SQLModel, table=True):
+    """One person's change to the model, with the journal that `/storm undo` reverts."""
+
+    __table_args__ = (Index("ix_change_author", "workshop_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
+    user_id: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    summary: str
+    entries: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    undone_at: datetime | None = _utc()
 
 
 class SlackEvent(SQLModel, table=True):

@@ -56,10 +56,13 @@ def _time_left(snapshot: Snapshot, now: datetime, *, plain: bool = False) -> str
     return left if plain else f"{left} (until {when(deadline)})"
 
 
-def _late_note(due_at: datetime, late: bool) -> str | None:
-    if not late:
-        return None
+def late_note(due_at: datetime) -> str:
+    """The footnote of a post sent after the bot was down when it fell due."""
     return f":hourglass: Late: this was due {when(due_at)}, while Storm was offline."
+
+
+def _late_note(due_at: datetime, late: bool) -> str | None:
+    return late_note(due_at) if late else None
 
 
 def kickoff(snapshot: Snapshot) -> Post:
@@ -154,36 +157,6 @@ def times_up(
             ask,
         ),
         context=_late_note(due_at, late),
-    )
-
-
-def step_summary(snapshot: Snapshot, number: int) -> Post:
-    """The deliverable of a closing step: for now the timeline, with votes and contributors."""
-    step = STEPS[number - 1]
-    events = snapshot.events
-    timeline = "\n".join(_element_line(e) for e in events) if events else "No events yet."
-    return Post(
-        text=f"Step {number} closed: {step.name}",
-        heading=f"Step {number} closed · {step.name}",
-        sections=(
-            f"*Timeline ({plural(len(events), 'event')})*\n{timeline}",
-            f"*Contributors:* {_names(snapshot, snapshot.contributors(number))}",
-        ),
-    )
-
-
-def final_report(snapshot: Snapshot) -> Post:
-    events = snapshot.events
-    timeline = "\n".join(_element_line(e) for e in events) if events else "No events."
-    everyone = frozenset().union(*snapshot.contributors_by_step.values())
-    return Post(
-        text=f"Workshop finished: {snapshot.title}",
-        heading=f"Final report · {snapshot.title}",
-        sections=(
-            f"*Timeline ({plural(len(events), 'event')})*\n{timeline}",
-            f"*Contributors:* {_names(snapshot, everyone)}",
-            "The channel can start a new workshop with `/storm start <title>`.",
-        ),
     )
 
 

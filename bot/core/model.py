@@ -152,6 +152,7 @@ class Snapshot:
     contributors_by_step: dict[int, frozenset[str]] = field(default_factory=dict)
     members: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    dropped: tuple[tuple[str, str], ...] = ()  # (key, name) of elements dropped from the board
 
     @property
     def current(self) -> StepState:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LAST_CALL_SHARE = 0.1
 LAST_CALL_MINIMUM = timedelta(minutes=1)
@@ -35,3 +36,22 @@ def is_late(
 ) -> bool:
     """A post is late when it fell due while the bot was down: before this run started."""
     return started_at - due_at > grace
+
+
+def next_digest(now: datetime, at: str, tz_name: str | None) -> datetime:
+    """The next moment it is `at` (HH:MM) in the time zone `tz_name` (UTC when unknown)."""
+    try:
+        zone = ZoneInfo(tz_name) if tz_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    hour, minute = (int(part) for part in at.split(":"))
+    local_now = now.astimezone(zone)
+    candidate = datetime.combine(local_now.date(), time(hour, minute), tzinfo=zone)
+    if candidate <= local_now:
+        candidate = datetime.combine(
+            local_now.date() + timedelta(days=1), time(hour, minute), tzinfo=zone
+        )
+    return candidate.astimezone(UTC)
+
+
+DIGEST_STALE_AFTER = timedelta(hours=1)

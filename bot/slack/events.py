@@ -35,6 +35,7 @@ class Reactions:
 
     capture: str = "zap"
     vote: str = "+1"
+    hotspot: str = "question"
 
 
 class ReactionInbox:
@@ -93,24 +94,36 @@ class ReactionInbox:
         added = event["type"] == "reaction_added"
         if reaction == self._reactions.capture:
             if added:
-                self._capture(actor, item["ts"])
+                self._capture(actor, item["ts"], "event")
             else:
                 self._workshops.uncapture_message(actor, source_ts=item["ts"])
+        elif reaction == self._reactions.hotspot and added:
+            self._capture(actor, item["ts"], "hotspot")
         elif reaction == self._reactions.vote:
             self._workshops.vote_by_message(actor, message_ts=item["ts"], on=added)
 
-    def _capture(self, actor: Actor, ts: str) -> None:
+    def _capture(self, actor: Actor, ts: str, kind: str) -> None:
+        """Turn a message into an event (:zap:) or a hotspot (:question:).
+
+        Storm's own messages never become events; a :question: on an element's message
+        becomes a hotspot about that element, with the question being the element's name.
+        """
         message = self._fetch_message(actor.channel_id, ts)
-        if message is None or message.get("bot_id") or message.get("subtype") == "bot_message":
+        if message is None:
             return
+        from_bot = bool(message.get("bot_id")) or message.get("subtype") == "bot_message"
+        if from_bot and kind == "event":
+            return
+        text = message.get("text") or ""
+        if from_bot:
+            text = f"Question about {text}"
         try:
-            name = clean_name(from_slack(message.get("text") or ""), what="an event name")
+            name = clean_name(from_slack(text), what=f"a {kind} name")
         except TextError as error:
-            self._tell(actor, f"That message cannot become an event: {escape(str(error))}.")
+            self._tell(actor, f"That message cannot become a {kind}: {escape(str(error))}.")
             return
-        self._workshops.capture_message(
-            actor, text=name, author=message.get("user") or actor.user_id, source_ts=ts
-        )
+        author = actor.user_id if from_bot else message.get("user") or actor.user_id
+        self._workshops.capture_message(actor, text=name, author=author, source_ts=ts, kind=kind)
 
     def _fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The reacted-to message: a channel message, or else a reply in a thread."""

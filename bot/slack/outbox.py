@@ -10,18 +10,27 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.core import messages
+from bot.core import messages, reports
 from bot.core.clock import Clock
 from bot.core.export import to_json
+from bot.core.exports import to_eventmodel, to_gherkin, to_markdown, to_mermaid
 from bot.core.messages import Post
 from bot.core.model import Snapshot, element_key
-from bot.core.timeline import DEADLINE, HALF_TIME, LAST_CALL, is_late
+from bot.core.timeline import (
+    DEADLINE,
+    DIGEST_STALE_AFTER,
+    HALF_TIME,
+    LAST_CALL,
+    is_late,
+    next_digest,
+)
 from bot.slack.blocks import SlackMessage, build_messages, build_single
 from bot.slack.people import People
 from bot.workshops import Workshops
@@ -30,6 +39,15 @@ from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
+
+# Export formats: file suffix, and the pure function that writes the file's text.
+EXPORTS: dict[str, tuple[str, Callable[[Snapshot], str]]] = {
+    "json": (".json", lambda snapshot: json.dumps(to_json(snapshot), indent=2, ensure_ascii=False)),
+    "md": (".md", to_markdown),
+    "mermaid": (".mmd", to_mermaid),
+    "eventmodel": ("-eventmodel.json", to_eventmodel),
+    "gherkin": (".feature", to_gherkin),
+}
 
 
 class Outbox:
@@ -75,6 +93,7 @@ class Outbox:
         try:
             with unit_of_work(self._engine) as session:
                 workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+                first = repo.facilitators(session, workshop_id=post.workshop_id)[0]
                 author = (
                     session.get(Element, post.payload["element_id"])
                     if post.kind == "element"
@@ -82,6 +101,8 @@ class Outbox:
                 )
             if post.kind in ("kickoff", HALF_TIME, LAST_CALL):
                 self._people.refresh_channel(workshop.team_id, workshop.channel_id)
+            elif post.kind in ("plan_digest", "digest"):
+                self._people.ensure_known(workshop.team_id, [first])  # for the time zone
             elif author is not None:
                 self._people.ensure_known(workshop.team_id, [author.author])
         except SlackApiError as error:  # names are a nicety: the post goes out regardless
@@ -122,9 +143,16 @@ class Outbox:
             return self._times_up(workshop, snapshot, post, late)
         elif post.kind == "summary":
             assert post.step_number is not None
-            self._post(workshop, messages.step_summary(snapshot, post.step_number))
-        elif post.kind == "final_report":
-            self._post(workshop, messages.final_report(snapshot))
+            self._post(workshop, reports.step_summary(snapshot, post.step_number))
+        elif post.kind in ("report", "final_report"):
+            final = post.kind == "final_report"
+            self._post(workshop, reports.full_report(snapshot, final=final))
+        elif post.kind == "check":
+            self._post(workshop, reports.completeness_report(snapshot))
+        elif post.kind == "digest":
+            return self._digest(workshop, snapshot, post, now, late)
+        elif post.kind == "plan_digest":
+            self._plan_digest(workshop, now)
         elif post.kind == "export":
             self._export(workshop, snapshot, post)
         elif post.kind == "ephemeral":
@@ -188,15 +216,59 @@ class Outbox:
         return "sent"
 
     def _export(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
-        content = json.dumps(to_json(snapshot), indent=2, ensure_ascii=False)
+        fmt = post.payload.get("format", "json")
+        suffix, build = EXPORTS[fmt]
         stamp = self._clock.now().strftime("%Y%m%d-%H%M")
         self._client.files_upload_v2(
             channel=workshop.channel_id,
-            filename=f"storm-{stamp}.json",
-            title=f"{snapshot.title} (storm-model/1)",
-            content=content,
-            initial_comment=f"Model export requested by <@{post.payload.get('user')}>.",
+            filename=f"storm-{stamp}{suffix}",
+            title=f"{snapshot.title} ({fmt})",
+            content=build(snapshot),
+            initial_comment=f"Model export ({fmt}) requested by <@{post.payload.get('user')}>.",
         )
+
+    def _digest(
+        self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
+    ) -> str:
+        once = bool(post.payload.get("once"))
+        if not once:
+            self._plan_digest(workshop, now)
+        if workshop.finished_at is not None:
+            return "skipped"
+        if now - post.due_at > DIGEST_STALE_AFTER:
+            return "skipped"  # more than an hour late: tomorrow's will do (SPEC §5)
+        with unit_of_work(self._engine) as session:
+            contributors = repo.contributors_since(
+                session, workshop_id=_wid(workshop), since=now - timedelta(days=1)
+            )
+        body, score = reports.digest(
+            snapshot,
+            now=now,
+            since=now - timedelta(days=1),
+            contributors=contributors,
+            previous_score=workshop.last_digest_score,
+            late_note=messages.late_note(post.due_at) if late else None,
+        )
+        self._post(workshop, body)
+        self._save(Workshop, _wid(workshop), last_digest_score=score)
+        return "sent"
+
+    def _plan_digest(self, workshop: Workshop, now: datetime) -> None:
+        """Schedule the next daily digest at its time in the first facilitator's time zone."""
+        with unit_of_work(self._engine) as session:
+            fresh = repo.workshop_by_id(session, workshop_id=_wid(workshop))
+            if fresh.finished_at is not None or fresh.digest_time is None:
+                return
+            first = repo.facilitators(session, workshop_id=_wid(workshop))[0]
+            tz = repo.known_users(session, team_id=fresh.team_id, user_ids=[first])
+            zone = tz[first].tz if first in tz else None
+            repo.cancel_pending_posts(session, workshop_id=_wid(workshop), kinds=("digest",))
+            repo.schedule_post(
+                session,
+                workshop_id=_wid(workshop),
+                kind="digest",
+                due_at=next_digest(now, fresh.digest_time, zone),
+            )
 
     def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
         body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))

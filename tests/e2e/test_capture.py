@@ -56,7 +56,7 @@ def test_zap_turns_a_channel_message_into_an_event_once(storm: InProcess) -> Non
     notes = sorted(m.blocks[0]["text"]["text"] for m in storm.fake.ephemerals("C1", "U2"))
     assert notes == [
         "Added *E1* Refund Issued from that message.",
-        "That message is already event *E1*.",
+        "That message is already event *E1* Refund Issued.",
     ]
     event = _export(storm)["events"][0]
     assert (event["name"], event["author"]) == ("Refund Issued", "U3")

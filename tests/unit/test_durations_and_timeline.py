@@ -65,3 +65,18 @@ def test_a_post_is_late_when_it_fell_due_before_the_bot_started() -> None:
     assert not is_late(due_at=T0, started_at=T0 + timedelta(seconds=59))
     assert is_late(due_at=T0, started_at=T0 + timedelta(minutes=2))
     assert not is_late(due_at=T0 + timedelta(hours=1), started_at=T0)
+
+
+def test_the_next_digest_falls_at_the_local_time_in_the_facilitators_zone() -> None:
+    from bot.core.timeline import next_digest
+
+    morning = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    assert next_digest(morning, "09:00", None) == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert next_digest(morning, "09:00", "Nowhere/Unknown") == datetime(2026, 11, 27, 9, tzinfo=UTC)
+    # 09:00 in Berlin (UTC+1 in November) is 08:00 UTC.
+    assert next_digest(morning, "09:00", "Europe/Berlin") == datetime(2026, 11, 27, 8, tzinfo=UTC)
+    # Already past today in New York (UTC-5): tomorrow.
+    evening = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    assert next_digest(evening, "09:00", "America/New_York") == datetime(
+        2026, 11, 28, 14, 0, tzinfo=UTC
+    )

@@ -114,3 +114,473 @@ def test_vote_and_export() -> None:
     assert parse("export JSON") == grammar.Export("json")
     with pytest.raises(GrammarError, match="export one of"):
         parse("export pdf")
+
+
+def _refused(line: str, sub_command: str) -> str:
+    """The problem a malformed line is refused with, checking it shows its own usage."""
+    with pytest.raises(GrammarError) as error:
+        parse(line)
+    assert error.value.usage is grammar.USAGES[sub_command]
+    return error.value.problem
+
+
+def test_usages_list_facilitation_then_modelling_then_help() -> None:
+    names = list(grammar.USAGES)
+    assert names[:10] == [
+        "start",
+        "status",
+        "next",
+        "step",
+        "extend",
+        "timebox",
+        "auto",
+        "facilitator",
+        "digest",
+        "end",
+    ]
+    assert names[10:13] == ["event", "hotspot", "resolve"]
+    assert names[-2:] == ["export", "help"]
+    assert set(names) == set(grammar._PARSERS)
+    assert grammar.USAGES["digest"].facilitator_only
+    modelling = names[10:-1]
+    assert not any(grammar.USAGES[name].facilitator_only for name in modelling)
+
+
+@pytest.mark.parametrize("name", list(grammar.USAGES))
+def test_every_usage_example_parses(name: str) -> None:
+    example = grammar.USAGES[name].example
+    assert example.startswith(f"/storm {name}")
+    parse(example.removeprefix("/storm ").replace("@dana", "<@U9|dana>"))
+
+
+@pytest.mark.parametrize(
+    ("line", "setting"),
+    [
+        ("digest 09:00", "09:00"),
+        ("digest 9:05", "09:05"),
+        ("digest 23:59", "23:59"),
+        ("digest 00:00", "00:00"),
+        ("digest OFF", "off"),
+        ("digest now", "now"),
+    ],
+)
+def test_digest_time_off_or_now(line: str, setting: str) -> None:
+    assert parse(line) == grammar.Digest(setting)
+
+
+@pytest.mark.parametrize(
+    "line", ["digest", "digest 24:00", "digest 12:60", "digest 9", "digest 9:5", "digest soon"]
+)
+def test_digest_refuses_other_times(line: str) -> None:
+    assert "00:00 to 23:59" in _refused(line, "digest")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("hotspot Who pays the shipping?", grammar.AddHotspot("Who pays the shipping?")),
+        ("hotspot Who pays? on E3", grammar.AddHotspot("Who pays?", "E3")),
+        ("hotspot Who pays? ON c12", grammar.AddHotspot("Who pays?", "c12")),
+        ('hotspot Who pays? on "Order Placed"', grammar.AddHotspot("Who pays?", "Order Placed")),
+        ("hotspot Who pays? on “Order Placed”", grammar.AddHotspot("Who pays?", "Order Placed")),
+        # ` on ` followed by anything else is part of the text.
+        ("hotspot What happens on a refund?", grammar.AddHotspot("What happens on a refund?")),
+        ("hotspot Rely on B2 partners", grammar.AddHotspot("Rely on B2 partners")),
+        ("hotspot Act on it on E1", grammar.AddHotspot("Act on it", "E1")),
+        ("hotspot Tax &amp; &lt;VAT&gt;? on E2", grammar.AddHotspot("Tax & <VAT>?", "E2")),
+        ("hotspot Ask <@U1|dana> on E2", grammar.AddHotspot("Ask @dana", "E2")),
+        (
+            "hotspot See <https://wiki.example.com/on E3|the wiki>",
+            grammar.AddHotspot("See the wiki"),
+        ),
+    ],
+)
+def test_hotspot_text_and_optional_element(line: str, command: grammar.AddHotspot) -> None:
+    assert parse(line) == command
+
+
+def test_hotspot_needs_a_text() -> None:
+    assert "cannot be empty" in _refused("hotspot", "hotspot")
+    assert "before on" in _refused("hotspot on E3", "hotspot")
+    assert "cannot be empty" in _refused('hotspot Why? on ""', "hotspot")
+
+
+def test_resolve_and_drop_take_one_ref() -> None:
+    assert parse("resolve h2") == grammar.Resolve("h2")
+    assert parse("drop Order   Placed") == grammar.Drop("Order Placed")
+    assert parse("drop Tax &amp; Fees") == grammar.Drop("Tax & Fees")
+    assert "cannot be empty" in _refused("resolve", "resolve")
+    assert "cannot be empty" in _refused("drop", "drop")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("rename E3 Order Placed", grammar.Rename("E3", "Order Placed")),
+        ("rename e3   Order  Placed", grammar.Rename("e3", "Order Placed")),
+        ("rename Order placed -&gt; Order Placed", grammar.Rename("Order placed", "Order Placed")),
+        ("rename Order placed -> Order Placed", grammar.Rename("Order placed", "Order Placed")),
+        ("rename E3 → Paid", grammar.Rename("E3", "Paid")),
+        ("rename E3 -&gt; In -&gt; Out", grammar.Rename("E3", "In -> Out")),
+        ("rename E3 Tax &amp; Fees Paid", grammar.Rename("E3", "Tax & Fees Paid")),
+    ],
+)
+def test_rename_by_id_or_with_an_arrow(line: str, command: grammar.Rename) -> None:
+    assert parse(line) == command
+
+
+def test_rename_errors() -> None:
+    assert "say which element" in _refused("rename", "rename")
+    assert "by its ID" in _refused("rename Order placed Order Placed", "rename")
+    assert "new name after E3" in _refused("rename E3", "rename")
+    assert "cannot be empty" in _refused("rename E3 -&gt;", "rename")
+    assert "cannot be empty" in _refused("rename -&gt; Paid", "rename")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("merge E7 into E3", grammar.Merge("E7", "E3")),
+        (
+            "merge Order was placed INTO Order Placed",
+            grammar.Merge("Order was placed", "Order Placed"),
+        ),
+        ("merge Money Paid Into Account into E4", grammar.Merge("Money Paid Into Account", "E4")),
+        ("merge E3 into Money Paid Into Account", grammar.Merge("E3", "Money Paid Into Account")),
+        ("merge Tax &amp; Fees into E1", grammar.Merge("Tax & Fees", "E1")),
+    ],
+)
+def test_merge(line: str, command: grammar.Merge) -> None:
+    assert parse(line) == command
+
+
+def test_merge_errors() -> None:
+    assert "merge E7 into E3" in _refused("merge E7", "merge")
+    assert "merge E7 into E3" in _refused("merge into E3", "merge")
+    assert "merge E7 into E3" in _refused("merge E7 into", "merge")
+    assert "more than one way" in _refused("merge Paid Into Bank into Paid Into Card", "merge")
+    assert "into itself" in _refused("merge E3 into e3", "merge")
+
+
+@pytest.mark.parametrize(
+    ("line", "refs"),
+    [
+        ("order E2 E1 E3", ("E2", "E1", "E3")),
+        ("order E2,E1", ("E2", "E1")),
+        ("order Placed Paid Shipped", ("Placed", "Paid", "Shipped")),
+        ("order Order Placed, Payment Received", ("Order Placed", "Payment Received")),
+        ("order E1 E2, Order Shipped, E4", ("E1", "E2", "Order Shipped", "E4")),
+        ("order Tax &amp; Fees Paid, E2,", ("Tax & Fees Paid", "E2")),
+    ],
+)
+def test_order_spaces_or_commas(line: str, refs: tuple[str, ...]) -> None:
+    assert parse(line) == grammar.Order(refs)
+
+
+def test_order_errors() -> None:
+    assert "at least two" in _refused("order", "order")
+    assert "at least two" in _refused("order E1", "order")
+    assert "at least two" in _refused("order Order Placed,", "order")
+    assert "“e1” is named more than once" in _refused("order E1 E2 e1", "order")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("move E4 after E1", grammar.Move("E4", "after", "E1")),
+        ("move e4 BEFORE e1", grammar.Move("e4", "before", "e1")),
+        (
+            "move Order Shipped before Payment Received",
+            grammar.Move("Order Shipped", "before", "Payment Received"),
+        ),
+        ("move Paid After Deadline before E2", grammar.Move("Paid After Deadline", "before", "E2")),
+        ("move E2 after Paid Before Deadline", grammar.Move("E2", "after", "Paid Before Deadline")),
+    ],
+)
+def test_move(line: str, command: grammar.Move) -> None:
+    assert parse(line) == command
+
+
+def test_move_errors() -> None:
+    assert "after or before" in _refused("move E4 E1", "move")
+    assert "after or before" in _refused("move E4 after", "move")
+    assert "after or before" in _refused("move", "move")
+    assert "more than one way" in _refused("move A after B before C", "move")
+    assert "next to itself" in _refused("move E4 after e4", "move")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("command Place Order -&gt; E1", grammar.AddCommand("Place Order", ("E1",))),
+        ("command Place Order -&gt; E1, E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
+        ("command Place Order -> E1,E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
+        ("command Place Order → E1 E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
+        (
+            "command Place Order --&gt; Order Placed",
+            grammar.AddCommand("Place Order", ("Order Placed",)),
+        ),
+        (
+            "command Pay &amp; Ship -&gt; Paid &amp; Shipped, E4",
+            grammar.AddCommand("Pay & Ship", ("Paid & Shipped", "E4")),
+        ),
+        ("command Place Order", grammar.AddCommand("Place Order")),
+    ],
+)
+def test_command_and_the_events_it_causes(line: str, command: grammar.AddCommand) -> None:
+    assert parse(line) == command
+
+
+def test_command_errors() -> None:
+    assert "cannot be empty" in _refused("command", "command")
+    assert "cannot be empty" in _refused("command -&gt; E1", "command")
+    assert "at least one event after the arrow" in _refused("command Pay -&gt; , ", "command")
+    assert "arrow points the other way" in _refused("command Pay &lt;- E1", "command")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("view Order Summary &lt;- E1", grammar.AddView("Order Summary", ("E1",))),
+        (
+            "view Order Summary &lt;- E1, Order Placed",
+            grammar.AddView("Order Summary", ("E1", "Order Placed")),
+        ),
+        ("view Order Summary <- E1 E3", grammar.AddView("Order Summary", ("E1", "E3"))),
+        ("view Order Summary ← E1", grammar.AddView("Order Summary", ("E1",))),
+        ("view Stock &amp; Prices", grammar.AddView("Stock & Prices")),
+    ],
+)
+def test_view_and_the_events_that_feed_it(line: str, command: grammar.AddView) -> None:
+    assert parse(line) == command
+
+
+def test_view_errors() -> None:
+    assert "cannot be empty" in _refused("view &lt;- E1", "view")
+    assert "at least one event after the arrow" in _refused("view Summary &lt;-", "view")
+    assert "arrow points the other way" in _refused("view Summary -&gt; E1", "view")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("policy Ship when paid: E2 -&gt; C3", grammar.AddPolicy("Ship when paid", "E2", "C3")),
+        ("policy Ship:E2->C3", grammar.AddPolicy("Ship", "E2", "C3")),
+        ("policy Remind at 09:00: E1 -&gt; C1", grammar.AddPolicy("Remind at 09:00", "E1", "C1")),
+        (
+            "policy Refund &amp; notify: Order Cancelled -&gt; Refund Payment",
+            grammar.AddPolicy("Refund & notify", "Order Cancelled", "Refund Payment"),
+        ),
+    ],
+)
+def test_policy(line: str, command: grammar.AddPolicy) -> None:
+    assert parse(line) == command
+
+
+def test_policy_errors() -> None:
+    assert "policy name, a colon" in _refused("policy Ship E2 -&gt; C3", "policy")
+    assert "then the command" in _refused("policy Ship: E2", "policy")
+    assert "one event to one command" in _refused("policy Ship: E1, E2 -&gt; C3", "policy")
+    assert "one event to one command" in _refused("policy Ship: E1 -&gt; C3, C4", "policy")
+    assert "cannot be empty" in _refused("policy : E1 -&gt; C3", "policy")
+    assert "cannot be empty" in _refused("policy Ship: -&gt; C3", "policy")
+    assert "cannot be empty" in _refused("policy Ship: E1 -&gt;", "policy")
+
+
+def test_actor_and_external() -> None:
+    assert parse("actor Customer -&gt; C1, C2") == grammar.AddActor("Customer", ("C1", "C2"))
+    assert parse("actor <@U1|dana> -&gt; Place Order") == grammar.AddActor(
+        "@dana", ("Place Order",)
+    )
+    assert parse("actor Clerk") == grammar.AddActor("Clerk")
+    assert parse("external Payment Provider -&gt; E2") == grammar.AddExternal(
+        "Payment Provider", ("E2",)
+    )
+    assert parse("external Bank &amp; Co -> E2 E3") == grammar.AddExternal(
+        "Bank & Co", ("E2", "E3")
+    )
+    assert "at least one command" in _refused("actor Customer -&gt;", "actor")
+    assert "arrow points the other way" in _refused("actor Customer &lt;- C1", "actor")
+    assert "cannot be empty" in _refused("external -&gt; E1", "external")
+    assert "at least one event" in _refused("external Bank -&gt;", "external")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("aggregate Order: C1 E1 E2", grammar.Group("Order", ("C1", "E1", "E2"))),
+        ("aggregate Order:C1,E1", grammar.Group("Order", ("C1", "E1"))),
+        ("aggregate Order: Place Order, E1", grammar.Group("Order", ("Place Order", "E1"))),
+        ("aggregate Order &amp; Payment: C1", grammar.Group("Order & Payment", ("C1",))),
+        ("aggregate :package: Orders: C1", grammar.Group(":package: Orders", ("C1",))),
+    ],
+)
+def test_aggregate(line: str, command: grammar.Group) -> None:
+    assert parse(line) == command
+
+
+def test_aggregate_errors() -> None:
+    assert "a colon" in _refused("aggregate Order C1 E1", "aggregate")
+    assert "at least one command or event" in _refused("aggregate Order:", "aggregate")
+    assert "cannot be empty" in _refused("aggregate : C1", "aggregate")
+
+
+def test_fields_plain_generated_and_with_origin() -> None:
+    assert parse("fields C1: order_id*, customer, total &lt;- E3.amount") == grammar.SetFields(
+        "C1",
+        (
+            grammar.FieldInput("order_id", generated=True),
+            grammar.FieldInput("customer"),
+            grammar.FieldInput("total", origin_ref="E3", origin_field="amount"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("fields C1:", grammar.SetFields("C1", ())),
+        ("fields C1:  ", grammar.SetFields("C1", ())),
+        ("fields e3:id *", grammar.SetFields("e3", (grammar.FieldInput("id", generated=True),))),
+        (
+            "fields Order Placed: total <- Payment Received.amount.value",
+            grammar.SetFields(
+                "Order Placed",
+                (
+                    grammar.FieldInput(
+                        "total", origin_ref="Payment Received", origin_field="amount.value"
+                    ),
+                ),
+            ),
+        ),
+        (
+            "fields V1: total ← E3 . amount, sent at*",
+            grammar.SetFields(
+                "V1",
+                (
+                    grammar.FieldInput("total", origin_ref="E3", origin_field="amount"),
+                    grammar.FieldInput("sent at", generated=True),
+                ),
+            ),
+        ),
+        (
+            "fields Tax &amp; Fees: a&amp;b, c &lt;- E1.d,",
+            grammar.SetFields(
+                "Tax & Fees",
+                (
+                    grammar.FieldInput("a&b"),
+                    grammar.FieldInput("c", origin_ref="E1", origin_field="d"),
+                ),
+            ),
+        ),
+    ],
+)
+def test_fields_forms(line: str, command: grammar.SetFields) -> None:
+    assert parse(line) == command
+
+
+def test_fields_errors() -> None:
+    assert "a colon" in _refused("fields C1 order_id", "fields")
+    assert "the same field" in _refused("fields C1: orderId, Order ID", "fields")
+    assert "“a” is listed twice" in _refused("fields C1: a, a*", "fields")
+    assert "either generated" in _refused("fields C1: a* &lt;- E1.a", "fields")
+    assert "<ref>.<field>" in _refused("fields C1: a &lt;- E1", "fields")
+    assert "<ref>.<field>" in _refused("fields C1: a &lt;- .a", "fields")
+    assert "<ref>.<field>" in _refused("fields C1: a &lt;- E1.", "fields")
+    assert "not a field name" in _refused("fields C1: _", "fields")
+    assert "cannot be empty" in _refused("fields C1: *", "fields")
+    assert "cannot be empty" in _refused("fields C1: &lt;- E1.a", "fields")
+    assert "cannot be empty" in _refused("fields : a", "fields")
+    assert "control characters" in _refused("fields C1: a\x07b", "fields")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        (
+            "scenario Happy path: given E1 when C2 then E2, E3",
+            grammar.AddScenario("Happy path", ("E1",), "C2", ("E2", "E3")),
+        ),
+        (
+            "scenario First order: Given nothing When Place Order Then Order Placed and E2",
+            grammar.AddScenario("First order", (), "Place Order", ("Order Placed", "E2")),
+        ),
+        (
+            "scenario Twice: given E1, E1 and E2 when C1 then E3",
+            grammar.AddScenario("Twice", ("E1", "E1", "E2"), "C1", ("E3",)),
+        ),
+        (
+            "scenario Declined: given E1 when C1 then error card declined when expired, then retry",
+            grammar.AddScenario(
+                "Declined", ("E1",), "C1", error="card declined when expired, then retry"
+            ),
+        ),
+        (
+            "scenario Declined: given nothing when C1 then ERROR: &lt;no&gt; &amp; stop",
+            grammar.AddScenario("Declined", (), "C1", error="<no> & stop"),
+        ),
+        (
+            "scenario Idempotent: given E1 when C1 then nothing",
+            grammar.AddScenario("Idempotent", ("E1",), "C1", ()),
+        ),
+        (
+            "scenario Summary: given E1, E2 then Order Summary",
+            grammar.AddScenario("Summary", ("E1", "E2"), view="Order Summary"),
+        ),
+        (
+            "scenario Empty list: given nothing then V1",
+            grammar.AddScenario("Empty list", (), view="V1"),
+        ),
+        (
+            "scenario Cut-off: 17:00: given E1 when C1 then E2",
+            grammar.AddScenario("Cut-off: 17:00", ("E1",), "C1", ("E2",)),
+        ),
+        (
+            "scenario Tax &amp; fees:given E1 when C1 then E2 E3",
+            grammar.AddScenario("Tax & fees", ("E1",), "C1", ("E2", "E3")),
+        ),
+    ],
+)
+def test_scenario_forms(line: str, command: grammar.AddScenario) -> None:
+    assert parse(line) == command
+
+
+def test_scenario_errors() -> None:
+    assert "title, a colon, then given" in _refused("scenario Happy given E1 then V1", "scenario")
+    assert "title, a colon, then given" in _refused("scenario Happy: when C1 then E1", "scenario")
+    assert "cannot be empty" in _refused("scenario : given E1 then V1", "scenario")
+    assert "with then" in _refused("scenario Happy: given E1 when C1", "scenario")
+    assert "after then" in _refused("scenario Happy: given E1 when C1 then", "scenario")
+    assert "given nothing" in _refused("scenario Happy: given when C1 then E1", "scenario")
+    assert "after when" in _refused("scenario Happy: given E1 when then E2", "scenario")
+    assert "one command" in _refused("scenario Happy: given E1 when C1, C2 then E2", "scenario")
+    assert "cannot be empty" in _refused("scenario No: given E1 when C1 then error", "scenario")
+    assert "needs when" in _refused("scenario No: given E1 then error nope", "scenario")
+    assert "one view" in _refused("scenario V: given E1 then V1, V2", "scenario")
+    assert "one view" in _refused("scenario V: given E1 then nothing", "scenario")
+
+
+def test_trace() -> None:
+    assert parse("trace C1.order_id") == grammar.Trace("C1", "order_id")
+    assert parse("trace Order Placed . customer.id") == grammar.Trace("Order Placed", "customer.id")
+    assert parse("trace Tax &amp; Fees.total") == grammar.Trace("Tax & Fees", "total")
+    for bad in ("trace", "trace C1", "trace .order_id", "trace C1."):
+        assert "<ref>.<field>" in _refused(bad, "trace")
+
+
+def test_undo_check_report_take_nothing() -> None:
+    assert parse("undo") == grammar.Undo()
+    assert parse("check") == grammar.Check()
+    assert parse("REPORT") == grammar.Report()
+    for name in ("undo", "check", "report"):
+        assert "nothing after" in _refused(f"{name} now", name)
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "mermaid", "eventmodel", "gherkin"])
+def test_every_export_format(fmt: str) -> None:
+    assert parse(f"export {fmt.upper()}") == grammar.Export(fmt)
+
+
+def test_export_markdown_is_md_and_others_are_refused() -> None:
+    assert parse("export markdown") == grammar.Export("md")
+    assert "md, json, mermaid, eventmodel, gherkin" in _refused("export", "export")

@@ -1,0 +1,596 @@
+"""The completeness check (SPEC §6) and field traces, as pure functions of the model.
+
+Event Modeling's promise is that every piece of information has an origin and a
+destination: a command's inputs land in events, events feed views and policies, and every
+field shown to people came from somewhere. `check` proves that promise (or says where it
+breaks) and `trace` follows one field through the model for `/storm trace`.
+
+The snapshot holds live elements only; every key read from a relation is resolved through
+`Snapshot.by_key()`, so merged IDs still work and dropped elements, which no longer resolve,
+neither raise findings nor satisfy them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.model import KIND_LETTERS, ElementInfo, FieldSpec, Snapshot, normalise
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES: tuple[str, ...] = (ERROR, WARNING, INFO)
+_LETTER_ORDER = {letter: rank for rank, letter in enumerate(KIND_LETTERS.values())}
+CLEAN = "Nothing to fix: every field has an origin and a destination."
+EMPTY = "Nothing to check yet: add events, the commands that cause them and the views they feed."
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check that did not pass.
+
+    `element` is the key of the element at fault (the hotspot itself for `hotspot-open`, the
+    scenario for `scenario-mismatch`); `field` is the field's name as written on it.
+    `message` is one plain sentence for people, unescaped: renderers escape it.
+    """
+
+    code: str
+    severity: str
+    element: str
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the check found, most serious first, with the score and the next thing to do."""
+
+    findings: tuple[Finding, ...]
+    checks: int
+    passed_checks: int
+    next_step: str
+
+    @property
+    def score(self) -> float:
+        """The share of checks that pass; an empty model has nothing wrong with it."""
+        return self.passed_checks / self.checks if self.checks else 1.0
+
+    @property
+    def passed(self) -> bool:
+        """The model is complete when no error remains (SPEC §6); warnings do not block."""
+        return not any(f.severity == ERROR for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Where one field comes from and where it goes, one line per place, for people."""
+
+    element: str
+    field: str
+    origins: tuple[str, ...]
+    destinations: tuple[str, ...]
+
+
+def _id_order(key: str) -> tuple[int, int]:
+    """Kind letter in SPEC order (E, C, V, A, H, P, R, X, S), then the counter."""
+    letter, number = key[:1].upper(), key[1:]
+    return _LETTER_ORDER.get(letter, len(_LETTER_ORDER)), int(number) if number.isdigit() else 0
+
+
+def _carries(element: ElementInfo, name: str) -> bool:
+    """Whether `element` has a field that matches `name` after normalisation (SPEC §3)."""
+    wanted = normalise(name)
+    return any(normalise(spec.name) == wanted for spec in element.fields)
+
+
+def _labels(elements: Iterable[ElementInfo]) -> str:
+    return ", ".join(e.label for e in elements)
+
+
+class _Graph:
+    """The model's relations, resolved through aliases and indexed both ways.
+
+    Only relations between live elements of the right kinds are kept: a link to a dropped
+    element resolves to nothing and so counts for nothing.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.by_key = snapshot.by_key()
+        self.elements = sorted(snapshot.elements, key=lambda e: _id_order(e.key))
+        self.caused_by: dict[str, list[ElementInfo]] = {}
+        self.feeds: dict[str, list[ElementInfo]] = {}
+        self.policies_on: dict[str, list[ElementInfo]] = {}
+        self.issuers: dict[str, list[ElementInfo]] = {}
+        self.aggregated: set[str] = set()
+        self.exercised: set[str] = set()
+        for element in self.elements:
+            if element.kind in ("command", "external"):
+                for event in self.related(element.causes, "event"):
+                    self.caused_by.setdefault(event.key, []).append(element)
+            elif element.kind == "view":
+                for event in self.related(element.fed_by, "event"):
+                    self.feeds.setdefault(event.key, []).append(element)
+            elif element.kind == "policy":
+                for event in self.related((element.on,), "event"):
+                    self.policies_on.setdefault(event.key, []).append(element)
+            elif element.kind == "aggregate":
+                self.aggregated.update(m.key for m in self.related(element.members, "command"))
+                self.aggregated.update(m.key for m in self.related(element.members, "event"))
+            elif element.kind == "scenario" and element.scenario:
+                self.exercised.update(
+                    c.key for c in self.related((element.scenario.when,), "command")
+                )
+            if element.kind in ("actor", "policy"):
+                for command in self.related(element.issues, "command"):
+                    self.issuers.setdefault(command.key, []).append(element)
+            if element.kind in ("command", "event") and self.resolve(
+                element.aggregate, "aggregate"
+            ):
+                self.aggregated.add(element.key)
+
+    def resolve(self, key: str | None, kind: str | None = None) -> ElementInfo | None:
+        """The live element a key (or merged alias) names, if it is of `kind`."""
+        element = self.by_key.get(key.strip().upper()) if key else None
+        if element is None or (kind is not None and element.kind != kind):
+            return None
+        return element
+
+    def related(self, keys: Iterable[str | None], kind: str) -> list[ElementInfo]:
+        """The distinct live elements of `kind` that `keys` name, in ID order."""
+        found = {e.key: e for e in (self.resolve(key, kind) for key in keys) if e is not None}
+        return sorted(found.values(), key=lambda e: _id_order(e.key))
+
+    def of_kind(self, kind: str) -> list[ElementInfo]:
+        return [e for e in self.elements if e.kind == kind]
+
+    def causes(self, command: ElementInfo) -> list[ElementInfo]:
+        return self.related(command.causes, "event")
+
+    def sources(self, view: ElementInfo) -> list[ElementInfo]:
+        return self.related(view.fed_by, "event")
+
+    def commands_causing(self, event: ElementInfo) -> list[ElementInfo]:
+        return [e for e in self.caused_by.get(event.key, []) if e.kind == "command"]
+
+    def externals_causing(self, event: ElementInfo) -> list[ElementInfo]:
+        return [e for e in self.caused_by.get(event.key, []) if e.kind == "external"]
+
+    def policy_command(self, policy: ElementInfo) -> ElementInfo | None:
+        commands = self.related(policy.issues, "command")
+        return commands[0] if commands else None
+
+    def readers(self, event: ElementInfo, name: str) -> list[tuple[ElementInfo, ElementInfo]]:
+        """(policy, command) pairs triggered by `event` whose command carries `name`.
+
+        A policy on E issuing C reads exactly the fields of E that C carries (SPEC §6).
+        """
+        pairs = []
+        for policy in self.policies_on.get(event.key, []):
+            command = self.policy_command(policy)
+            if command is not None and _carries(command, name):
+                pairs.append((policy, command))
+        return pairs
+
+    def origin_problem(self, owner: ElementInfo, field: str, origin: str) -> str | None:
+        """Why the explicit origin of `owner`'s `field` does not hold, as a predicate
+        ("names no element any more"); None when it names a live field. A field naming itself
+        as its own origin is circular and proves nothing.
+        """
+        key, _, name = origin.partition(".")
+        source = self.resolve(key)
+        if source is None:
+            return "names no element any more"
+        if not name or not _carries(source, name):
+            return f"does not exist: {source.label} has no field “{name}”"
+        if source.key == owner.key and normalise(name) == normalise(field):
+            return "is the field itself"
+        return None
+
+
+class _Checker:
+    """Runs every check of SPEC §6 once, counting them and collecting what fails."""
+
+    def __init__(self, graph: _Graph) -> None:
+        self.graph = graph
+        self.checks = 0
+        self.findings: list[Finding] = []
+
+    def expect(
+        self,
+        ok: bool,
+        code: str,
+        severity: str,
+        element: ElementInfo,
+        message: str,
+        spec: FieldSpec | None = None,
+    ) -> None:
+        """One check: it passes when `ok`, otherwise it yields one finding."""
+        self.checks += 1
+        if not ok:
+            name = spec.name if spec else None
+            self.findings.append(Finding(code, severity, element.key, name, message))
+
+    def run(self) -> None:
+        graph = self.graph
+        for command in graph.of_kind("command"):
+            self.command(command)
+        for event in graph.of_kind("event"):
+            self.event(event)
+        for view in graph.of_kind("view"):
+            self.view(view)
+        for scenario in graph.of_kind("scenario"):
+            problems = _scenario_problems(graph, scenario)
+            self.expect(
+                not problems,
+                "scenario-mismatch",
+                ERROR,
+                scenario,
+                f"{scenario.label}: {'; '.join(problems)}; rewrite the scenario",
+            )
+        for hotspot in graph.of_kind("hotspot"):
+            self.expect(
+                hotspot.resolved,
+                "hotspot-open",
+                INFO,
+                hotspot,
+                f"{hotspot.label}{_on(graph, hotspot)} is still open: settle it, then resolve it",
+            )
+
+    def shared(self, element: ElementInfo) -> None:
+        """The checks commands, events and views have in common: fields, and for commands
+        and events an aggregate."""
+        self.expect(
+            bool(element.fields),
+            "element-no-fields",
+            WARNING,
+            element,
+            f"{element.label} has no fields: list the information it carries",
+        )
+        if element.kind != "view":
+            self.expect(
+                element.key in self.graph.aggregated,
+                "not-aggregated",
+                WARNING,
+                element,
+                f"{element.label} is in no aggregate: group it with the others of its sub-system",
+            )
+
+    def command(self, command: ElementInfo) -> None:
+        graph = self.graph
+        events = graph.causes(command)
+        self.expect(
+            bool(events),
+            "command-no-event",
+            ERROR,
+            command,
+            f"{command.label} causes no event: say which events it causes",
+        )
+        self.shared(command)
+        self.expect(
+            command.key in graph.exercised,
+            "command-no-scenario",
+            WARNING,
+            command,
+            f"{command.label} has no scenario: specify it with given/when/then",
+        )
+        for spec in command.fields:
+            where = f"add it to {_labels(events)}" if events else "link the command to its events"
+            self.expect(
+                any(_carries(event, spec.name) for event in events),
+                "input-lost",
+                ERROR,
+                command,
+                f"{command.label}: field “{spec.name}” is lost: none of the events it causes carries it; {where}",
+                spec,
+            )
+
+    def event(self, event: ElementInfo) -> None:
+        graph = self.graph
+        commands = graph.commands_causing(event)
+        externals = graph.externals_causing(event)
+        self.expect(
+            bool(commands or externals),
+            "event-no-cause",
+            WARNING,
+            event,
+            f"{event.label} has no cause: link the command or external system that causes it",
+        )
+        self.shared(event)
+        views = graph.feeds.get(event.key, [])
+        for spec in event.fields:
+            if spec.origin:
+                problem = _broken_origin(graph, event, spec, spec.origin)
+            elif spec.generated or externals:
+                problem = None
+            elif not commands:
+                problem = (
+                    "nothing causes this event; link a command to it or mark the field generated"
+                )
+            elif any(_carries(command, spec.name) for command in commands):
+                problem = None
+            else:
+                problem = f"no command causing it carries it; add it to {_labels(commands)} or mark it generated"
+            self._origin(event, spec, problem)
+            self.expect(
+                any(_carries(view, spec.name) for view in views)
+                or bool(graph.readers(event, spec.name)),
+                "field-no-destination",
+                WARNING,
+                event,
+                f"{event.label}: field “{spec.name}” goes nowhere: no view it feeds carries it and no policy it triggers reads it; show it in a view or drop it",
+                spec,
+            )
+
+    def view(self, view: ElementInfo) -> None:
+        graph = self.graph
+        events = graph.sources(view)
+        self.expect(
+            bool(events),
+            "view-no-source",
+            ERROR,
+            view,
+            f"{view.label} has no source: say which events feed it",
+        )
+        self.shared(view)
+        for spec in view.fields:
+            if spec.origin:
+                problem = _broken_origin(graph, view, spec, spec.origin)
+            elif spec.generated or any(_carries(event, spec.name) for event in events):
+                problem = None
+            elif events:
+                problem = f"no event feeding it carries it; add it to {_labels(events)} or give it an explicit origin"
+            else:
+                problem = "no event feeds this view; say which events feed it"
+            self._origin(view, spec, problem)
+
+    def _origin(self, element: ElementInfo, spec: FieldSpec, problem: str | None) -> None:
+        self.expect(
+            problem is None,
+            "field-no-origin",
+            ERROR,
+            element,
+            f"{element.label}: field “{spec.name}” has no origin: {problem}",
+            spec,
+        )
+
+
+def _broken_origin(graph: _Graph, owner: ElementInfo, spec: FieldSpec, origin: str) -> str | None:
+    problem = graph.origin_problem(owner, spec.name, origin)
+    return f"its origin {origin} {problem}" if problem else None
+
+
+def _on(graph: _Graph, hotspot: ElementInfo) -> str:
+    target = graph.resolve(hotspot.on)
+    return f" (on {target.label})" if target else ""
+
+
+def _a(kind: str) -> str:
+    """`a command`, `an event`."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
+    """What is wrong with a scenario as written, in words; empty when it holds.
+
+    Every key must still resolve: `given` to events, `when` to a command, `then` to events
+    that command causes, `view` to a view. A scenario naming neither a command nor a view
+    specifies nothing.
+    """
+    spec = scenario.scenario
+    if spec is None:
+        return ["it has no given/when/then"]
+    problems = []
+    for key in spec.given:
+        found = graph.resolve(key)
+        if found is None:
+            problems.append(f"given {key} no longer exists")
+        elif found.kind != "event":
+            problems.append(f"given {found.label} is {_a(found.kind)}, not an event")
+    if spec.when is None and spec.view is None:
+        problems.append("it names neither a command nor a view")
+    when = graph.resolve(spec.when)
+    command = when if when is not None and when.kind == "command" else None
+    if spec.when is not None and when is None:
+        problems.append(f"when {spec.when} no longer exists")
+    elif when is not None and command is None:
+        problems.append(f"when {when.label} is {_a(when.kind)}, not a command")
+    if spec.view is not None and graph.resolve(spec.view, "view") is None:
+        problems.append(f"{spec.view} is not a view (any more)")
+    caused = {e.key for e in graph.causes(command)} if command else set()
+    for key in spec.then:
+        found = graph.resolve(key)
+        if found is None:
+            problems.append(f"then {key} no longer exists")
+        elif found.kind != "event":
+            problems.append(f"then {found.label} is {_a(found.kind)}, not an event")
+        elif command is not None and found.key not in caused:
+            problems.append(f"then {found.label} is not caused by {command.label}")
+    return problems
+
+
+def _sort_key(finding: Finding) -> tuple[int, tuple[int, int], bool, str, str]:
+    return (
+        SEVERITIES.index(finding.severity),
+        _id_order(finding.element),
+        finding.field is not None,
+        normalise(finding.field or ""),
+        finding.code,
+    )
+
+
+def check(snapshot: Snapshot) -> Report:
+    """Run every check of SPEC §6 over the live model.
+
+    Decisions where SPEC §6 leaves room:
+
+    - `event-no-cause` counts commands and external systems. A policy issues a command,
+      and that command causes the events, so policies add nothing beyond commands.
+    - Destinations are exactly what SPEC §6 names (views the event feeds, policies it
+      triggers); an explicit origin elsewhere that names an event field does not count.
+    - An explicit origin must resolve to a live element (aliases included) carrying the
+      field, and not to the field itself; otherwise the field has no origin.
+    - A scenario is one check, whatever is wrong with it: its finding lists every problem.
+    """
+    graph = _Graph(snapshot)
+    checker = _Checker(graph)
+    checker.run()
+    findings = tuple(sorted(checker.findings, key=_sort_key))
+    return Report(
+        findings=findings,
+        checks=checker.checks,
+        passed_checks=checker.checks - len(findings),
+        next_step=_next_step(graph, findings, checker.checks),
+    )
+
+
+# What to fix first when several kinds of finding remain: what breaks the flow of
+# information before what merely leaves it untidy.
+_PRIORITY: tuple[str, ...] = (
+    "command-no-event",
+    "view-no-source",
+    "input-lost",
+    "field-no-origin",
+    "scenario-mismatch",
+    "event-no-cause",
+    "element-no-fields",
+    "field-no-destination",
+    "not-aggregated",
+    "command-no-scenario",
+    "hotspot-open",
+)
+
+
+def _with_field(element: ElementInfo, spec: str) -> str:
+    """The `/storm fields` line that adds one field to an element (or rewrites it where it
+    stands), keeping the others: the command sets an element's whole field list."""
+    wanted = normalise(spec.rstrip("*"))
+    written = [spec if normalise(f.name) == wanted else str(f) for f in element.fields]
+    return f"/storm fields {element.key}: {', '.join(written if spec in written else [*written, spec])}"
+
+
+def _advice(graph: _Graph, finding: Finding) -> str:
+    """How to fix one finding, with a `/storm` line that would do it."""
+    element = graph.by_key[finding.element]
+    name = finding.field or ""
+    code = finding.code
+    if code == "command-no-event":
+        return f"say what {element.label} causes: `/storm command {element.name} -> <event>`"
+    if code == "view-no-source":
+        return f"say which events feed {element.label}: `/storm view {element.name} <- <event>`"
+    if code == "input-lost":
+        events = graph.causes(element)
+        line = (
+            _with_field(events[0], name) if events else f"/storm command {element.name} -> <event>"
+        )
+        return f"carry “{name}” of {element.label} into an event it causes: `{line}`"
+    if code == "field-no-origin" and _field(element, name).origin:
+        return f"fix or drop the explicit origin of “{name}” on {element.label}: `{_with_field(element, name)}`"
+    if code == "field-no-origin":
+        sources = (
+            graph.commands_causing(element) if element.kind == "event" else graph.sources(element)
+        )
+        if sources:
+            return f"give “{name}” of {element.label} an origin: `{_with_field(sources[0], name)}`"
+        return f"give “{name}” of {element.label} an origin, or mark it generated: `{_with_field(element, name + '*')}`"
+    if code == "scenario-mismatch":
+        problems = "; ".join(_scenario_problems(graph, element))
+        return f"fix {element.label} ({problems}): drop it and write it again with `/storm scenario <title>: given … when … then …`"
+    if code == "event-no-cause":
+        return f"say what causes {element.label}: `/storm command <command> -> {element.key}`"
+    if code == "element-no-fields":
+        return (
+            f"list the fields of {element.label}: `/storm fields {element.key}: <field>, <field>`"
+        )
+    if code == "field-no-destination":
+        views = graph.feeds.get(element.key, [])
+        line = _with_field(views[0], name) if views else f"/storm view <view> <- {element.key}"
+        return f"show “{name}” of {element.label} in a view: `{line}`"
+    if code == "not-aggregated":
+        return f"group {element.label} into an aggregate: `/storm aggregate <name>: {element.key}`"
+    if code == "command-no-scenario":
+        events = graph.causes(element)
+        then = " ".join(e.key for e in events) or "<event>"
+        return f"specify {element.label}: `/storm scenario <title>: given nothing when {element.key} then {then}`"
+    return f"settle {element.label} and close it: `/storm resolve {element.key}`"
+
+
+def _next_step(graph: _Graph, findings: tuple[Finding, ...], checks: int) -> str:
+    """One line: the most important kind of fix, shown on its first case."""
+    if not findings:
+        return CLEAN if checks else EMPTY
+    code = min((f.code for f in findings), key=_PRIORITY.index)
+    same = [f for f in findings if f.code == code]
+    first = same[0]
+    advice = _advice(graph, first)
+    more = f" ({len(same) - 1} more like it)" if len(same) > 1 else ""
+    return f"Next: {advice}{more}."
+
+
+def _field(element: ElementInfo, name: str) -> FieldSpec:
+    wanted = normalise(name)
+    for spec in element.fields:
+        if normalise(spec.name) == wanted:
+            return spec
+    known = ", ".join(f.name for f in element.fields) or "none"
+    raise KeyError(f"{element.label} has no field “{name}” (its fields: {known})")
+
+
+def _own_origins(graph: _Graph, element: ElementInfo, spec: FieldSpec) -> list[str]:
+    """The origins a field states itself: generated, or an explicit origin."""
+    if spec.origin:
+        problem = graph.origin_problem(element, spec.name, spec.origin)
+        return [f"explicit origin {spec.origin}" + (f", which {problem}" if problem else "")]
+    return ["generated by the system"] if spec.generated else []
+
+
+def _downstream(graph: _Graph, events: list[ElementInfo], name: str) -> list[str]:
+    """Where a field goes from these events: views they feed carrying it, then policies
+    they trigger reading it."""
+    views: dict[str, ElementInfo] = {}
+    policies: list[str] = []
+    for event in events:
+        for view in graph.feeds.get(event.key, []):
+            if _carries(view, name):
+                views.setdefault(view.key, view)
+        for policy, command in graph.readers(event, name):
+            line = f"policy {policy.label} → {command.label}"
+            if line not in policies:
+                policies.append(line)
+    ordered = sorted(views.values(), key=lambda v: _id_order(v.key))
+    return [f"{view.label} (view)" for view in ordered] + policies
+
+
+def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
+    """Where a field comes from and where it goes, for `/storm trace <ref>.<field>`.
+
+    A command field goes to the events it causes carrying it, then on to their views and
+    policies; its origin is whoever issues the command. An event field comes from the
+    commands or external systems causing it and goes to views and policies. A view field
+    comes from the events feeding it; a view is where information ends. Raises KeyError,
+    with a message for people, when the element or the field does not exist.
+    """
+    graph = _Graph(snapshot)
+    element = graph.resolve(key)
+    if element is None:
+        raise KeyError(f"no element {key}")
+    spec = _field(element, field)
+    own = _own_origins(graph, element, spec)
+    if element.kind == "command":
+        issuers = [f"{i.label} ({i.kind}) issues it" for i in graph.issuers.get(element.key, [])]
+        origins = own + (issuers or ["an input: whoever issues the command gives it"])
+        events = [e for e in graph.causes(element) if _carries(e, spec.name)]
+        destinations = [f"{e.label} (event)" for e in events] + _downstream(
+            graph, events, spec.name
+        )
+    elif element.kind == "event":
+        commands = [c for c in graph.commands_causing(element) if _carries(c, spec.name)]
+        externals = graph.externals_causing(element)
+        origins = [f"{c.label} (command) carries it" for c in commands]
+        origins += [f"external system {x.label}" for x in externals] + own
+        destinations = _downstream(graph, [element], spec.name)
+    else:
+        carriers = [e for e in graph.sources(element) if _carries(e, spec.name)]
+        origins = [f"{e.label} (event) carries it" for e in carriers] + own
+        destinations = []
+    return Trace(element.key, spec.name, tuple(origins), tuple(destinations))

@@ -1,0 +1,510 @@
+"""Modelling commands (SPEC §4.1): one function per sub-command, each inside the caller's
+transaction, working through an `Action` that knows the workshop, the person and the time.
+
+Nothing is forbidden by step: an action that belongs to a later step is done and noted early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core import grammar, messages, naming
+from bot.core.messages import Post
+from bot.core.model import KIND_LETTERS, FieldSpec, element_key, normalise, parse_element_key
+from bot.core.references import Candidate, UnknownReference, resolve_by_name
+from bot.core.steps import STEPS
+from bot.core.text import escape, plural
+from storage import repository as repo
+from storage.tables import Element, ElementField, Link, Workshop
+
+# The step each kind of action belongs to, for "noted early" (SPEC §2).
+_STEP_OF = {
+    "hotspot": 2,
+    "refine": 2,
+    "command": 3,
+    "view": 3,
+    "policy": 3,
+    "actor": 3,
+    "external": 3,
+    "aggregate": 4,
+    "command fields": 5,
+    "view fields": 6,
+    "event fields": 6,
+    "scenario": 7,
+}
+
+
+class Refused(Exception):
+    """An action Storm will not do; the message is shown to the person as it is (escaped)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted, and where: every action is scoped by workspace and channel."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+
+
+@dataclass
+class Action:
+    """One person's action on one workshop, inside one transaction."""
+
+    session: Session
+    workshop: Workshop
+    actor: Actor
+    now: datetime
+    is_facilitator: bool
+
+    @property
+    def workshop_id(self) -> int:
+        assert self.workshop.id is not None
+        return self.workshop.id
+
+    # ---- references ----------------------------------------------------------------
+
+    def resolve(self, ref: str, *kinds: str) -> Element:
+        """The live element `ref` names (ID, merged ID or exact name), of one of `kinds`."""
+        parsed = parse_element_key(ref)
+        if parsed is not None:
+            element = repo.element_by_key(
+                self.session, workshop_id=self.workshop_id, kind=parsed[0], number=parsed[1]
+            )
+            if element is None:
+                raise UnknownReference(f"There is no {escape(ref.upper())} in this workshop.")
+            element = self.survivor(element)
+            if element.dropped_at is not None:
+                raise UnknownReference(f"{escape(ref.upper())} was dropped.")
+        else:
+            candidates = repo.elements_named(
+                self.session, workshop_id=self.workshop_id, kinds=kinds or KIND_LETTERS
+            )
+            by_key = {key(e): e for e in candidates}
+            chosen = resolve_by_name(ref, [Candidate(k, e.name, e.kind) for k, e in by_key.items()])
+            element = by_key[chosen.key]
+        if kinds and element.kind not in kinds:
+            wanted = " or ".join(kinds)
+            raise Refused(f"{key(element)} is {_a(element.kind)}, not {_a(wanted)}.")
+        return element
+
+    def survivor(self, element: Element) -> Element:
+        """Follow merges, so a merged element's ID still resolves (SPEC §3)."""
+        seen: set[int | None] = set()
+        while element.merged_into is not None and element.id not in seen:
+            seen.add(element.id)
+            merged_into = self.session.get(Element, element.merged_into)
+            if merged_into is None:
+                break
+            element = merged_into
+        return element
+
+    def find_or_create(self, kind: str, name: str) -> tuple[Element, bool]:
+        """The element of `kind` that `name` names (ID or name), or a new one called `name`."""
+        try:
+            return self.resolve(name, kind), False
+        except UnknownReference:
+            if parse_element_key(name) is not None:
+                raise
+            return self.new_element(kind, name), True
+
+    # ---- changes --------------------------------------------------------------------
+
+    def new_element(self, kind: str, name: str, **values: Any) -> Element:
+        """A new element, posted in the current step's thread and counted as a contribution."""
+        element = Element(
+            workshop_id=self.workshop_id,
+            kind=kind,
+            number=repo.next_element_number(self.session, workshop_id=self.workshop_id, kind=kind),
+            name=name,
+            author=values.pop("author", self.actor.user_id),
+            added_by=self.actor.user_id,
+            created_at=self.now,
+            step_number=self.workshop.current_step,
+            **values,
+        )
+        if kind == "event" and element.position is None:
+            element.position = repo.next_event_position(self.session, workshop_id=self.workshop_id)
+        self.session.add(element)
+        self.session.flush()
+        self.contribute()
+        self.schedule("element", {"element_id": element.id})
+        return element
+
+    def contribute(self) -> None:
+        repo.add_contribution(
+            self.session,
+            workshop_id=self.workshop_id,
+            step_number=self.workshop.current_step,
+            user_id=self.actor.user_id,
+            at=self.now,
+        )
+
+    def schedule(self, kind: str, payload: dict[str, Any] | None = None) -> None:
+        """Queue a post to go out right after this transaction commits."""
+        repo.schedule_post(
+            self.session,
+            workshop_id=self.workshop_id,
+            kind=kind,
+            due_at=self.now,
+            step_number=self.workshop.current_step,
+            payload=payload,
+        )
+
+    def link(self, kind: str, source: Element, target: Element) -> bool:
+        assert source.id is not None and target.id is not None
+        return repo.add_link(
+            self.session,
+            workshop_id=self.workshop_id,
+            kind=kind,
+            source_id=source.id,
+            target_id=target.id,
+        )
+
+    def require_owner(self, element: Element, what: str) -> None:
+        if not (self.is_facilitator or element.author == self.actor.user_id):
+            raise Refused(f"Only a facilitator or the author of {key(element)} can {what} it.")
+
+    def early(self, activity: str) -> str:
+        """“Noted early: …” when this belongs to a later step than the current one."""
+        number = _STEP_OF[activity]
+        if number <= self.workshop.current_step:
+            return ""
+        return f"\n_Noted early: {activity} belong to step {number}, {STEPS[number - 1].name}._"
+
+    def naming_notes(self, element: Element) -> str:
+        existing = repo.elements_named(
+            self.session, workshop_id=self.workshop_id, kinds=(element.kind,)
+        )
+        notes = naming.hints(
+            element.name,
+            element.kind,
+            key(element),
+            [Candidate(key(e), e.name, e.kind) for e in existing],
+        )
+        return "".join(f"\n:bulb: {escape(note)}" for note in notes)
+
+
+def key(element: Element) -> str:
+    return element_key(element.kind, element.number)
+
+
+def label(element: Element) -> str:
+    """`*E3* Order Placed`, escaped, for confirmations."""
+    return f"*{key(element)}* {escape(element.name)}"
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _resolve_all(action: Action, refs: tuple[str, ...], *kinds: str) -> list[Element]:
+    found = [action.resolve(ref, *kinds) for ref in refs]
+    return list({e.id: e for e in found}.values())
+
+
+def _done(text: str) -> Post:
+    return messages.notice(text)
+
+
+# ---- capture --------------------------------------------------------------------------
+
+
+def add_events(action: Action, names: tuple[str, ...], *, source_ts: str | None = None) -> Post:
+    added = [action.new_element("event", name, source_ts=source_ts) for name in names]
+    lines = "\n".join(label(e) + action.naming_notes(e) for e in added)
+    return _done(f"Added {plural(len(added), 'event')}:\n{lines}")
+
+
+def add_hotspot(action: Action, command: grammar.AddHotspot) -> Post:
+    about = action.resolve(command.on) if command.on else None
+    hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
+    on = f" on {label(about)}" if about else ""
+    return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspot')}")
+
+
+def resolve_hotspot(action: Action, command: grammar.Resolve) -> Post:
+    hotspot = action.resolve(command.ref, "hotspot")
+    if hotspot.resolved:
+        return _done(f"Hotspot {label(hotspot)} was already resolved.")
+    hotspot.resolved = True
+    action.session.add(hotspot)
+    action.contribute()
+    return _done(f"Resolved hotspot {label(hotspot)}.")
+
+
+# ---- refining -------------------------------------------------------------------------
+
+
+def rename(action: Action, command: grammar.Rename) -> Post:
+    element = action.resolve(command.ref)
+    old = element.name
+    element.name, element.renamed = command.new_name, True
+    action.session.add(element)
+    action.contribute()
+    return _done(
+        f"Renamed *{key(element)}* from {escape(old)} to {escape(element.name)}."
+        f"{action.naming_notes(element)}{action.early('refine')}"
+    )
+
+
+def merge(action: Action, command: grammar.Merge) -> Post:
+    source, target = action.resolve(command.source), action.resolve(command.target)
+    if source.id == target.id:
+        raise Refused(f"{key(source)} cannot be merged into itself.")
+    if source.kind != target.kind:
+        raise Refused(
+            f"Only elements of the same kind merge: {key(source)} is {_a(source.kind)}, "
+            f"{key(target)} is {_a(target.kind)}."
+        )
+    action.require_owner(source, "merge")
+    session = action.session
+    voters = {vote.user_id for vote in repo.votes_of(session, element_id=target.id or 0)}
+    for vote in repo.votes_of(session, element_id=source.id or 0):
+        if vote.user_id in voters:
+            session.delete(vote)
+        else:
+            vote.element_id = target.id or 0
+            session.add(vote)
+    _move_links(action, source, target)
+    kept = {normalise(f.name) for f in repo.fields_of(session, element_id=target.id or 0)}
+    position = len(kept)
+    for field in repo.fields_of(session, element_id=source.id or 0):
+        if normalise(field.name) in kept:
+            session.delete(field)
+            continue
+        field.element_id, field.position = target.id or 0, position
+        position += 1
+        session.add(field)
+    for other in repo.elements_on(session, element_id=source.id or 0):
+        if other.on_element == source.id:
+            other.on_element = target.id
+        if other.aggregate_id == source.id:
+            other.aggregate_id = target.id
+        session.add(other)
+    if target.aggregate_id is None:
+        target.aggregate_id = source.aggregate_id
+    source.merged_into = target.id
+    session.add_all([source, target])
+    action.contribute()
+    return _done(
+        f"Merged *{key(source)}* into {label(target)}: its votes, links, fields and hotspots "
+        f"moved, and {key(source)} still finds {key(target)}.{action.early('refine')}"
+    )
+
+
+def _move_links(action: Action, source: Element, target: Element) -> None:
+    session = action.session
+    existing = {
+        (link.kind, link.source_id, link.target_id)
+        for link in repo.links_of(session, element_id=target.id or 0)
+    }
+    for link in repo.links_of(session, element_id=source.id or 0):
+        moved: Link = link
+        ends = (
+            target.id if moved.source_id == source.id else moved.source_id,
+            target.id if moved.target_id == source.id else moved.target_id,
+        )
+        if ends[0] == ends[1] or (moved.kind, *ends) in existing:
+            session.delete(moved)
+            continue
+        moved.source_id, moved.target_id = ends[0] or 0, ends[1] or 0
+        existing.add((moved.kind, *ends))
+        session.add(moved)
+
+
+def drop(action: Action, command: grammar.Drop) -> Post:
+    element = action.resolve(command.ref)
+    action.require_owner(element, "drop")
+    element.dropped_at = action.now
+    action.session.add(element)
+    action.contribute()
+    return _done(
+        f"Dropped {label(element)}: it left the board and every report. "
+        "`/storm undo` brings it back."
+    )
+
+
+def order(action: Action, command: grammar.Order) -> Post:
+    events = _resolve_all(action, command.refs, "event")
+    if len(events) < 2:
+        raise Refused("Name at least two different events to put in order.")
+    timeline = repo.events_in_order(action.session, workshop_id=action.workshop_id)
+    ids = [e.id for e in events]
+    start = min(timeline.index(e) for e in timeline if e.id == ids[0])
+    before = sum(1 for e in timeline[:start] if e.id in ids)
+    rest = [e for e in timeline if e.id not in ids]
+    at = start - before
+    _renumber(action, [*rest[:at], *events, *rest[at:]])
+    return _done(
+        "Timeline updated: " + " → ".join(f"*{key(e)}*" for e in events) + action.early("refine")
+    )
+
+
+def move(action: Action, command: grammar.Move) -> Post:
+    event, anchor = action.resolve(command.ref, "event"), action.resolve(command.anchor, "event")
+    if event.id == anchor.id:
+        raise Refused(f"{key(event)} cannot move relative to itself.")
+    timeline = [
+        e
+        for e in repo.events_in_order(action.session, workshop_id=action.workshop_id)
+        if e.id != event.id
+    ]
+    at = next(i for i, e in enumerate(timeline) if e.id == anchor.id)
+    timeline.insert(at + 1 if command.where == "after" else at, event)
+    _renumber(action, timeline)
+    return _done(f"Moved {label(event)} {command.where} {label(anchor)}.{action.early('refine')}")
+
+
+def _renumber(action: Action, timeline: list[Element]) -> None:
+    for position, event in enumerate(timeline, start=1):
+        if event.position != position:
+            event.position = position
+            action.session.add(event)
+    action.contribute()
+
+
+# ---- causes and structure ---------------------------------------------------------------
+
+
+def add_command(action: Action, command: grammar.AddCommand) -> Post:
+    element, created = action.find_or_create("command", command.name)
+    events = _resolve_all(action, command.causes, "event")
+    linked = [e for e in events if action.link("causes", element, e)]
+    return _linked(action, element, created, "causes", linked, "command")
+
+
+def add_view(action: Action, command: grammar.AddView) -> Post:
+    element, created = action.find_or_create("view", command.name)
+    events = _resolve_all(action, command.fed_by, "event")
+    linked = [e for e in events if action.link("feeds", e, element)]
+    return _linked(action, element, created, "is fed by", linked, "view")
+
+
+def add_external(action: Action, command: grammar.AddExternal) -> Post:
+    element, created = action.find_or_create("external", command.name)
+    events = _resolve_all(action, command.causes, "event")
+    linked = [e for e in events if action.link("causes", element, e)]
+    return _linked(action, element, created, "causes", linked, "external")
+
+
+def add_actor(action: Action, command: grammar.AddActor) -> Post:
+    element, created = action.find_or_create("actor", command.name)
+    commands = _resolve_all(action, command.issues, "command")
+    linked = [c for c in commands if action.link("issues", element, c)]
+    return _linked(action, element, created, "issues", linked, "actor")
+
+
+def add_policy(action: Action, command: grammar.AddPolicy) -> Post:
+    event = action.resolve(command.on, "event")
+    issued, issued_created = action.find_or_create("command", command.issues)
+    policy, created = action.find_or_create("policy", command.name)
+    action.link("on", policy, event)
+    action.link("issues", policy, issued)
+    action.contribute()
+    made = f" (new command {label(issued)})" if issued_created else ""
+    verb = "Added" if created else "Updated"
+    return _done(
+        f"{verb} policy {label(policy)}: whenever {label(event)}, then {label(issued)}{made}."
+        f"{action.early('policy')}"
+    )
+
+
+def _linked(
+    action: Action, element: Element, created: bool, verb: str, linked: list[Element], activity: str
+) -> Post:
+    if not created and not linked:
+        return _done(f"Nothing new: {label(element)} already {verb} those.")
+    action.contribute()
+    head = f"Added {element.kind} {label(element)}" if created else f"Updated {label(element)}"
+    tail = f": {verb} " + ", ".join(label(e) for e in linked) if linked else ""
+    notes = action.naming_notes(element) if created else ""
+    return _done(f"{head}{tail}.{notes}{action.early(activity)}")
+
+
+def group(action: Action, command: grammar.Group) -> Post:
+    aggregate, created = action.find_or_create("aggregate", command.name)
+    members = _resolve_all(action, command.members, "command", "event")
+    moved = []
+    for member in members:
+        if member.aggregate_id not in (None, aggregate.id):
+            moved.append(member)
+        member.aggregate_id = aggregate.id
+        action.session.add(member)
+    action.contribute()
+    moves = (
+        "\nMoved from their previous aggregate: " + ", ".join(f"*{key(m)}*" for m in moved)
+        if moved
+        else ""
+    )
+    verb = "Added aggregate" if created else "Updated aggregate"
+    return _done(
+        f"{verb} {label(aggregate)}: " + ", ".join(label(m) for m in members) + "."
+        f"{moves}{action.early('aggregate')}"
+    )
+
+
+def set_fields(action: Action, command: grammar.SetFields) -> Post:
+    element = action.resolve(command.ref, "command", "event", "view")
+    session = action.session
+    for old in repo.fields_of(session, element_id=element.id or 0):
+        session.delete(old)
+    shown, warnings = [], []
+    for position, spec in enumerate(command.fields):
+        origin = None
+        if spec.origin_ref is not None:
+            try:
+                origin = f"{key(action.resolve(spec.origin_ref))}.{spec.origin_field}"
+            except UnknownReference:
+                origin = f"{spec.origin_ref.upper()}.{spec.origin_field}"
+                warnings.append(f"\n:warning: {escape(spec.origin_ref)} does not exist (yet).")
+        field = ElementField(
+            element_id=element.id or 0,
+            position=position,
+            name=spec.name,
+            generated=spec.generated,
+            origin=origin,
+        )
+        session.add(field)
+        shown.append(escape(str(FieldSpec(field.name, field.generated, field.origin))))
+    action.contribute()
+    return _done(
+        f"Fields of {label(element)}: {', '.join(shown) or 'none'}.{''.join(warnings)}"
+        f"{action.early(f'{element.kind} fields')}"
+    )
+
+
+def add_scenario(action: Action, command: grammar.AddScenario) -> Post:
+    given = _resolve_all(action, command.given)
+    when = action.resolve(command.when) if command.when else None
+    then = _resolve_all(action, command.then)
+    view = action.resolve(command.view) if command.view else None
+    scenario = action.new_element(
+        "scenario",
+        command.title,
+        details={
+            "given": [e.id for e in given],
+            "when": when.id if when else None,
+            "then": [e.id for e in then],
+            "error": command.error,
+            "view": view.id if view else None,
+        },
+    )
+    shape = f"given {_refs(given)}"
+    if when is not None:
+        shape += f" when {label(when)}"
+    if view is not None:
+        shape += f" then {label(view)}"
+    elif command.error is not None:
+        shape += f" then error “{escape(command.error)}”"
+    else:
+        shape += f" then {_refs(then)}"
+    return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenario')}")
+
+
+def _refs(elements: list[Element]) -> str:
+    return ", ".join(label(e) for e in elements) if elements else "nothing"

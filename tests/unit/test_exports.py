@@ -1,0 +1,525 @@
+"""Every export format (SPEC §7) on one small ordering-and-payment model built by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import jsonschema
+import pytest
+
+from bot.core.export import to_json
+from bot.core.exports import to_eventmodel, to_gherkin, to_markdown, to_mermaid
+from bot.core.model import KINDS_BY_LETTER, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
+from bot.core.steps import STEPS
+from tests.unit.eventmodel_shape import EVENT_MODEL
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+HOSTILE = 'Say "hi" | <!channel> & `run` #quot; a;b: *x*'
+
+
+def el(
+    key: str, name: str, *fields: str, position: int | None = None, **links: object
+) -> ElementInfo:
+    """An element of the kind its key says, with fields written as people type them."""
+    return ElementInfo(
+        key=key,
+        kind=KINDS_BY_LETTER[key[0]],
+        name=name,
+        author="U2",
+        votes=len(key) % 3,
+        step_number=1,
+        position=position,
+        fields=tuple(spec(text) for text in fields),
+        **links,  # type: ignore[arg-type]
+    )
+
+
+def spec(text: str) -> FieldSpec:
+    """`total`, `placed at*` (generated) or `total <- E1.amount` (explicit origin)."""
+    name, arrow, origin = text.partition(" <- ")
+    if arrow:
+        return FieldSpec(name, origin=origin)
+    return FieldSpec(name.rstrip("*"), generated=name.endswith("*"))
+
+
+def parts() -> dict[str, ElementInfo]:
+    """Ordering and payment. E7 was merged into E1 and is still used by V1 and S3; E9 was
+    dropped but V2 still names it; E6 sits before E5 on the timeline."""
+    order, payment = "A1", "A2"
+    elements = [
+        el(
+            "E1",
+            "Order Placed",
+            "order id*",
+            "customer id",
+            "items",
+            "total*",
+            position=1,
+            aggregate=order,
+            aliases=("E7",),
+        ),
+        el("E2", "Payment Requested", "order id", "amount", position=2, aggregate=payment),
+        el(
+            "E3",
+            "Payment Received",
+            "order id",
+            "amount",
+            "paid at*",
+            position=3,
+            aggregate=payment,
+        ),
+        el("E4", "Payment Failed", "order id", "reason", position=4, aggregate=payment),
+        el("E5", "Order Shipped", "order id", "shipped at*", position=6, aggregate=order),
+        el("E6", "Order Cancelled", "order id", position=5, aggregate=order),
+        el(
+            "C1",
+            "Place Order",
+            "customer id",
+            "items",
+            "order id*",
+            causes=("E1",),
+            aggregate=order,
+        ),
+        el(
+            "C2",
+            "Request Payment",
+            "order id",
+            "amount <- E7.total",
+            causes=("E2",),
+            aggregate=payment,
+        ),
+        el("C3", "Ship Order", "order id", causes=("E5",), aggregate=order),
+        el("V1", "Order Summary", "order id", "items", "amount <- E3.amount", fed_by=("E7", "E3")),
+        el("V2", "Shipping List", "order id", "shipped at", fed_by=("E5", "E9")),
+        el("A1", "Order", members=("C1", "E1", "C3", "E5", "E6")),
+        el("A2", "Payment", members=("C2", "E2", "E3", "E4")),
+        el("P1", "Request payment when placed", on="E1", issues=("C2",)),
+        el("R1", "Customer", issues=("C1",)),
+        el("R2", "Warehouse Clerk", issues=("C3", "C1")),
+        el("X1", "Payment Gateway", causes=("E3", "E4")),
+        el("S1", "Place an order", scenario=Scenario(when="C1", then=("E1",))),
+        el(
+            "S2",
+            "Unpaid orders stay",
+            scenario=Scenario(given=("E1",), when="C3", error="order is not paid | yet"),
+        ),
+        el(
+            "S3",
+            "Ship a paid order",
+            scenario=Scenario(given=("E7", "E3"), when="C3", then=("E5",)),
+        ),
+        el("S4", "Summary shows payment", scenario=Scenario(given=("E1", "E3"), view="V1")),
+        el("H1", 'Who pays "shipping" | fees?', on="C3"),
+        el("H2", "Do we need refunds?", resolved=True),
+    ]
+    return {e.key: e for e in elements}
+
+
+def model(elements: dict[str, ElementInfo] | None = None) -> Snapshot:
+    closed = [
+        StepState(
+            s.number,
+            timedelta(hours=24),
+            T0 + timedelta(days=s.number - 1),
+            T0 + timedelta(days=s.number),
+            T0 + timedelta(days=s.number),
+        )
+        for s in STEPS[:6]
+    ]
+    current = StepState(
+        7, timedelta(hours=24), T0 + timedelta(days=6), T0 + timedelta(days=7), None
+    )
+    later = StepState(8, timedelta(hours=24), None, None, None)
+    return Snapshot(
+        team_id="T1",
+        title="Checkout | Q4",
+        channel_id="C1",
+        facilitators=("U1",),
+        current_step=7,
+        steps=(*closed, current, later),
+        auto_advance=False,
+        started_at=T0,
+        finished_at=None,
+        elements=tuple((elements or parts()).values()),
+        names={"U1": "Ada", "U2": "Bob_the_builder"},
+    )
+
+
+def hostile() -> Snapshot:
+    """Every name made of the characters that break formats."""
+    renamed = {key: replace(e, name=f"{HOSTILE} {key}") for key, e in parts().items()}
+    renamed["S2"] = replace(
+        renamed["S2"], scenario=Scenario(given=("E1",), when="C3", error=HOSTILE)
+    )
+    return model(renamed)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def field(name: str, generated: bool = False, origin: str | None = None) -> dict[str, object]:
+    return {"name": name, "generated": generated, "origin": origin}
+
+
+def test_json_has_every_key_of_the_spec_with_its_meaning() -> None:
+    data = json.loads(json.dumps(to_json(model())))
+    assert list(data) == [
+        "format",
+        "workshop",
+        "events",
+        "commands",
+        "views",
+        "aggregates",
+        "policies",
+        "actors",
+        "externals",
+        "hotspots",
+        "scenarios",
+        "completeness",
+    ]
+    assert data["format"] == "storm-model/1"
+    assert data["workshop"] == {
+        "title": "Checkout | Q4",
+        "team": "T1",
+        "channel": "C1",
+        "facilitators": ["U1"],
+        "step": {"number": 7, "name": "Elaborate Scenarios"},
+        "started_at": "2026-11-27T09:00:00Z",
+        "finished_at": None,
+    }
+    events = data["events"]
+    assert [(e["id"], e["position"]) for e in events] == [
+        ("E1", 1),
+        ("E2", 2),
+        ("E3", 3),
+        ("E4", 4),
+        ("E6", 5),
+        ("E5", 6),
+    ]
+    assert events[0] == {
+        "id": "E1",
+        "name": "Order Placed",
+        "position": 1,
+        "author": "U2",
+        "votes": 2,
+        "aggregate": "A1",
+        "fields": [
+            field("order id", generated=True),
+            field("customer id"),
+            field("items"),
+            field("total", generated=True),
+        ],
+    }
+    commands = {c["id"]: c for c in data["commands"]}
+    assert list(commands) == ["C1", "C2", "C3"]
+    assert commands["C1"]["actors"] == ["R1", "R2"]
+    assert commands["C3"]["actors"] == ["R2"]
+    assert commands["C2"] == {
+        "id": "C2",
+        "name": "Request Payment",
+        "causes": ["E2"],
+        "actors": [],
+        "aggregate": "A2",
+        "votes": 2,
+        "fields": [field("order id"), field("amount", origin="E1.total")],
+    }
+    assert data["views"][0]["fed_by"] == ["E1", "E3"]  # the merged E7 is E1
+    assert data["views"][1]["fed_by"] == ["E5"]  # the dropped E9 is gone
+    assert data["views"][0]["fields"][2] == field("amount", origin="E3.amount")
+    assert data["aggregates"] == [
+        {"id": "A1", "name": "Order", "members": ["C1", "E1", "C3", "E5", "E6"]},
+        {"id": "A2", "name": "Payment", "members": ["C2", "E2", "E3", "E4"]},
+    ]
+    assert data["policies"] == [
+        {"id": "P1", "name": "Request payment when placed", "on": "E1", "issues": "C2"}
+    ]
+    assert data["actors"][1] == {"id": "R2", "name": "Warehouse Clerk", "issues": ["C3", "C1"]}
+    assert data["externals"] == [{"id": "X1", "name": "Payment Gateway", "causes": ["E3", "E4"]}]
+    assert data["hotspots"] == [
+        {
+            "id": "H1",
+            "text": 'Who pays "shipping" | fees?',
+            "on": "C3",
+            "resolved": False,
+            "author": "U2",
+        },
+        {"id": "H2", "text": "Do we need refunds?", "on": None, "resolved": True, "author": "U2"},
+    ]
+    scenarios = {s["id"]: s for s in data["scenarios"]}
+    assert scenarios["S2"] == {
+        "id": "S2",
+        "title": "Unpaid orders stay",
+        "given": ["E1"],
+        "when": "C3",
+        "then": [],
+        "error": "order is not paid | yet",
+        "view": None,
+    }
+    assert scenarios["S3"]["given"] == ["E1", "E3"]
+    assert scenarios["S4"] | {"given": None} == {
+        "id": "S4",
+        "title": "Summary shows payment",
+        "given": None,
+        "when": None,
+        "then": [],
+        "error": None,
+        "view": "V1",
+    }
+
+
+def test_json_carries_the_completeness_check() -> None:
+    completeness = to_json(model())["completeness"]
+    assert set(completeness) == {"score", "passed", "findings"}
+    assert 0 <= completeness["score"] <= 1 and isinstance(completeness["passed"], bool)
+    assert completeness["findings"]
+    for finding in completeness["findings"]:
+        assert set(finding) == {"code", "severity", "element", "field", "message"}
+        assert finding["severity"] in ("error", "warning", "info")
+    found = {(f["code"], f["element"]) for f in completeness["findings"]}
+    assert ("hotspot-open", "H1") in found
+    assert ("hotspot-open", "H2") not in found
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+
+def table_rows_are_intact(text: str) -> None:
+    """Every row of every table has as many unescaped `|` as its header."""
+    width = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            width = None
+            continue
+        pipes = len(re.findall(r"(?<!\\)\|", line))
+        width = width or pipes
+        assert pipes == width, line
+
+
+def test_markdown_has_every_section_for_people() -> None:
+    text = to_markdown(model())
+    assert text.startswith("# Checkout \\| Q4\n")
+    for heading in (
+        "## Steps",
+        "## Timeline",
+        "## Causes",
+        "### Commands",
+        "### Policies",
+        "### Actors",
+        "### External systems",
+        "## Aggregates",
+        "## Fields",
+        "## Views",
+        "## Scenarios",
+        "## Hotspots",
+        "## Completeness",
+    ):
+        assert f"\n{heading}\n" in text, heading
+    assert "- Facilitators: Ada" in text
+    assert (
+        "| 6 | Order Shipped" not in text
+        and "| 6 | E5 | Order Shipped | 2 | Bob\\_the\\_builder |" in text
+    )
+    assert "| 7 | Elaborate Scenarios | Event Modeling | in progress" in text
+    assert "| 8 | Completeness Check | Event Modeling | not started" in text
+    assert "| C1 | Place Order | E1 Order Placed | R1 Customer, R2 Warehouse Clerk | — |" in text
+    assert (
+        "| C2 | Request Payment | E2 Payment Requested | — | P1 Request payment when placed |"
+        in text
+    )
+    assert "| X1 | Payment Gateway | E3 Payment Received, E4 Payment Failed |" in text
+    assert "| A1 | Order | C1 Place Order, C3 Ship Order |" in text
+    assert "| C2 Request Payment | command | amount | ← E1.total |" in text
+    assert "| E1 Order Placed | event | order id | generated |" in text
+    assert "| V1 | Order Summary | E1 Order Placed, E3 Payment Received |" in text
+    assert "- **Given** nothing\n- **When** C1 Place Order\n- **Then** E1 Order Placed" in text
+    assert "- **Then** rejected: order is not paid \\| yet" in text
+    assert "- **Then** V1 Order Summary shows order id, items, amount" in text
+    assert '| H1 | Who pays "shipping" \\| fees? | C3 Ship Order | open |' in text
+    assert "| H2 | Do we need refunds? | — | resolved |" in text
+    score = re.search(r"Score: \*\*(\d+)%\*\*", text)
+    assert score and 0 <= int(score.group(1)) <= 100
+    assert "### Information (1)" in text and "(`hotspot-open`)" in text
+    table_rows_are_intact(text)
+
+
+# --- Mermaid ------------------------------------------------------------------------------
+
+
+def labels_are_quoted_safely(text: str) -> None:
+    """Each line has no quotes or exactly the two around its one label."""
+    for line in text.splitlines():
+        assert line.count('"') in (0, 2), line
+        assert "<" not in line and ">" not in line.replace("-->", "").replace("-.->", ""), line
+
+
+def test_mermaid_draws_the_flow_with_aggregates_as_subgraphs() -> None:
+    text = to_mermaid(model())
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[0] == "flowchart LR"
+    assert [line for line in lines if line.startswith("subgraph")] == [
+        'subgraph A1["A1 Order"]',
+        'subgraph A2["A2 Payment"]',
+    ]
+    assert lines.count("end") == 2
+    order = lines[lines.index('subgraph A1["A1 Order"]') : lines.index("end")]
+    assert {line.split("[")[0] for line in order[1:]} == {"C1", "E1", "C3", "E5", "E6"}
+    for edge in ("R1 --> C1", "R2 --> C3", "X1 --> E3", "C1 --> E1", "E1 --> V1", "E5 --> V2"):
+        assert edge in lines, edge
+    assert 'E1 -.->|"P1 Request payment when placed"| C2' in lines
+    assert 'R1(["R1 Customer"])' in lines and 'X1[["X1 Payment Gateway"]]' in lines
+    assert "E9" not in text and "E7" not in text
+    assert any(line.startswith("classDef event fill:#ffb35c") for line in lines)
+    assert "class E1,E2,E3,E4,E6,E5 event" in lines and "class A1,A2 aggregate" in lines
+    labels_are_quoted_safely(text)
+
+
+# --- Event Modeling Specification -----------------------------------------------------------
+
+
+def test_eventmodel_is_slices_of_the_public_schema() -> None:
+    document = json.loads(to_eventmodel(model()))
+    jsonschema.validate(document, EVENT_MODEL)
+    slices = document["slices"]
+    assert [s["index"] for s in slices] == list(range(1, len(slices) + 1))
+    by_id = {s["id"]: s for s in slices}
+    place = by_id["slice-C1"]
+    assert place["sliceType"] == "STATE_CHANGE" and place["aggregates"] == ["Order"]
+    assert [c["id"] for c in place["commands"]] == ["C1"]
+    assert [e["id"] for e in place["events"]] == ["E1"]
+    assert place["actors"] == [
+        {"name": "Customer", "authRequired": False},
+        {"name": "Warehouse Clerk", "authRequired": False},
+    ]
+    command = place["commands"][0]
+    assert {"name": "order id", "type": "String", "generated": True} in command["fields"]
+    assert command["dependencies"] == [
+        {"id": "E1", "type": "OUTBOUND", "title": "Order Placed", "elementType": "EVENT"}
+    ]
+    (spec,) = place["specifications"]
+    assert (spec["given"], spec["linkedId"]) == ([], "C1")
+    assert [(s["type"], s["linkedId"]) for s in spec["when"] + spec["then"]] == [
+        ("SPEC_COMMAND", "C1"),
+        ("SPEC_EVENT", "E1"),
+    ]
+    request = by_id["slice-C2"]["commands"][0]
+    assert {"name": "amount", "type": "String", "mapping": "E1.total"} in request["fields"]
+    assert {
+        "id": "P1",
+        "type": "INBOUND",
+        "title": "Request payment when placed",
+        "elementType": "AUTOMATION",
+    } in request["dependencies"]
+    summary = by_id["slice-V1"]
+    assert summary["sliceType"] == "STATE_VIEW"
+    assert [d["id"] for d in summary["readmodels"][0]["dependencies"]] == ["E1", "E3"]
+    (view_spec,) = summary["specifications"]
+    assert view_spec["when"] == [] and view_spec["then"][0]["type"] == "SPEC_READMODEL"
+    (processor,) = by_id["slice-P1"]["processors"]
+    assert [(d["id"], d["type"]) for d in processor["dependencies"]] == [
+        ("E1", "INBOUND"),
+        ("C2", "OUTBOUND"),
+    ]
+    gateway = by_id["slice-X1"]
+    assert [e["context"] for e in gateway["events"]] == ["EXTERNAL", "EXTERNAL"]
+    ship = by_id["slice-C3"]
+    rejection = next(s for s in ship["specifications"] if s["id"] == "S2")
+    assert rejection["then"] == [
+        {"id": "S2-then-0", "title": "order is not paid | yet", "index": 0, "type": "SPEC_ERROR"}
+    ]
+    assert [e["id"] for e in by_id["slice-uncaused"]["events"]] == ["E6"]
+
+
+def test_eventmodel_slices_follow_the_timeline() -> None:
+    slices = json.loads(to_eventmodel(model()))["slices"]
+    assert [s["id"] for s in slices] == [
+        "slice-C1",  # E1 at 1
+        "slice-P1",  # right after E1
+        "slice-C2",  # E2 at 2
+        "slice-X1",  # E3 at 3
+        "slice-V1",  # after E3
+        "slice-uncaused",  # E6 at 5
+        "slice-C3",  # E5 at 6
+        "slice-V2",  # after E5
+    ]
+
+
+# --- Gherkin ------------------------------------------------------------------------------
+
+
+def scenario_block(text: str, tag: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(f"  {tag}")
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def test_gherkin_has_a_feature_per_aggregate_and_one_for_the_ungrouped() -> None:
+    text = to_gherkin(model())
+    features = [line for line in text.splitlines() if line.startswith("Feature:")]
+    assert features == ["Feature: Order", "Feature: Payment", "Feature: Ungrouped"]
+    assert "@A1\nFeature: Order" in text and "@A2\nFeature: Payment" in text
+    assert scenario_block(text, "@S1") == [
+        "  @S1",
+        "  Scenario: Place an order",
+        "    Given nothing has happened",
+        "    When Place Order",
+        "    Then Order Placed",
+    ]
+    assert scenario_block(text, "@S2")[2:] == [
+        "    Given Order Placed",
+        "    When Ship Order",
+        "    Then the command is rejected: order is not paid | yet",
+    ]
+    assert scenario_block(text, "@S3")[2:] == [
+        "    Given Order Placed",
+        "    And Payment Received",
+        "    When Ship Order",
+        "    Then Order Shipped",
+    ]
+    assert scenario_block(text, "@S4")[2:] == [
+        "    Given Order Placed",
+        "    And Payment Received",
+        "    Then Order Summary shows order id, items, amount",
+    ]
+    payment = text[text.index("Feature: Payment") : text.index("Feature: Ungrouped")]
+    assert "# No scenarios yet." in payment
+    assert text.index("@S4") > text.index("Feature: Ungrouped")
+
+
+# --- Hostile names ------------------------------------------------------------------------
+
+
+def test_hostile_names_break_no_format() -> None:
+    snapshot = hostile()
+    data = json.loads(json.dumps(to_json(snapshot)))
+    assert data["events"][0]["name"] == f"{HOSTILE} E1"
+
+    markdown = to_markdown(snapshot)
+    table_rows_are_intact(markdown)
+    assert "<!channel>" not in markdown and "&lt;!channel&gt;" in markdown
+    assert 'Say "hi" \\| &lt;!channel&gt; &amp; \\`run\\`' in markdown
+
+    mermaid = to_mermaid(snapshot)
+    labels_are_quoted_safely(mermaid)
+    assert "#quot;hi#quot; #124; #lt;!channel#gt; #amp; #96;run#96; #35;quot#59;" in mermaid
+
+    document = json.loads(to_eventmodel(snapshot))
+    jsonschema.validate(document, EVENT_MODEL)
+    assert document["slices"][0]["commands"][0]["title"] == f"{HOSTILE} C1"
+
+    gherkin = to_gherkin(snapshot)
+    assert f"Feature: {HOSTILE} A1" in gherkin
+    assert f"    Then the command is rejected: {HOSTILE}" in gherkin
+    for line in gherkin.splitlines():
+        assert line == "" or re.match(
+            r"(@\w+|Feature: |  @\w+|  Scenario: |  # |    (Given|When|Then|And) )", line
+        ), line
+
+
+@pytest.mark.parametrize("export", [to_markdown, to_mermaid, to_eventmodel, to_gherkin])
+def test_an_empty_workshop_exports_cleanly(export) -> None:  # type: ignore[no-untyped-def]
+    text = export(model({}))
+    assert isinstance(text, str) and text.strip()
