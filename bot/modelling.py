@@ -23,19 +23,20 @@ from storage.tables import Element, ElementField, Link, Workshop
 
 # The step each kind of action belongs to, for "noted early" (SPEC §2).
 _STEP_OF = {
-    "hotspot": 2,
-    "refine": 2,
-    "command": 3,
-    "view": 3,
-    "policy": 3,
-    "actor": 3,
-    "external": 3,
-    "aggregate": 4,
+    "hotspots": 2,
+    "renames, merges and the timeline's order": 2,
+    "commands": 3,
+    "views": 3,
+    "policies": 3,
+    "actors": 3,
+    "external systems": 3,
+    "aggregates": 4,
     "command fields": 5,
     "view fields": 6,
     "event fields": 6,
-    "scenario": 7,
+    "scenarios": 7,
 }
+_REFINE = "renames, merges and the timeline's order"
 
 
 class Refused(Exception):
@@ -224,7 +225,7 @@ def add_hotspot(action: Action, command: grammar.AddHotspot) -> Post:
     about = action.resolve(command.on) if command.on else None
     hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
     on = f" on {label(about)}" if about else ""
-    return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspot')}")
+    return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspots')}")
 
 
 def resolve_hotspot(action: Action, command: grammar.Resolve) -> Post:
@@ -248,7 +249,7 @@ def rename(action: Action, command: grammar.Rename) -> Post:
     action.contribute()
     return _done(
         f"Renamed *{key(element)}* from {escape(old)} to {escape(element.name)}."
-        f"{action.naming_notes(element)}{action.early('refine')}"
+        f"{action.naming_notes(element)}{action.early(_REFINE)}"
     )
 
 
@@ -293,7 +294,7 @@ def merge(action: Action, command: grammar.Merge) -> Post:
     action.contribute()
     return _done(
         f"Merged *{key(source)}* into {label(target)}: its votes, links, fields and hotspots "
-        f"moved, and {key(source)} still finds {key(target)}.{action.early('refine')}"
+        f"moved, and {key(source)} still finds {key(target)}.{action.early(_REFINE)}"
     )
 
 
@@ -341,7 +342,7 @@ def order(action: Action, command: grammar.Order) -> Post:
     at = start - before
     _renumber(action, [*rest[:at], *events, *rest[at:]])
     return _done(
-        "Timeline updated: " + " → ".join(f"*{key(e)}*" for e in events) + action.early("refine")
+        "Timeline updated: " + " → ".join(f"*{key(e)}*" for e in events) + action.early(_REFINE)
     )
 
 
@@ -357,7 +358,7 @@ def move(action: Action, command: grammar.Move) -> Post:
     at = next(i for i, e in enumerate(timeline) if e.id == anchor.id)
     timeline.insert(at + 1 if command.where == "after" else at, event)
     _renumber(action, timeline)
-    return _done(f"Moved {label(event)} {command.where} {label(anchor)}.{action.early('refine')}")
+    return _done(f"Moved {label(event)} {command.where} {label(anchor)}.{action.early(_REFINE)}")
 
 
 def _renumber(action: Action, timeline: list[Element]) -> None:
@@ -375,28 +376,28 @@ def add_command(action: Action, command: grammar.AddCommand) -> Post:
     element, created = action.find_or_create("command", command.name)
     events = _resolve_all(action, command.causes, "event")
     linked = [e for e in events if action.link("causes", element, e)]
-    return _linked(action, element, created, "causes", linked, "command")
+    return _linked(action, element, created, "causes", linked, "commands")
 
 
 def add_view(action: Action, command: grammar.AddView) -> Post:
     element, created = action.find_or_create("view", command.name)
     events = _resolve_all(action, command.fed_by, "event")
     linked = [e for e in events if action.link("feeds", e, element)]
-    return _linked(action, element, created, "is fed by", linked, "view")
+    return _linked(action, element, created, "is fed by", linked, "views")
 
 
 def add_external(action: Action, command: grammar.AddExternal) -> Post:
     element, created = action.find_or_create("external", command.name)
     events = _resolve_all(action, command.causes, "event")
     linked = [e for e in events if action.link("causes", element, e)]
-    return _linked(action, element, created, "causes", linked, "external")
+    return _linked(action, element, created, "causes", linked, "external systems")
 
 
 def add_actor(action: Action, command: grammar.AddActor) -> Post:
     element, created = action.find_or_create("actor", command.name)
     commands = _resolve_all(action, command.issues, "command")
     linked = [c for c in commands if action.link("issues", element, c)]
-    return _linked(action, element, created, "issues", linked, "actor")
+    return _linked(action, element, created, "issues", linked, "actors")
 
 
 def add_policy(action: Action, command: grammar.AddPolicy) -> Post:
@@ -410,7 +411,7 @@ def add_policy(action: Action, command: grammar.AddPolicy) -> Post:
     verb = "Added" if created else "Updated"
     return _done(
         f"{verb} policy {label(policy)}: whenever {label(event)}, then {label(issued)}{made}."
-        f"{action.early('policy')}"
+        f"{action.early('policies')}"
     )
 
 
@@ -444,7 +445,7 @@ def group(action: Action, command: grammar.Group) -> Post:
     verb = "Added aggregate" if created else "Updated aggregate"
     return _done(
         f"{verb} {label(aggregate)}: " + ", ".join(label(m) for m in members) + "."
-        f"{moves}{action.early('aggregate')}"
+        f"{moves}{action.early('aggregates')}"
     )
 
 
@@ -503,7 +504,7 @@ def add_scenario(action: Action, command: grammar.AddScenario) -> Post:
         shape += f" then error “{escape(command.error)}”"
     else:
         shape += f" then {_refs(then)}"
-    return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenario')}")
+    return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenarios')}")
 
 
 def _refs(elements: list[Element]) -> str:

@@ -27,13 +27,14 @@ to specify and is left out. Field types are unknown to Storm, so every field is 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from bot.core.completeness import SEVERITIES, check
 from bot.core.export import Links
-from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot
+from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState
 from bot.core.steps import STEPS
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -96,24 +97,28 @@ class _Markdown:
         )
 
     def steps(self) -> str:
-        rows = []
-        for state in self.snapshot.steps:
-            step = state.step
-            rows.append(
-                [str(step.number), step.name, step.method, self._status(state.number), step.who]
-            )
+        rows = [
+            [
+                str(state.number),
+                state.step.name,
+                state.step.method,
+                self._status(state),
+                state.step.who,
+            ]
+            for state in self.snapshot.steps
+        ]
         return "## Steps\n\n" + _table(["#", "Step", "Method", "Status", "Who"], rows)
 
-    def _status(self, number: int) -> str:
+    def _status(self, state: StepState) -> str:
+        """Where a step stands; a step left before its time is `skipped`, not `not started`."""
         s = self.snapshot
-        state = s.steps[number - 1]
         if state.closed_at:
             return f"done {_when(state.closed_at)}"
-        if number == s.current_step and not s.finished_at:
+        if state.number == s.current_step and not s.finished_at:
             return f"in progress, due {_when(state.deadline_at)}"
         if state.opened_at:
             return f"opened {_when(state.opened_at)}"
-        return "skipped" if number < s.current_step else "not started"
+        return "skipped" if state.number < s.current_step else "not started"
 
     def timeline(self) -> str:
         rows = [
@@ -327,16 +332,17 @@ def to_mermaid(snapshot: Snapshot) -> str:
     """
     links = Links(snapshot)
     lines = ["flowchart LR"]
-    grouped: set[str] = set()
+    members: dict[str | None, list[ElementInfo]] = {}
+    for element in snapshot.of_kind("command") + snapshot.events:
+        members.setdefault(links.aggregate_of(element), []).append(element)
     for aggregate in snapshot.of_kind("aggregate"):
         lines.append(f'  subgraph {aggregate.key}["{_mermaid_label(aggregate)}"]')
-        for member in links.elements(aggregate.members):
-            if member.kind in ("command", "event") and links.aggregate_of(member) == aggregate.key:
-                lines.append(f"    {_mermaid_node(member)}")
-                grouped.add(member.key)
+        lines += [f"    {_mermaid_node(m)}" for m in members.pop(aggregate.key, [])]
         lines.append("  end")
-    for kind in ("actor", "external", "command", "event", "view"):
-        lines += [f"  {_mermaid_node(e)}" for e in snapshot.of_kind(kind) if e.key not in grouped]
+    loose = members.get(None, [])
+    for element in snapshot.of_kind("actor") + snapshot.of_kind("external") + loose:
+        lines.append(f"  {_mermaid_node(element)}")
+    lines += [f"  {_mermaid_node(view)}" for view in snapshot.of_kind("view")]
 
     for actor in snapshot.of_kind("actor"):
         lines += [f"  {actor.key} --> {command}" for command in links.keys(actor.issues)]
@@ -595,11 +601,12 @@ def _gherkin_scenario(links: Links, element: ElementInfo) -> list[str]:
     return lines
 
 
-def to_gherkin(snapshot: Snapshot) -> str:
-    """Scenarios as feature text: one feature per aggregate, then one for the ungrouped.
+def gherkin_features(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """One feature file per aggregate, then one for the ungrouped: (file name, text).
 
-    A scenario belongs to the aggregate of its command (or of its view, should a view ever be
-    grouped); scenarios whose subject has no aggregate go to `Feature: Ungrouped`.
+    Gherkin allows one `Feature:` per file, so each text here parses on its own. A scenario
+    belongs to the aggregate of its command (or of its view, should a view ever be grouped);
+    scenarios whose subject has no aggregate go to `Feature: Ungrouped`.
     """
     links = Links(snapshot)
     by_feature: dict[str | None, list[ElementInfo]] = {}
@@ -608,19 +615,37 @@ def to_gherkin(snapshot: Snapshot) -> str:
         subject = links.by_key.get(scenario.view or scenario.when or "")
         by_feature.setdefault(links.aggregate_of(subject) if subject else None, []).append(element)
 
-    features: list[tuple[str, str, list[ElementInfo]]] = [
-        (f"@{a.key}\n", _gherkin_text(a.name), by_feature.get(a.key, []))
+    features: list[tuple[str, str, str, list[ElementInfo]]] = [
+        (_file_name(a), f"@{a.key}\n", _gherkin_text(a.name), by_feature.get(a.key, []))
         for a in snapshot.of_kind("aggregate")
     ]
     if by_feature.get(None):
-        features.append(("", "Ungrouped", by_feature[None]))
+        features.append(("ungrouped.feature", "", "Ungrouped", by_feature[None]))
 
-    blocks = []
-    for tag, title, scenarios in features:
+    files = []
+    for file_name, tag, title, scenarios in features:
         lines = [f"{tag}Feature: {title}"]
         if not scenarios:
             lines += ["", "  # No scenarios yet."]
         for element in scenarios:
             lines += ["", *_gherkin_scenario(links, element)]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
+        files.append((file_name, "\n".join(lines) + "\n"))
+    return files
+
+
+def _file_name(aggregate: ElementInfo) -> str:
+    """`a1-order.feature`: the ID keeps it unique, the name makes it readable."""
+    slug = re.sub(r"[^a-z0-9]+", "-", aggregate.name.casefold()).strip("-")
+    return f"{aggregate.key.lower()}-{slug}.feature" if slug else f"{aggregate.key.lower()}.feature"
+
+
+def to_gherkin(snapshot: Snapshot) -> str:
+    """Every feature in one text, each after a `# file: <name>` comment line.
+
+    Cucumber reads one feature per file: split the text before each `# file:` line (or use
+    `gherkin_features`) to get files that run as they are.
+    """
+    files = gherkin_features(snapshot)
+    if not files:
+        return "# No aggregates or scenarios yet.\n"
+    return "\n".join(f"# file: {name}\n{text}" for name, text in files)

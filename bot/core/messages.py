@@ -181,9 +181,9 @@ def status(snapshot: Snapshot, now: datetime) -> Post:
     )
 
 
-def _usage_line(name: str, usage: Usage) -> str:
+def _usage_line(usage: Usage) -> str:
     lock = " :lock:" if usage.facilitator_only else ""
-    return f"`{usage.syntax}`{lock} {usage.summary}"
+    return f"`{escape(usage.syntax)}`{lock} {escape(usage.summary)}"
 
 
 def help_card(topic: str | None = None) -> Post:
@@ -192,14 +192,25 @@ def help_card(topic: str | None = None) -> Post:
         who = "facilitators only" if usage.facilitator_only else "anyone in the channel"
         return Post(
             text=usage.syntax,
-            sections=(f"`{usage.syntax}`\n{usage.summary} ({who}).\nExample: `{usage.example}`",),
+            sections=(
+                f"`{escape(usage.syntax)}`\n{escape(usage.summary)} ({who}).\n"
+                f"Example: `{escape(usage.example)}`",
+            ),
         )
+    facilitation = [
+        u
+        for u in USAGES.values()
+        if u.facilitator_only or u.syntax.startswith(("/storm start", "/storm status"))
+    ]
+    modelling = [u for u in USAGES.values() if u not in facilitation]
     return Post(
         text="How to use /storm",
         sections=(
-            "*Storm* runs an Event Storming + Event Modeling workshop in this channel.\n"
-            + "\n".join(_usage_line(name, usage) for name, usage in USAGES.items()),
-            "React :zap: to any message to make it a domain event, :+1: on an element to vote.",
+            "*Storm* runs an Event Storming + Event Modeling workshop in this channel.",
+            "*Facilitation*\n" + "\n".join(_usage_line(u) for u in facilitation),
+            "*Modelling*\n" + "\n".join(_usage_line(u) for u in modelling),
+            "React :zap: to any message to make it a domain event, :question: to raise a "
+            "hotspot, :+1: on an element to vote.",
         ),
         context=":lock: facilitators only · `/storm help <sub-command>` for details",
     )
@@ -208,7 +219,7 @@ def help_card(topic: str | None = None) -> Post:
 def usage_error(problem: str, usage: Usage | None) -> Post:
     """An ephemeral error that quotes the problem and shows the right usage."""
     right = (
-        f"\nUsage: `{usage.syntax}` (e.g. `{usage.example}`)"
+        f"\nUsage: `{escape(usage.syntax)}` (e.g. `{escape(usage.example)}`)"
         if usage
         else ("\nSee `/storm help` for every sub-command.")
     )

@@ -113,13 +113,13 @@ def test_end_posts_the_final_report_and_frees_the_channel(storm: InProcess) -> N
 
 def test_help_and_malformed_lines_store_nothing(storm: InProcess) -> None:
     card = storm.run("")
-    assert "/storm start <title>" in card and "/storm event" in card
+    assert "/storm start &lt;title&gt;" in card and "/storm event" in card  # escaped mrkdwn
     assert "Example: `/storm timebox all 1d`" in storm.run("help timebox")
     storm.run("start Checkout")
     for line in ("event", "step 12", "extend forever", "vote", "frobnicate", "timebox 2"):
         answer = storm.run(line)
         assert ":warning:" in answer, line
-    assert "Usage: `/storm step <1-8>`" in storm.run("step 12")
+    assert "Usage: `/storm step &lt;1-8&gt;`" in storm.run("step 12")
     storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1)
     model = json.loads(storm.fake.files()[0].text)

@@ -11,7 +11,13 @@ import jsonschema
 import pytest
 
 from bot.core.export import to_json
-from bot.core.exports import to_eventmodel, to_gherkin, to_markdown, to_mermaid
+from bot.core.exports import (
+    gherkin_features,
+    to_eventmodel,
+    to_gherkin,
+    to_markdown,
+    to_mermaid,
+)
 from bot.core.model import KINDS_BY_LETTER, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
 from bot.core.steps import STEPS
 from tests.unit.eventmodel_shape import EVENT_MODEL
@@ -143,7 +149,7 @@ def model(elements: dict[str, ElementInfo] | None = None) -> Snapshot:
         auto_advance=False,
         started_at=T0,
         finished_at=None,
-        elements=tuple((elements or parts()).values()),
+        elements=tuple((parts() if elements is None else elements).values()),
         names={"U1": "Ada", "U2": "Bob_the_builder"},
     )
 
@@ -489,6 +495,21 @@ def test_gherkin_has_a_feature_per_aggregate_and_one_for_the_ungrouped() -> None
     assert text.index("@S4") > text.index("Feature: Ungrouped")
 
 
+def test_gherkin_files_hold_one_feature_each() -> None:
+    files = gherkin_features(model())
+    assert [name for name, _ in files] == [
+        "a1-order.feature",
+        "a2-payment.feature",
+        "ungrouped.feature",
+    ]
+    for _, text in files:
+        assert len([line for line in text.splitlines() if line.startswith("Feature:")]) == 1
+    whole = to_gherkin(model())
+    assert whole.startswith("# file: a1-order.feature\n@A1\nFeature: Order\n")
+    pieces = [part.rstrip("\n") for part in whole.split("# file: ")[1:]]
+    assert pieces == [f"{name}\n{text}".rstrip("\n") for name, text in files]
+
+
 # --- Hostile names ------------------------------------------------------------------------
 
 
@@ -515,7 +536,8 @@ def test_hostile_names_break_no_format() -> None:
     assert f"    Then the command is rejected: {HOSTILE}" in gherkin
     for line in gherkin.splitlines():
         assert line == "" or re.match(
-            r"(@\w+|Feature: |  @\w+|  Scenario: |  # |    (Given|When|Then|And) )", line
+            r"(# file: [a-z0-9-]+\.feature$|@\w+|Feature: |  @\w+|  Scenario: |  # |    (Given|When|Then|And) )",
+            line,
         ), line
 
 

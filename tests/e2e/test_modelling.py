@@ -1,0 +1,253 @@
+"""Every modelling sub-command over signed HTTP: what it changes, what it answers, its errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.running import InProcess, text_of
+
+
+def export(storm: InProcess, fmt: str = "json") -> Any:
+    before = len(storm.fake.files())
+    storm.run(f"export {fmt}")
+    storm.fake.wait_for(lambda f: len(f.files()) > before)
+    text = storm.fake.files()[-1].text
+    return json.loads(text) if fmt in ("json", "eventmodel") else text
+
+
+def by_id(model: dict, kind: str) -> dict[str, dict]:
+    return {item["id"]: item for item in model[kind]}
+
+
+@pytest.fixture
+def checkout(storm: InProcess) -> InProcess:
+    storm.run("start Checkout")
+    storm.run("event Order Placed; Payment Received; Order Shipped")
+    return storm
+
+
+def test_hotspots_are_added_attached_and_resolved(checkout: InProcess) -> None:
+    answer = checkout.run("hotspot Who approves refunds? on E2", user="U2")
+    assert "Added hotspot *H1* Who approves refunds? on *E2* Payment Received" in answer
+    assert "Noted early: hotspots belong to step 2, Refine Domain Events" in answer
+    checkout.run("hotspot Is shipping free")
+    assert "Resolved hotspot *H1*" in checkout.run("resolve H1")
+    assert "already resolved" in checkout.run("resolve h1")
+    assert "is an event, not a hotspot" in checkout.run("resolve E1")
+    assert "There is no H9" in checkout.run("hotspot What? on H9")
+    hotspots = export(checkout)["hotspots"]
+    assert hotspots == [
+        {"id": "H1", "text": "Who approves refunds?", "on": "E2", "resolved": True, "author": "U2"},
+        {"id": "H2", "text": "Is shipping free", "on": None, "resolved": False, "author": "U1"},
+    ]
+
+
+def test_rename_by_id_and_by_name(checkout: InProcess) -> None:
+    answer = checkout.run("rename E1 Order Submitted")
+    assert "Renamed *E1* from Order Placed to Order Submitted" in answer
+    assert "Renamed *E3*" in checkout.run("rename Order Shipped -> Parcel Dispatched")
+    names = [e["name"] for e in export(checkout)["events"]]
+    assert names == ["Order Submitted", "Payment Received", "Parcel Dispatched"]
+    assert "past tense" in checkout.run("rename E2 Pay")
+
+
+def test_merge_moves_votes_and_hotspots_and_keeps_the_old_id(checkout: InProcess) -> None:
+    checkout.run("event Order was placed", user="U2")
+    checkout.run("vote E4", user="U2")
+    checkout.run("vote E4", user="U3")
+    checkout.run("vote E1", user="U3")
+    checkout.run("hotspot Same as E1? on E4")
+    assert "Only a facilitator or the author of E4" in checkout.run("merge E4 into E1", user="U3")
+    assert "same kind" in checkout.run("merge E4 into H1")
+    answer = checkout.run("merge E4 into E1", user="U2")
+    assert "Merged *E4* into *E1* Order Placed" in answer
+    model = export(checkout)
+    assert [e["id"] for e in model["events"]] == ["E1", "E2", "E3"]
+    assert by_id(model, "events")["E1"]["votes"] == 2  # U2 and U3, counted once each
+    assert model["hotspots"][0]["on"] == "E1"
+    assert "You already voted for *E1*" in checkout.run("vote E4", user="U2")
+
+
+def test_drop_and_undo(checkout: InProcess) -> None:
+    assert "Only a facilitator or the author" in checkout.run("drop E2", user="U3")
+    assert "Dropped *E2* Payment Received" in checkout.run("drop E2")
+    assert [e["id"] for e in export(checkout)["events"]] == ["E1", "E3"]
+    assert "was dropped" in checkout.run("vote E2")
+    assert "Undone: Dropped" in checkout.run("undo")
+    assert [e["id"] for e in export(checkout)["events"]] == ["E1", "E2", "E3"]
+
+
+def test_undo_reverts_only_your_own_last_change(checkout: InProcess) -> None:
+    checkout.run("event Refund Issued", user="U2")
+    message = checkout.wait_for_post("*E4* Refund Issued")[0]
+    checkout.run("rename E1 Order Submitted")
+    assert "no change in this workshop to undo" in checkout.run("undo", user="U3")
+    assert "Undone: Added 1 event" in checkout.run("undo", user="U2")
+    checkout.fake.wait_for(lambda f: message.ts in {m.ts for m in f.deleted("C1")})
+    assert [e["name"] for e in export(checkout)["events"]] == [
+        "Order Submitted",
+        "Payment Received",
+        "Order Shipped",
+    ]
+    assert "Undone: Renamed" in checkout.run("undo")
+    assert export(checkout)["events"][0]["name"] == "Order Placed"
+    assert "Undone: Added 3 events" in checkout.run("undo")  # the first change: the events
+    assert export(checkout)["events"] == []
+    assert "*E5* Order Placed" in checkout.run("event Order Placed")  # IDs are never reused
+
+
+def test_order_and_move_change_the_timeline(checkout: InProcess) -> None:
+    checkout.run("event Invoice Sent")
+    assert "Timeline updated" in checkout.run("order E3 E1")
+    assert [e["id"] for e in export(checkout)["events"]] == ["E2", "E3", "E1", "E4"]
+    assert "Moved *E4* Invoice Sent before *E2*" in checkout.run("move E4 before E2")
+    model = export(checkout)
+    assert [(e["id"], e["position"]) for e in model["events"]] == [
+        ("E4", 1),
+        ("E2", 2),
+        ("E3", 3),
+        ("E1", 4),
+    ]
+    assert "is a hotspot" not in checkout.run("move E1 after Order Shipped")
+    assert [e["id"] for e in export(checkout)["events"]] == ["E4", "E2", "E3", "E1"]
+    assert "cannot move next to itself" in checkout.run("move E1 after E1")
+
+
+def test_causes_structure_fields_and_scenarios_reach_the_export(checkout: InProcess) -> None:
+    assert "Added command *C1* Place Order: causes *E1* Order Placed" in checkout.run(
+        "command Place Order -> E1"
+    )
+    assert "Updated *C1* Place Order: causes *E2*" in checkout.run("command C1 -> E2")
+    assert "Nothing new" in checkout.run("command Place Order -> E1")
+    assert "Added view *V1* Order Summary" in checkout.run("view Order Summary <- E1, E2")
+    answer = checkout.run("policy Ship when paid: E2 -> Ship Order")
+    assert (
+        "whenever *E2* Payment Received, then *C2* Ship Order (new command *C2* Ship Order)"
+        in answer
+    )
+    checkout.run("command Ship Order -> E3")
+    checkout.run("actor Customer -> C1")
+    checkout.run("external Payment Gateway -> E2")
+    checkout.run("aggregate Order: C1 E1 E3")
+    assert "Moved from their previous aggregate: *E3*" in checkout.run("aggregate Shipping: C2 E3")
+    checkout.run("fields C1: order id*, items")
+    checkout.run("fields E1: order id, items, placed at*")
+    checkout.run("fields V1: order id, total <- E2.amount")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
+    checkout.run("scenario Empty cart: given nothing when C1 then error cart is empty")
+    checkout.run("scenario Summary shows payment: given E1, E2 then V1")
+    model = export(checkout)
+    commands = by_id(model, "commands")
+    assert commands["C1"]["causes"] == ["E1", "E2"] and commands["C1"]["actors"] == ["R1"]
+    assert commands["C1"]["aggregate"] == "A1" and commands["C2"]["aggregate"] == "A2"
+    assert commands["C1"]["fields"] == [
+        {"name": "order id", "generated": True, "origin": None},
+        {"name": "items", "generated": False, "origin": None},
+    ]
+    assert by_id(model, "views")["V1"]["fed_by"] == ["E1", "E2"]
+    assert by_id(model, "views")["V1"]["fields"][1] == {
+        "name": "total",
+        "generated": False,
+        "origin": "E2.amount",
+    }
+    assert model["policies"] == [{"id": "P1", "name": "Ship when paid", "on": "E2", "issues": "C2"}]
+    assert model["actors"] == [{"id": "R1", "name": "Customer", "issues": ["C1"]}]
+    assert model["externals"] == [{"id": "X1", "name": "Payment Gateway", "causes": ["E2"]}]
+    assert by_id(model, "aggregates")["A1"]["members"] == ["C1", "E1"]
+    assert by_id(model, "aggregates")["A2"]["members"] == ["C2", "E3"]
+    scenarios = by_id(model, "scenarios")
+    assert scenarios["S1"] == {
+        "id": "S1",
+        "title": "Happy path",
+        "given": [],
+        "when": "C1",
+        "then": ["E1"],
+        "error": None,
+        "view": None,
+    }
+    assert scenarios["S2"]["error"] == "cart is empty" and scenarios["S2"]["then"] == []
+    assert scenarios["S3"]["given"] == ["E1", "E2"] and scenarios["S3"]["view"] == "V1"
+
+
+def test_actions_for_later_steps_are_done_and_noted_early(checkout: InProcess) -> None:
+    answer = checkout.run("fields E1: order id")
+    assert "Fields of *E1* Order Placed: order id." in answer
+    assert "Noted early: event fields belong to step 6, Identify Outputs" in answer
+    checkout.run("step 6")
+    assert "Noted early" not in checkout.run("fields E2: amount")
+
+
+def test_wrong_references_explain_themselves(checkout: InProcess) -> None:
+    assert "is an event, not a command" in checkout.run("actor Clerk -> E1")
+    assert "Nothing is called “Order Placd”. Did you mean E1 Order Placed" in checkout.run(
+        "view Status <- Order Placd"
+    )
+    assert "There is no C7" in checkout.run("scenario X: given nothing when C7 then E1")
+    assert ":warning:" in checkout.run("scenario broken")
+    assert ":warning:" in checkout.run("fields E1 order id")
+
+
+def test_trace_follows_a_field(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1")
+    checkout.run("view Order Summary <- E1")
+    checkout.run("fields C1: order id")
+    checkout.run("fields E1: order id")
+    checkout.run("fields V1: Order ID")
+    answer = checkout.run("trace E1.order_id")
+    assert "*Comes from*" in answer and "C1 Place Order" in answer
+    assert "*Goes to*" in answer and "V1 Order Summary" in answer
+    assert "has no field" in checkout.run("trace E1.discount")
+
+
+def test_check_and_report_are_posted_to_the_channel(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1")
+    assert "Posting the check" in checkout.run("check")
+    report = text_of(checkout.wait_for_post("Completeness check · Checkout")[0])
+    assert "command-no-scenario" in report and "%" in report
+    checkout.run("report")
+    posted = checkout.wait_for_post("Report · Checkout")[0]
+    assert "Timeline (3 events)" in text_of(posted)
+
+
+def test_a_question_reaction_makes_a_hotspot(checkout: InProcess) -> None:
+    said = checkout.fake.post_user_message("C1", "U2", "Do we ship abroad?")
+    checkout.slack.reaction_added("question", user="U3", channel="C1", ts=said.ts)
+    element = checkout.wait_for_post("*E1* Order Placed")[0]
+    checkout.slack.reaction_added("question", user="U3", channel="C1", ts=element.ts)
+    checkout.wait_for_post("*H2*")
+    hotspots = export(checkout)["hotspots"]
+    assert hotspots[0]["text"] == "Do we ship abroad?" and hotspots[0]["author"] == "U2"
+    assert hotspots[1]["on"] == "E1"
+
+
+def test_naming_help_points_at_tense_and_twins(checkout: InProcess) -> None:
+    answer = checkout.run("event Place Order")
+    assert "does not read as past tense" in answer
+    answer = checkout.run("event order placed")
+    assert "E5 looks like E1 “Order Placed”" in answer and "/storm merge E5 into E1" in answer
+    assert "Added 1 event" in answer  # pointed out, never refused
+
+
+@pytest.mark.parametrize(
+    ("fmt", "needle"),
+    [
+        ("md", "# Checkout"),
+        ("mermaid", "flowchart"),
+        ("gherkin", "Feature:"),
+    ],
+)
+def test_every_export_format_is_uploaded(checkout: InProcess, fmt: str, needle: str) -> None:
+    checkout.run("command Place Order -> E1")
+    checkout.run("aggregate Order: C1 E1")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
+    assert needle in export(checkout, fmt)
+
+
+def test_eventmodel_export_is_uploaded(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1")
+    checkout.run("fields C1: order id*")
+    model = export(checkout, "eventmodel")
+    assert isinstance(model, dict) and model
