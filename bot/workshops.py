@@ -248,20 +248,29 @@ class Workshops:
                 payload={"deadline_at": run.deadline_at.isoformat()},
             )
 
-    def close_current_step(self, session: Session, workshop: Workshop, now: datetime) -> None:
+    def _close_current_step(
+        self, session: Session, workshop: Workshop, now: datetime, *, summary: bool = True
+    ) -> None:
+        """Close the open step and cancel its reminders; post its deliverable unless the
+        workshop is ending (the final report carries every deliverable)."""
         run = repo.step_run(session, workshop_id=_id(workshop), number=workshop.current_step)
         run.closed_at = now
         session.add(run)
         repo.cancel_pending_posts(
             session, workshop_id=_id(workshop), kinds=TIMELINE_KINDS, step_number=run.number
         )
-        repo.schedule_post(
-            session, workshop_id=_id(workshop), kind="summary", due_at=now, step_number=run.number
-        )
+        if summary:
+            repo.schedule_post(
+                session,
+                workshop_id=_id(workshop),
+                kind="summary",
+                due_at=now,
+                step_number=run.number,
+            )
 
     def _move_to(self, session: Session, workshop: Workshop, number: int, now: datetime) -> Post:
         closing = workshop.current_step
-        self.close_current_step(session, workshop, now)
+        self._close_current_step(session, workshop, now)
         self._open_step(session, workshop, number, now)
         return messages.notice(
             f"Step {closing} closed (its summary is on its way); step {number}, "
@@ -333,11 +342,9 @@ class Workshops:
         return messages.notice(f"<@{command.user_id}> is no longer a facilitator.")
 
     def _end(self, session: Session, workshop: Workshop, now: datetime) -> Post:
-        self.close_current_step(session, workshop, now)
+        self._close_current_step(session, workshop, now, summary=False)
         repo.cancel_pending_posts(
-            session,
-            workshop_id=_id(workshop),
-            kinds=(*TIMELINE_KINDS, "summary", "digest", "plan_digest"),
+            session, workshop_id=_id(workshop), kinds=("digest", "plan_digest")
         )
         workshop.finished_at = now
         session.add(workshop)

@@ -637,15 +637,3 @@ def _file_name(aggregate: ElementInfo) -> str:
     """`a1-order.feature`: the ID keeps it unique, the name makes it readable."""
     slug = re.sub(r"[^a-z0-9]+", "-", aggregate.name.casefold()).strip("-")
     return f"{aggregate.key.lower()}-{slug}.feature" if slug else f"{aggregate.key.lower()}.feature"
-
-
-def to_gherkin(snapshot: Snapshot) -> str:
-    """Every feature in one text, each after a `# file: <name>` comment line.
-
-    Cucumber reads one feature per file: split the text before each `# file:` line (or use
-    `gherkin_features`) to get files that run as they are.
-    """
-    files = gherkin_features(snapshot)
-    if not files:
-        return "# No aggregates or scenarios yet.\n"
-    return "\n".join(f"# file: {name}\n{text}" for name, text in files)

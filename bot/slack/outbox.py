@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from bot.core import messages, reports
 from bot.core.clock import Clock
 from bot.core.export import to_json
-from bot.core.exports import to_eventmodel, to_gherkin, to_markdown, to_mermaid
+from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import Post
 from bot.core.model import Snapshot, element_key
 from bot.core.timeline import (
@@ -40,13 +40,14 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
-# Export formats: file suffix, and the pure function that writes the file's text.
-EXPORTS: dict[str, tuple[str, Callable[[Snapshot], str]]] = {
-    "json": (".json", lambda snapshot: json.dumps(to_json(snapshot), indent=2, ensure_ascii=False)),
-    "md": (".md", to_markdown),
-    "mermaid": (".mmd", to_mermaid),
-    "eventmodel": ("-eventmodel.json", to_eventmodel),
-    "gherkin": (".feature", to_gherkin),
+# Export formats: the files each writes, as (file name, text). Gherkin allows one feature per
+# file, so it uploads one file per aggregate.
+EXPORTS: dict[str, Callable[[Snapshot], list[tuple[str, str]]]] = {
+    "json": lambda s: [("storm-model.json", json.dumps(to_json(s), indent=2, ensure_ascii=False))],
+    "md": lambda s: [("storm.md", to_markdown(s))],
+    "mermaid": lambda s: [("storm.mmd", to_mermaid(s))],
+    "eventmodel": lambda s: [("storm-eventmodel.json", to_eventmodel(s))],
+    "gherkin": lambda s: gherkin_features(s) or [("storm.feature", "# No scenarios yet.\n")],
 }
 
 
@@ -217,13 +218,12 @@ class Outbox:
 
     def _export(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
         fmt = post.payload.get("format", "json")
-        suffix, build = EXPORTS[fmt]
-        stamp = self._clock.now().strftime("%Y%m%d-%H%M")
         self._client.files_upload_v2(
             channel=workshop.channel_id,
-            filename=f"storm-{stamp}{suffix}",
-            title=f"{snapshot.title} ({fmt})",
-            content=build(snapshot),
+            file_uploads=[
+                {"filename": name, "content": text, "title": f"{snapshot.title}: {name}"}
+                for name, text in EXPORTS[fmt](snapshot)
+            ],
             initial_comment=f"Model export ({fmt}) requested by <@{post.payload.get('user')}>.",
         )
 

@@ -246,6 +246,20 @@ def test_every_export_format_is_uploaded(checkout: InProcess, fmt: str, needle: 
     assert needle in export(checkout, fmt)
 
 
+def test_gherkin_uploads_one_feature_file_per_aggregate(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1")
+    checkout.run("command Pay -> E2")
+    checkout.run("aggregate Order: C1 E1")
+    checkout.run("aggregate Payment: C2 E2")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
+    checkout.run("export gherkin")
+    checkout.fake.wait_for(lambda f: len(f.files()) == 2)
+    files = {f.filename: f.text for f in checkout.fake.files()}
+    assert sorted(files) == ["a1-order.feature", "a2-payment.feature"]
+    assert "Scenario: Happy path" in files["a1-order.feature"]
+    assert all(text.count("Feature:") == 1 for text in files.values())
+
+
 def test_eventmodel_export_is_uploaded(checkout: InProcess) -> None:
     checkout.run("command Place Order -> E1")
     checkout.run("fields C1: order id*")
