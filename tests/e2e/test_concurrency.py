@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack_requests import SlackRequests
 from tests.support.running import SIGNING_SECRET, ServeProcess, serve_process
-from tests.support.slack_requests import SlackRequests
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack_requests import SlackRequests
 from tests.support.running import SIGNING_SECRET, ServeProcess, serve_process, text_of
-from tests.support.slack_requests import SlackRequests
 
 
 @pytest.fixture
@@ -100,8 +101,6 @@ def test_a_deadline_missed_while_stopped_is_posted_once_after_start_marked_late(
 
 def _backdate_step(process: ServeProcess, *, seconds: int) -> None:
     """Shift the workshop's schedule into the past, as if the process had been down that long."""
-    from datetime import timedelta
-
     from sqlmodel import select
 
     from storage.db import make_engine
@@ -133,3 +132,68 @@ def test_an_app_token_selects_socket_mode_through_slack_api_url(
     assert result.stderr.strip().splitlines()[-1] == (
         "stormbot: Slack refused the Socket Mode connection (invalid_auth): check SLACK_APP_TOKEN"
     )
+
+
+def test_a_digest_missed_while_stopped_is_late_within_the_hour_else_waits_a_day(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    served.start()
+    _run(served, fake_slack, "start Checkout")
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Step 1 of 8")) == 1, timeout=10)
+    fake_slack.wait_for(lambda _: _pending_digest(served) is not None, timeout=10)
+    served.stop()
+
+    _move_pending_digest(served, minutes_ago=30)  # down through digest time, back 30 min later
+    served.start()
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Daily digest")) == 1, timeout=15)
+    assert "Late: this was due" in _bot_posts(fake_slack, "Daily digest")[0]
+    fake_slack.wait_for(lambda _: _pending_digest(served) is not None, timeout=10)
+    served.stop()
+
+    _move_pending_digest(served, minutes_ago=120)  # more than an hour late: moot
+    served.start()
+    fake_slack.wait_for(lambda _: _pending_digest(served) is not None, timeout=10)
+    time.sleep(1)
+    assert len(_bot_posts(fake_slack, "Daily digest")) == 1
+    following = _pending_digest(served)  # the next 09:00 (the facilitator's zone is UTC here)
+    assert following is not None and following > datetime.now(UTC)
+    assert (following.hour, following.minute) == (9, 0)
+    assert following - datetime.now(UTC) <= timedelta(days=1)
+
+
+def _pending_digest(process: ServeProcess) -> datetime | None:
+    from sqlmodel import select
+
+    from storage.db import make_engine
+    from storage.tables import ScheduledPost
+    from storage.unit_of_work import unit_of_work
+
+    engine = make_engine(process.env["DATABASE_URL"])
+    with unit_of_work(engine) as session:
+        post = session.exec(
+            select(ScheduledPost).where(
+                ScheduledPost.kind == "digest", ScheduledPost.status == "pending"
+            )
+        ).first()
+        due = post.due_at if post else None
+    engine.dispose()
+    return due
+
+
+def _move_pending_digest(process: ServeProcess, *, minutes_ago: int) -> None:
+    from sqlmodel import select
+
+    from storage.db import make_engine
+    from storage.tables import ScheduledPost
+    from storage.unit_of_work import unit_of_work
+
+    engine = make_engine(process.env["DATABASE_URL"])
+    with unit_of_work(engine) as session:
+        post = session.exec(
+            select(ScheduledPost).where(
+                ScheduledPost.kind == "digest", ScheduledPost.status == "pending"
+            )
+        ).one()
+        post.due_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        session.add(post)
+    engine.dispose()

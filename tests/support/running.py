@@ -20,8 +20,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from bot.app import Storm, build_app
 from bot.core.clock import ManualClock
 from bot.sandbox.fake_slack import FakeSlack, Message
+from bot.sandbox.slack_requests import SlackRequests
 from bot.settings import Settings
-from tests.support.slack_requests import SlackRequests
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-e2e-bot-token"
@@ -108,7 +108,9 @@ class InProcess:
         self.storm.stop()
 
 
-def start_in_process(fake: FakeSlack, database_url: str, **overrides: Any) -> InProcess:
+def start_in_process(
+    fake: FakeSlack, database_url: str, *, clock: ManualClock | None = None, **overrides: Any
+) -> InProcess:
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -116,7 +118,7 @@ def start_in_process(fake: FakeSlack, database_url: str, **overrides: Any) -> In
         database_url=database_url,
         **overrides,
     )
-    clock = ManualClock()
+    clock = clock or ManualClock()
     storm = build_app(settings, clock=clock)
     storm.start()
     server = make_server(

@@ -16,7 +16,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.fake_slack import FakeSlack
-from tests.support.slack_requests import SlackRequests, compute_signature
+from bot.sandbox.slack_requests import SlackRequests, compute_signature
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
