@@ -22,7 +22,7 @@ from bot.core.clock import Clock
 from bot.core.export import to_json
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import Post
-from bot.core.model import Snapshot, element_key
+from bot.core.model import ElementInfo, Snapshot, element_key
 from bot.core.timeline import (
     DEADLINE,
     DIGEST_STALE_AFTER,
@@ -127,6 +127,9 @@ class Outbox:
     # ---- one method per kind ---------------------------------------------------------
 
     def _deliver(self, post: ScheduledPost, now: datetime) -> str:
+        # The frequent, small posts need no snapshot of the whole workshop.
+        if post.kind in ("element", "ephemeral", "delete_message", "plan_digest"):
+            return self._deliver_small(post, now)
         workshop, snapshot = self._load(post.workshop_id)
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
@@ -136,8 +139,6 @@ class Outbox:
             ts = self._post(workshop, messages.step_prompt(snapshot, post.step_number))
             run = self._run(post.workshop_id, post.step_number)
             self._save(StepRun, run.id, prompt_ts=ts)
-        elif post.kind == "element":
-            return self._post_element(workshop, snapshot, post)
         elif post.kind in (HALF_TIME, LAST_CALL):
             return self._remind(workshop, snapshot, post, now, late)
         elif post.kind == DEADLINE:
@@ -152,28 +153,43 @@ class Outbox:
             self._post(workshop, reports.completeness_report(snapshot))
         elif post.kind == "digest":
             return self._digest(workshop, snapshot, post, now, late)
-        elif post.kind == "plan_digest":
-            self._plan_digest(workshop, now)
         elif post.kind == "export":
             self._export(workshop, snapshot, post)
-        elif post.kind == "ephemeral":
-            self._ephemeral(workshop, post)
-        elif post.kind == "delete_message":
-            self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
         else:
             raise ValueError(f"unknown post kind {post.kind}")
         return "sent"
 
-    def _post_element(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> str:
+    def _deliver_small(self, post: ScheduledPost, now: datetime) -> str:
+        with unit_of_work(self._engine) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+        if post.kind == "element":
+            return self._post_element(workshop, post)
+        if post.kind == "ephemeral":
+            self._ephemeral(workshop, post)
+        elif post.kind == "delete_message":
+            self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
+        else:
+            self._plan_digest(workshop, now)
+        return "sent"
+
+    def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
         with unit_of_work(self._engine) as session:
             element = session.get(Element, post.payload["element_id"])
             assert element is not None
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
-        key = element_key(element.kind, element.number)
-        info = next((e for e in snapshot.elements if e.key == key), None)
-        if info is None:
+            known = repo.known_users(session, team_id=workshop.team_id, user_ids=[element.author])
+        author = known[element.author].name if element.author in known else element.author
+        if element.dropped_at is not None or element.merged_into is not None:
             return "skipped"  # dropped or merged before its message went out
-        body = messages.element_posted(info, snapshot.name_of(element.author))
+        info = ElementInfo(
+            key=element_key(element.kind, element.number),
+            kind=element.kind,
+            name=element.name,
+            author=element.author,
+            votes=0,
+            step_number=element.step_number,
+        )
+        body = messages.element_posted(info, author)
         ts = self._post(workshop, body, thread_ts=run.prompt_ts)
         self._save(Element, element.id, message_ts=ts)
         return "sent"
