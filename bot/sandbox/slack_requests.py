@@ -2,7 +2,9 @@
 
 Why: Bolt verifies ``X-Slack-Signature`` over the raw body, parses slash commands from a
 form body and events from a JSON envelope, and de-duplicates on ``X-Slack-Retry-Num``.  Tests
-that hand-build dicts skip all of that; this client exercises it over real HTTP.
+that hand-build dicts skip all of that; this client exercises it over real HTTP.  It ships
+with the bot because the terminal sandbox drives Storm through it too: one client, so the
+sandbox talks to Storm exactly as the end-to-end tests (and Slack) do.
 
 Signing follows https://docs.slack.dev/authentication/verifying-requests-from-slack:
 ``v0=`` + hex HMAC-SHA256(signing_secret, ``"v0:{timestamp}:{raw body}"``).  Tests of the
@@ -184,6 +186,7 @@ class SlackRequests:
         user_name: str | None = None,
         team_id: str | None = None,
         command: str = "/storm",
+        channel_name: str | None = None,
         timestamp: str | int | None = None,
         signature: str | None = None,
         sign: bool = True,
@@ -196,6 +199,7 @@ class SlackRequests:
             user_name=user_name,
             team_id=team_id,
             command=command,
+            channel_name=channel_name,
         )
         return self.post(
             urllib.parse.urlencode(fields),

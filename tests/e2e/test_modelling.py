@@ -69,6 +69,24 @@ def test_merge_moves_votes_and_hotspots_and_keeps_the_old_id(checkout: InProcess
     assert by_id(model, "events")["E1"]["votes"] == 2  # U2 and U3, counted once each
     assert model["hotspots"][0]["on"] == "E1"
     assert "You already voted for *E1*" in checkout.run("vote E4", user="U2")
+    # Undoing the merge puts everything back where it was.
+    assert "Undone: Merged *E4*" in checkout.run("undo", user="U2")
+    model = export(checkout)
+    assert [(e["id"], e["votes"]) for e in model["events"]] == [
+        ("E1", 1),
+        ("E2", 0),
+        ("E3", 0),
+        ("E4", 2),
+    ]
+    assert model["hotspots"][0]["on"] == "E4"
+
+
+def test_undo_restores_the_fields_a_change_replaced(checkout: InProcess) -> None:
+    checkout.run("fields E1: order id, items")
+    checkout.run("fields E1: total*")
+    assert "Undone: Fields of" in checkout.run("undo")
+    fields = export(checkout)["events"][0]["fields"]
+    assert [f["name"] for f in fields] == ["order id", "items"]
 
 
 def test_drop_and_undo(checkout: InProcess) -> None:
