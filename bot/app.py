@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -54,19 +55,23 @@ def make_client(settings: Settings) -> WebClient:
 class Storm:
     """A wired Storm: the Bolt app and what runs beside it. `start` and `stop` bracket it."""
 
+    identity: _BotIdentity
     bolt: App
     engine: Engine
     workshops: Workshops
     scheduler: PostScheduler
+    outbox: Outbox
     inbox: ReactionInbox
 
     def start(self) -> None:
         """Start sending and scheduling, and finish what a previous run left half done."""
+        threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
         self.scheduler.start()
         self.inbox.process_leftovers()
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.outbox.stop()
         self.engine.dispose()
 
     def wsgi(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -96,6 +101,43 @@ class _TokenFromClientFilter(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+class _BotIdentity:
+    """Who the bot is, for Bolt's authorization, without making requests wait for Slack.
+
+    Bolt's single-workspace authorization calls `auth.test` on the first request (and on every
+    request until it succeeds), so a Web API outage would fail slash commands that need no Web
+    API at all. Storm asks once, in the background at start-up, and answers requests with what
+    it knows; until then only the bot's own user id is missing, which Storm does not need.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self._bot_user_id: str | None = None
+        self._bot_id: str | None = None
+
+    def learn(self) -> None:
+        try:
+            found = self._client.auth_test()
+        except Exception as error:  # the outbox reports Slack's state; this is a nicety
+            log.warning("auth.test failed, will carry on without the bot's user id: %s", error)
+            return
+        self._bot_user_id, self._bot_id = found.get("user_id"), found.get("bot_id")
+
+    def authorizer(self) -> Callable[..., AuthorizeResult]:
+        """Bolt's `authorize` hook (a plain function: Bolt injects arguments by name)."""
+
+        def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=self._client.token,
+                bot_user_id=self._bot_user_id,
+                bot_id=self._bot_id,
+            )
+
+        return authorize
+
+
 def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     """Wire everything; nothing starts until `Storm.start`."""
     clock = clock or SystemClock()
@@ -103,21 +145,22 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     client = make_client(settings)
     bolt_logger = logging.getLogger("storm.bolt")
     bolt_logger.addFilter(_TOKEN_FILTER)
+    identity = _BotIdentity(client)
     bolt = App(
         client=client,
+        authorize=identity.authorizer(),
         signing_secret=(
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
             else None
         ),
         process_before_response=True,
-        token_verification_enabled=False,
         logger=bolt_logger,
     )
     wakeup = threading.Event()
     workshops = Workshops(engine, clock, wake=wakeup.set)
     people = People(engine, client)
-    outbox = Outbox(engine, clock, client, workshops, people)
+    outbox = Outbox(engine, clock, client, workshops, people, wakeup.set)
     scheduler = PostScheduler(engine, clock, outbox, wakeup)
     reactions = Reactions(
         capture=settings.storm_capture_reaction,
@@ -128,7 +171,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)
     bolt.error(_report_error)
-    return Storm(bolt=bolt, engine=engine, workshops=workshops, scheduler=scheduler, inbox=inbox)
+    return Storm(
+        identity=identity,
+        bolt=bolt,
+        engine=engine,
+        workshops=workshops,
+        scheduler=scheduler,
+        outbox=outbox,
+        inbox=inbox,
+    )
 
 
 _TOKEN_FILTER = _TokenFromClientFilter()

@@ -18,7 +18,7 @@ from bot import modelling
 from bot.core import completeness, grammar, messages
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
-from bot.core.messages import Post
+from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import Snapshot
 from bot.core.references import UnknownReference
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
@@ -102,10 +102,15 @@ class Workshops:
         action = Action(session, workshop, actor, now, actor.user_id in facilitators)
         handler = _MODELLING.get(type(command))
         if handler is not None:
-            return self._journaled(action, handler, command)
-        if isinstance(command, _FACILITATION) and not action.is_facilitator:
+            answer = self._journaled(action, handler, command)
+        elif isinstance(command, _FACILITATION) and not action.is_facilitator:
             raise Refused("Only a facilitator of this workshop can do that.")
-        return self._other(action, command)
+        else:
+            answer = self._other(action, command)
+        if workshop.post_problem in CHANNEL_PROBLEMS:
+            problem = f":warning: My posts to this channel fail: {CHANNEL_PROBLEMS[workshop.post_problem]}"
+            answer = Post(answer.text, answer.heading, (*answer.sections, problem), answer.context)
+        return answer
 
     def _journaled(self, action: Action, handler: _Handler, command: Any) -> Post:
         journal.start(action.session)

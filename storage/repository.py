@@ -157,7 +157,9 @@ def links_of(session: Session, *, element_id: int) -> list[Link]:
     )
 
 
-def add_link(session: Session, *, workshop_id: int, kind: str, source_id: int, target_id: int) -> bool:
+def add_link(
+    session: Session, *, workshop_id: int, kind: str, source_id: int, target_id: int
+) -> bool:
     """Link two elements; False when that link exists already."""
     exists = session.exec(
         select(Link.id).where(
@@ -358,14 +360,17 @@ def pending_posts(session: Session) -> list[ScheduledPost]:
     )
 
 
-def due_posts(session: Session, *, now: datetime, limit: int = 100) -> list[ScheduledPost]:
+def due_posts(
+    session: Session, *, now: datetime, limit: int = 100, workshop_id: int | None = None
+) -> list[ScheduledPost]:
+    """Pending posts due by `now`, soonest first (of one workshop, or of all)."""
+    query = select(ScheduledPost).where(
+        ScheduledPost.status == "pending", ScheduledPost.due_at <= now
+    )
+    if workshop_id is not None:
+        query = query.where(ScheduledPost.workshop_id == workshop_id)
     return list(
-        session.exec(
-            select(ScheduledPost)
-            .where(ScheduledPost.status == "pending", ScheduledPost.due_at <= now)
-            .order_by(col(ScheduledPost.due_at), col(ScheduledPost.id))
-            .limit(limit)
-        )
+        session.exec(query.order_by(col(ScheduledPost.due_at), col(ScheduledPost.id)).limit(limit))
     )
 
 

@@ -36,6 +36,7 @@ class Workshop(SQLModel, table=True):
     auto_advance: bool = False
     digest_time: str | None = "09:00"
     last_digest_score: float | None = None
+    post_problem: str | None = None  # Slack's error when the channel last refused a post
 
 
 class Facilitator(SQLModel, table=True):

@@ -15,6 +15,13 @@ from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
 from bot.core.steps import LAST_STEP, STEPS
 from bot.core.text import escape, plural
 
+# Slack's answers that mean a channel cannot take posts, and what a facilitator can do.
+CHANNEL_PROBLEMS = {
+    "not_in_channel": "I am not in that channel. Invite me with `/invite @Storm`.",
+    "channel_not_found": "the channel was not found (deleted, or private without me in it).",
+    "is_archived": "the channel is archived. Unarchive it, or start the workshop elsewhere.",
+}
+
 
 @dataclass(frozen=True)
 class Post:

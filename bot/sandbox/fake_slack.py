@@ -219,6 +219,7 @@ class _Channel:
     messages: list[Message] = field(default_factory=list)
     members: list[str] | None = None
     archived: bool = False
+    bot_absent: bool = False
     removed: bool = False
 
 
@@ -755,6 +756,11 @@ class FakeSlack:
         with self._lock:
             self._channel(channel).archived = True
 
+    def remove_bot(self, channel: str, *, present: bool = False) -> None:
+        """Posting there now answers ``not_in_channel`` (``present=True`` invites it back)."""
+        with self._lock:
+            self._channel(channel).bot_absent = not present
+
     def remove_channel(self, channel: str) -> None:
         """Every call naming this channel now answers ``channel_not_found``."""
         with self._lock:
@@ -928,6 +934,8 @@ class FakeSlack:
         ch = self._readable(channel)
         if ch.archived:
             raise _ApiError("is_archived")
+        if ch.bot_absent:
+            raise _ApiError("not_in_channel")
         return ch
 
     @staticmethod

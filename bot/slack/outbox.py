@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -21,8 +22,9 @@ from bot.core import messages, reports
 from bot.core.clock import Clock
 from bot.core.export import to_json
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
-from bot.core.messages import Post
+from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
+from bot.core.text import escape
 from bot.core.timeline import (
     DEADLINE,
     DIGEST_STALE_AFTER,
@@ -61,32 +63,64 @@ class Outbox:
         client: WebClient,
         workshops: Workshops,
         people: People,
+        wake: Callable[[], None],
+        *,
+        senders: int = 4,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._client = client
         self._workshops = workshops
         self._people = people
-        self._lock = threading.Lock()
+        self._wake = wake
         self._started_at = clock.now()  # what fell due before this moment was missed while down
+        # One drain per workshop at a time keeps each channel's posts in order, while a rate
+        # limit or a slow answer in one workspace holds up no other.
+        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="storm-send")
+        self._draining: set[int] = set()
+        self._lock = threading.Lock()
+        self._reported: set[tuple[int, str]] = set()
 
-    def send_due(self) -> int:
-        """Send everything due now, in order; returns how many posts were handled."""
-        handled = 0
+    def send_due(self) -> None:
+        """Start draining every workshop that has posts due and is not being drained."""
+        with unit_of_work(self._engine) as session:
+            due = repo.due_posts(session, now=self._clock.now(), limit=500)
+        for workshop_id in dict.fromkeys(post.workshop_id for post in due):
+            with self._lock:
+                if workshop_id in self._draining:
+                    continue
+                self._draining.add(workshop_id)
+            self._pool.submit(self._drain, workshop_id)
+
+    def idle(self) -> bool:
+        """Whether no workshop is being drained right now."""
         with self._lock:
+            return not self._draining
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drain(self, workshop_id: int) -> None:
+        """Send one workshop's due posts in order until none is left."""
+        try:
             while True:
                 now = self._clock.now()
                 with unit_of_work(self._engine) as session:
-                    due = repo.due_posts(session, now=now, limit=50)
+                    due = repo.due_posts(session, now=now, limit=50, workshop_id=workshop_id)
                 if not due:
-                    return handled
+                    return
                 for post in due:
                     self._prepare(post)
                     with unit_of_work(self._engine) as session:
                         claimed = repo.claim_post(session, post_id=_pid(post), now=now)
                     if claimed:
                         self._send(post, now)
-                        handled += 1
+        except Exception:  # keep draining other workshops; the posts stay pending
+            log.exception("sending the posts of workshop %s failed", workshop_id)
+        finally:
+            with self._lock:
+                self._draining.discard(workshop_id)
+            self._wake()  # a post queued while this drain was finishing is not left waiting
 
     def _prepare(self, post: ScheduledPost) -> None:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
@@ -106,23 +140,88 @@ class Outbox:
                 self._people.ensure_known(workshop.team_id, [first])  # for the time zone
             elif author is not None:
                 self._people.ensure_known(workshop.team_id, [author.author])
-        except SlackApiError as error:  # names are a nicety: the post goes out regardless
-            log.warning("could not look people up: %s", error.response.get("error"))
+        except Exception as error:  # names are a nicety: the post goes out regardless
+            log.warning("could not look people up for post %s: %s", post.id, error)
 
     def _send(self, post: ScheduledPost, now: datetime) -> None:
+        detail: str | None = None
         try:
             status = self._deliver(post, now)
         except SlackApiError as error:
-            code = str(error.response.get("error"))
-            log.error("Slack refused %s post %s: %s", post.kind, post.id, code)
-            status, detail = "failed", code
+            status, detail = "failed", str(error.response.get("error"))
+            self._failed(post, detail)
         except Exception as error:  # a post must never take the sender down with it
             log.exception("could not send %s post %s", post.kind, post.id)
             status, detail = "failed", type(error).__name__
-        else:
-            detail = None
+            self._tell_requester(post, "Slack could not be reached")
         with unit_of_work(self._engine) as session:
             repo.finish_post(session, post_id=_pid(post), status=status, error=detail)
+
+    def _failed(self, post: ScheduledPost, code: str) -> None:
+        """Log a refusal once per workshop and kind of problem, and tell who can fix it."""
+        first_time = (post.workshop_id, code) not in self._reported
+        self._reported.add((post.workshop_id, code))
+        if not first_time:
+            log.debug("Slack refused %s post %s again: %s", post.kind, post.id, code)
+            return
+        log.error(
+            "Slack refused %s post %s of workshop %s: %s",
+            post.kind,
+            post.id,
+            post.workshop_id,
+            code,
+        )
+        if code in CHANNEL_PROBLEMS:
+            self._report_channel_problem(post.workshop_id, code)
+        else:
+            self._tell_requester(post, f"Slack answered {code}")
+
+    def _report_channel_problem(self, workshop_id: int, code: str) -> None:
+        """The channel cannot take posts: remember it (commands there will say so) and write
+        to the first facilitator directly, once."""
+        with unit_of_work(self._engine) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
+            if workshop.post_problem == code:
+                return
+            workshop.post_problem = code
+            session.add(workshop)
+            first = repo.facilitators(session, workshop_id=workshop_id)[0]
+        text = (
+            f"I cannot post in <#{workshop.channel_id}> for the workshop "
+            f"*{escape(workshop.title)}*: {CHANNEL_PROBLEMS[code]}"
+        )
+        try:
+            self._client.chat_postMessage(channel=first, text=text)
+        except SlackApiError as error:
+            log.warning("could not tell %s about it: %s", first, error.response.get("error"))
+
+    def _channel_works(self, workshop: Workshop) -> None:
+        """A post went through: forget an earlier problem with this channel."""
+        workshop_id = _wid(workshop)
+        if workshop.post_problem is None and all(r[0] != workshop_id for r in self._reported):
+            return
+        with unit_of_work(self._engine) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
+            if workshop.post_problem is not None:
+                workshop.post_problem = None
+                session.add(workshop)
+        self._reported = {r for r in self._reported if r[0] != workshop_id}
+
+    def _tell_requester(self, post: ScheduledPost, why: str) -> None:
+        """Someone asked for this post (an export, a report): tell them it did not go out."""
+        user = post.payload.get("user")
+        if user is None or post.kind == "ephemeral":
+            return
+        with unit_of_work(self._engine) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+        try:
+            self._client.chat_postEphemeral(
+                channel=workshop.channel_id,
+                user=user,
+                text=f"Sorry, your {post.kind} could not be posted ({why}). Please try again.",
+            )
+        except Exception as error:  # the channel itself may be the problem
+            log.warning("could not tell %s that the %s failed: %s", user, post.kind, error)
 
     # ---- one method per kind ---------------------------------------------------------
 
@@ -310,6 +409,7 @@ class Outbox:
             blocks=pages[0].blocks,
             thread_ts=thread_ts,
         )
+        self._channel_works(workshop)
         first_ts = str(first["ts"])
         for page in pages[1:]:
             self._client.chat_postMessage(
