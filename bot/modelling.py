@@ -6,6 +6,7 @@ Nothing is forbidden by step: an action that belongs to a later step is done and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -372,32 +373,37 @@ def _renumber(action: Action, timeline: list[Element]) -> None:
 # ---- causes and structure ---------------------------------------------------------------
 
 
-def add_command(action: Action, command: grammar.AddCommand) -> Post:
-    element, created = action.find_or_create("command", command.name)
-    events = _resolve_all(action, command.causes, "event")
-    linked = [e for e in events if action.link("causes", element, e)]
-    return _linked(action, element, created, "causes", linked, "commands")
+def _linker(
+    kind: str, refs: str, link: str, targets: str, verb: str, activity: str, *, outgoing: bool
+) -> Callable[[Action, Any], Post]:
+    """A sub-command that names an element and links it to others: `command <name> -> E1`.
+
+    `refs` is the parsed command's attribute holding the references; `outgoing` says whether
+    the named element is the link's source (a command causes events) or its target (events
+    feed a view).
+    """
+
+    def add(action: Action, command: Any) -> Post:
+        element, created = action.find_or_create(kind, command.name)
+        others = _resolve_all(action, getattr(command, refs), targets)
+        linked = [
+            other
+            for other in others
+            if (
+                action.link(link, element, other) if outgoing else action.link(link, other, element)
+            )
+        ]
+        return _linked(action, element, created, verb, linked, activity)
+
+    return add
 
 
-def add_view(action: Action, command: grammar.AddView) -> Post:
-    element, created = action.find_or_create("view", command.name)
-    events = _resolve_all(action, command.fed_by, "event")
-    linked = [e for e in events if action.link("feeds", e, element)]
-    return _linked(action, element, created, "is fed by", linked, "views")
-
-
-def add_external(action: Action, command: grammar.AddExternal) -> Post:
-    element, created = action.find_or_create("external", command.name)
-    events = _resolve_all(action, command.causes, "event")
-    linked = [e for e in events if action.link("causes", element, e)]
-    return _linked(action, element, created, "causes", linked, "external systems")
-
-
-def add_actor(action: Action, command: grammar.AddActor) -> Post:
-    element, created = action.find_or_create("actor", command.name)
-    commands = _resolve_all(action, command.issues, "command")
-    linked = [c for c in commands if action.link("issues", element, c)]
-    return _linked(action, element, created, "issues", linked, "actors")
+add_command = _linker("command", "causes", "causes", "event", "causes", "commands", outgoing=True)
+add_view = _linker("view", "fed_by", "feeds", "event", "is fed by", "views", outgoing=False)
+add_external = _linker(
+    "external", "causes", "causes", "event", "causes", "external systems", outgoing=True
+)
+add_actor = _linker("actor", "issues", "issues", "command", "issues", "actors", outgoing=True)
 
 
 def add_policy(action: Action, command: grammar.AddPolicy) -> Post:

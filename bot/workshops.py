@@ -7,7 +7,8 @@ change to the model is journaled so that its author can undo it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -360,6 +361,20 @@ class Workshops:
 
     # ---- capture and votes from reactions ------------------------------------------
 
+    @contextmanager
+    def _reaction(self, actor: Actor) -> Iterator[Action | None]:
+        """One reaction's transaction on the channel's workshop (None when there is none)."""
+        with unit_of_work(self._engine) as session:
+            workshop = repo.open_workshop(
+                session, team_id=actor.team_id, channel_id=actor.channel_id
+            )
+            if workshop is None:
+                yield None
+                return
+            facilitators = repo.facilitators(session, workshop_id=_id(workshop))
+            yield Action(session, workshop, actor, self._clock.now(), actor.user_id in facilitators)
+        self._wake()
+
     def capture_message(
         self, actor: Actor, *, text: str, author: str, source_ts: str, kind: str = "event"
     ) -> Post | None:
@@ -368,17 +383,11 @@ class Workshops:
         None when the channel has no workshop. A hotspot made from an element's own message
         is attached to that element.
         """
-        now = self._clock.now()
-        with unit_of_work(self._engine) as session:
-            workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
-            )
-            if workshop is None:
+        with self._reaction(actor) as action:
+            if action is None:
                 return None
-            facilitators = repo.facilitators(session, workshop_id=_id(workshop))
-            action = Action(session, workshop, actor, now, actor.user_id in facilitators)
             existing = repo.element_from_source(
-                session, workshop_id=_id(workshop), kind=kind, source_ts=source_ts
+                action.session, workshop_id=action.workshop_id, kind=kind, source_ts=source_ts
             )
             if existing is not None:
                 answer = messages.notice(
@@ -389,59 +398,48 @@ class Workshops:
                     action, lambda a, _: _capture(a, kind, text, author, source_ts), None
                 )
             action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
-        self._wake()
         return answer
 
     def uncapture_message(self, actor: Actor, *, source_ts: str) -> None:
         """:zap: removed: during step 1, take the event back if nobody has touched it."""
-        now = self._clock.now()
-        with unit_of_work(self._engine) as session:
-            workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
-            )
-            if workshop is None:
+        with self._reaction(actor) as action:
+            if action is None:
                 return
             element = repo.element_from_source(
-                session, workshop_id=_id(workshop), kind="event", source_ts=source_ts
+                action.session, workshop_id=action.workshop_id, kind="event", source_ts=source_ts
             )
             if element is None or element.dropped_at is not None:
                 return
-            reason = _why_event_stays(session, workshop, element)
+            reason = _why_event_stays(action.session, action.workshop, element)
             if reason:
                 answer = messages.notice(f"*{key(element)}* stays: {reason}.")
             else:
-                element.dropped_at = now
-                session.add(element)
+                element.dropped_at = action.now
+                action.session.add(element)
                 if element.message_ts:
-                    _schedule(session, workshop, now, "delete_message", {"ts": element.message_ts})
+                    action.schedule("delete_message", {"ts": element.message_ts})
                 answer = messages.notice(f"Removed {label(element)}.")
-            _schedule(session, workshop, now, "ephemeral", _ephemeral(actor.user_id, answer))
-        self._wake()
+            action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
 
     def vote_by_message(self, actor: Actor, *, message_ts: str, on: bool) -> None:
         """:+1: added to (or removed from) an element's message."""
-        now = self._clock.now()
-        with unit_of_work(self._engine) as session:
-            workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
-            )
-            if workshop is None:
+        with self._reaction(actor) as action:
+            if action is None:
                 return
             element = repo.element_by_message(
-                session, workshop_id=_id(workshop), message_ts=message_ts
+                action.session, workshop_id=action.workshop_id, message_ts=message_ts
             )
             if element is None or element.dropped_at is not None:
                 return
-            action = Action(session, workshop, actor, now, False)
             element = action.survivor(element)
             if not on:
-                repo.remove_vote(session, element_id=_id(element), user_id=actor.user_id)
+                repo.remove_vote(action.session, element_id=_id(element), user_id=actor.user_id)
             elif repo.add_vote(
-                session,
-                workshop_id=_id(workshop),
+                action.session,
+                workshop_id=action.workshop_id,
                 element_id=_id(element),
                 user_id=actor.user_id,
-                at=now,
+                at=action.now,
             ):
                 action.contribute()
 
@@ -532,12 +530,6 @@ def _why_event_stays(session: Session, workshop: Workshop, element: Element) -> 
 
 def _ephemeral(user_id: str, post: Post) -> dict[str, Any]:
     return {"user": user_id, "text": post.text, "sections": list(post.sections)}
-
-
-def _schedule(
-    session: Session, workshop: Workshop, now: datetime, kind: str, payload: dict[str, Any]
-) -> None:
-    repo.schedule_post(session, workshop_id=_id(workshop), kind=kind, due_at=now, payload=payload)
 
 
 def _id(row: Workshop | Element) -> int:
