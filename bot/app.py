@@ -81,6 +81,11 @@ class Storm:
         def application(
             environ: dict[str, Any], start_response: Callable[..., Any]
         ) -> Iterable[bytes]:
+            stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+            if stamp is not None and not stamp.isdigit():
+                # slack_sdk's verifier would raise on it; this is no request from Slack.
+                start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+                return [b""]
             if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
                 healthy = is_reachable(self.engine)
                 start_response(
@@ -94,11 +99,13 @@ class Storm:
 
 
 class _TokenFromClientFilter(logging.Filter):
-    """Bolt warns that `SLACK_BOT_TOKEN` (which it reads itself) is unused when it is given a
-    client; Storm's client carries that same token, so the warning is noise."""
+    """Bolt warns that `SLACK_BOT_TOKEN` (which it reads from the environment itself) is
+    ignored when it is given a client and `authorize`; Storm's client carries that very token,
+    so the warning is noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return not ("`token`" in message and ("will be ignored" in message or "unused" in message))
 
 
 class _BotIdentity:

@@ -5,28 +5,51 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stormbot",
-        description="Storm: an Event Storming + Event Modeling workshop in a Slack channel.",
+        description="Storm: an Event Storming + Event Modeling workshop in a Slack channel. "
+        "Without a sub-command: serve when SLACK_BOT_TOKEN is set, else the sandbox.",
     )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser(
         "serve", help="connect to Slack (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
     )
-    args = parser.parse_args(argv)
+    sandbox = commands.add_parser(
+        "sandbox", help="run a workshop in the terminal, against a pretend Slack (no token)"
+    )
+    sandbox.add_argument(
+        "--files",
+        type=Path,
+        default=Path("storm-files"),
+        metavar="DIR",
+        help="where files Storm uploads (exports) are written (default: ./storm-files)",
+    )
+    demo = commands.add_parser(
+        "demo", help="play a scripted workshop through all eight steps and write its exports"
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("storm-demo"),
+        metavar="DIR",
+        help="where the exports are written (default: ./storm-demo)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        if settings.log_level != "DEBUG":  # it announces every job it plans
-            logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        if args.command in (None, "serve"):
+        command = args.command or ("serve" if settings.slack_bot_token else "sandbox")
+        _configure_logging(settings, quiet=command != "serve")
+        if command == "serve":
             from bot.server import ServeError, serve
 
             try:
@@ -34,11 +57,27 @@ def main(argv: list[str] | None = None) -> int:
             except ServeError as error:
                 print(f"stormbot: {error}", file=sys.stderr)
                 return 1
+        elif command == "sandbox":
+            from bot.sandbox.console import run_sandbox
+
+            run_sandbox(settings, files=getattr(args, "files", Path("storm-files")))
+        else:
+            from bot.sandbox.demo import run_demo
+
+            return run_demo(settings, out=args.out)
     except SettingsError as error:
         print(f"stormbot: configuration error: {error}", file=sys.stderr)
         return 2
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+    """Serving logs at `LOG_LEVEL`; the sandbox and the demo print a channel to the
+    terminal, so they log warnings only unless `LOG_LEVEL` is set explicitly."""
+    level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else None
+    logging.basicConfig(
+        level=level or settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if settings.log_level != "DEBUG":  # it announces every job it plans
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)

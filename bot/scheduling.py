@@ -80,11 +80,14 @@ class PostScheduler:
 
     def _plan(self) -> None:
         """Make the scheduler's jobs match the pending posts in the database."""
-        with unit_of_work(self._engine) as session:
+        now = self._clock.now()
+        with unit_of_work(self._engine, read_only=True) as session:
             pending = repo.pending_posts(session)
+        # Posts due already are being sent (or will be on the next wake-up): plan the rest.
         wanted = {
             f"post-{post.id}": datetime.fromtimestamp(self._clock.to_monotonic(post.due_at), UTC)
             for post in pending
+            if post.due_at > now
         }
         planned = {job.id: job for job in self._scheduler.get_jobs() if job.id.startswith("post-")}
         for job_id, job in planned.items():

@@ -68,6 +68,10 @@ _FACILITATION = (
 )
 
 
+# What still works on a channel's last workshop once it has ended.
+_AFTERWARDS = (grammar.Export, grammar.Report, grammar.Check, grammar.Trace)
+
+
 class Workshops:
     """Runs workshops: facilitation, modelling, capture and votes, one transaction each."""
 
@@ -95,6 +99,11 @@ class Workshops:
         if isinstance(command, grammar.Start):
             return self._start(session, actor, command.title, now)
         workshop = repo.open_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+        if workshop is None and isinstance(command, _AFTERWARDS):
+            # The team afterwards still reads and exports the channel's last workshop.
+            workshop = repo.last_workshop(
+                session, team_id=actor.team_id, channel_id=actor.channel_id
+            )
         if workshop is None:
             raise Refused(
                 "There is no workshop in this channel. Start one with `/storm start <title>`."
@@ -221,6 +230,9 @@ class Workshops:
         session.flush()
         repo.schedule_post(session, workshop_id=_id(workshop), kind="kickoff", due_at=now)
         self._open_step(session, workshop, 1, now)
+        # After the first posts: who is in the channel (for status and reminders), and when
+        # the first digest is due.
+        repo.schedule_post(session, workshop_id=_id(workshop), kind="members", due_at=now)
         repo.schedule_post(session, workshop_id=_id(workshop), kind="plan_digest", due_at=now)
         return messages.notice(
             f"Workshop *{escape(title)}* started; you are its facilitator. Step 1 is open."
@@ -421,16 +433,24 @@ class Workshops:
                 answer = messages.notice(f"Removed {label(element)}.")
             action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
 
-    def vote_by_message(self, actor: Actor, *, message_ts: str, on: bool) -> None:
-        """:+1: added to (or removed from) an element's message."""
+    def vote_by_message(self, actor: Actor, *, message_ts: str, on: bool) -> bool:
+        """:+1: added to (or removed from) an element's message.
+
+        False when the message may yet turn out to be an element's: an element's post is on
+        its way and its message is not recorded yet, so the caller should try again shortly.
+        """
         with self._reaction(actor) as action:
             if action is None:
-                return
+                return True
             element = repo.element_by_message(
                 action.session, workshop_id=action.workshop_id, message_ts=message_ts
             )
-            if element is None or element.dropped_at is not None:
-                return
+            if element is None:
+                return not repo.posts_in_flight(
+                    action.session, workshop_id=action.workshop_id, kind="element"
+                )
+            if element.dropped_at is not None:
+                return True
             element = action.survivor(element)
             if not on:
                 repo.remove_vote(action.session, element_id=_id(element), user_id=actor.user_id)
@@ -442,6 +462,7 @@ class Workshops:
                 at=action.now,
             ):
                 action.contribute()
+        return True
 
     def snapshot(self, session: Session, workshop: Workshop) -> Snapshot:
         """The workshop as the core reads it."""

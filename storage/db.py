@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import SQLModel
 
 from storage import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.unit_of_work import READ_ONLY
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 
@@ -16,8 +17,8 @@ def make_engine(url: str) -> Engine:
     """Create the engine and the tables.
 
     On SQLite: WAL so that readers never wait for the writer, a busy timeout, and every
-    transaction opened with BEGIN IMMEDIATE so that two writers queue for the lock at the
-    start instead of failing with "database is locked" when a read turns into a write.
+    writing transaction opened with BEGIN IMMEDIATE so that two writers queue for the lock at
+    the start instead of failing with "database is locked" when a read turns into a write.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -25,7 +26,7 @@ def make_engine(url: str) -> Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
@@ -43,8 +44,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    """Writers take the write lock up front; read-only units begin a deferred transaction."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def is_reachable(engine: Engine) -> bool:

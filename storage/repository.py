@@ -42,6 +42,15 @@ def open_workshop(session: Session, *, team_id: str, channel_id: str) -> Worksho
     ).first()
 
 
+def last_workshop(session: Session, *, team_id: str, channel_id: str) -> Workshop | None:
+    """The channel's most recently started workshop, finished or not."""
+    return session.exec(
+        select(Workshop)
+        .where(Workshop.team_id == team_id, Workshop.channel_id == channel_id)
+        .order_by(col(Workshop.id).desc())
+    ).first()
+
+
 def workshop_by_id(session: Session, *, workshop_id: int) -> Workshop:
     workshop = session.get(Workshop, workshop_id)
     if workshop is None:
@@ -371,6 +380,20 @@ def due_posts(
         query = query.where(ScheduledPost.workshop_id == workshop_id)
     return list(
         session.exec(query.order_by(col(ScheduledPost.due_at), col(ScheduledPost.id)).limit(limit))
+    )
+
+
+def posts_in_flight(session: Session, *, workshop_id: int, kind: str) -> bool:
+    """Whether a post of this kind is due or being sent but not finished yet."""
+    return (
+        session.exec(
+            select(ScheduledPost.id).where(
+                ScheduledPost.workshop_id == workshop_id,
+                ScheduledPost.kind == kind,
+                col(ScheduledPost.status).in_(["pending", "sending"]),
+            )
+        ).first()
+        is not None
     )
 
 

@@ -175,7 +175,7 @@ def completeness_sections(report: Report) -> tuple[str, ...]:
         if found:
             lines = "\n".join(f"• `{f.code}` {escape(f.message)}" for f in found)
             groups.append(f"{_SEVERITY_EMOJI[severity]} *{plural(len(found), severity)}*\n{lines}")
-    return (head, *groups, f"*Next:* {escape(report.next_step)}")
+    return (head, *groups, escape(report.next_step))
 
 
 # ---- posts ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the message) runs after the ack, as a Bolt lazy listener.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed")
+VOTE_PATIENCE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class ReactionInbox:
                 session,
                 event_id=body["event_id"],
                 team_id=body.get("team_id", ""),
-                payload=body,
+                payload={k: v for k, v in body.items() if k != "token"},  # Slack's legacy token
                 at=self._clock.now(),
             )
 
@@ -79,7 +81,7 @@ class ReactionInbox:
 
     def process_leftovers(self) -> None:
         """Events acknowledged before a crash but not yet applied."""
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             leftovers = repo.unprocessed_slack_events(session)
         for event_id in leftovers:
             self.process(event_id)
@@ -100,7 +102,13 @@ class ReactionInbox:
         elif reaction == self._reactions.hotspot and added:
             self._capture(actor, item["ts"], "hotspot")
         elif reaction == self._reactions.vote:
-            self._workshops.vote_by_message(actor, message_ts=item["ts"], on=added)
+            # A vote can beat Storm to recording its own element's message: wait for it.
+            deadline = time.monotonic() + VOTE_PATIENCE_SECONDS
+            while not self._workshops.vote_by_message(actor, message_ts=item["ts"], on=added):
+                if time.monotonic() > deadline:
+                    log.warning("a vote on %s found no element", item["ts"])
+                    break
+                time.sleep(0.1)
 
     def _capture(self, actor: Actor, ts: str, kind: str) -> None:
         """Turn a message into an event (:zap:) or a hotspot (:question:).

@@ -83,7 +83,7 @@ class Outbox:
 
     def send_due(self) -> None:
         """Start draining every workshop that has posts due and is not being drained."""
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             due = repo.due_posts(session, now=self._clock.now(), limit=500)
         for workshop_id in dict.fromkeys(post.workshop_id for post in due):
             with self._lock:
@@ -105,7 +105,7 @@ class Outbox:
         try:
             while True:
                 now = self._clock.now()
-                with unit_of_work(self._engine) as session:
+                with unit_of_work(self._engine, read_only=True) as session:
                     due = repo.due_posts(session, now=now, limit=50, workshop_id=workshop_id)
                 if not due:
                     return
@@ -126,7 +126,7 @@ class Outbox:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
         a crash could fall into (losing the post) is as short as a render and one API call."""
         try:
-            with unit_of_work(self._engine) as session:
+            with unit_of_work(self._engine, read_only=True) as session:
                 workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
                 first = repo.facilitators(session, workshop_id=post.workshop_id)[0]
                 author = (
@@ -134,10 +134,10 @@ class Outbox:
                     if post.kind == "element"
                     else None
                 )
-            if post.kind in ("kickoff", HALF_TIME, LAST_CALL):
+            if post.kind in ("members", HALF_TIME, LAST_CALL):
                 self._people.refresh_channel(workshop.team_id, workshop.channel_id)
-            elif post.kind in ("plan_digest", "digest"):
-                self._people.ensure_known(workshop.team_id, [first])  # for the time zone
+            elif post.kind in ("kickoff", "plan_digest", "digest"):
+                self._people.ensure_known(workshop.team_id, [first])  # name and time zone
             elif author is not None:
                 self._people.ensure_known(workshop.team_id, [author.author])
         except Exception as error:  # names are a nicety: the post goes out regardless
@@ -212,7 +212,7 @@ class Outbox:
         user = post.payload.get("user")
         if user is None or post.kind == "ephemeral":
             return
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
         try:
             self._client.chat_postEphemeral(
@@ -227,7 +227,7 @@ class Outbox:
 
     def _deliver(self, post: ScheduledPost, now: datetime) -> str:
         # The frequent, small posts need no snapshot of the whole workshop.
-        if post.kind in ("element", "ephemeral", "delete_message", "plan_digest"):
+        if post.kind in ("element", "ephemeral", "delete_message", "plan_digest", "members"):
             return self._deliver_small(post, now)
         workshop, snapshot = self._load(post.workshop_id)
         late = is_late(post.due_at, self._started_at)
@@ -259,7 +259,7 @@ class Outbox:
         return "sent"
 
     def _deliver_small(self, post: ScheduledPost, now: datetime) -> str:
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
         if post.kind == "element":
             return self._post_element(workshop, post)
@@ -267,12 +267,13 @@ class Outbox:
             self._ephemeral(workshop, post)
         elif post.kind == "delete_message":
             self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
-        else:
-            self._plan_digest(workshop, now)
+        elif post.kind == "plan_digest":
+            self._plan_digest(workshop, after=now)
+        # "members": the look-up in `_prepare` was the whole job
         return "sent"
 
     def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             element = session.get(Element, post.payload["element_id"])
             assert element is not None
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
@@ -345,14 +346,15 @@ class Outbox:
     def _digest(
         self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
     ) -> str:
-        once = bool(post.payload.get("once"))
-        if not once:
-            self._plan_digest(workshop, now)
+        if not post.payload.get("once"):
+            # The day after this one, even when this one is skipped: a digest missed on
+            # Friday leaves Saturday's in place (SPEC §5).
+            self._plan_digest(workshop, after=post.due_at)
         if workshop.finished_at is not None:
             return "skipped"
         if now - post.due_at > DIGEST_STALE_AFTER:
             return "skipped"  # more than an hour late: tomorrow's will do (SPEC §5)
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             contributors = repo.contributors_since(
                 session, workshop_id=_wid(workshop), since=now - timedelta(days=1)
             )
@@ -368,8 +370,8 @@ class Outbox:
         self._save(Workshop, _wid(workshop), last_digest_score=score)
         return "sent"
 
-    def _plan_digest(self, workshop: Workshop, now: datetime) -> None:
-        """Schedule the next daily digest at its time in the first facilitator's time zone."""
+    def _plan_digest(self, workshop: Workshop, *, after: datetime) -> None:
+        """Schedule the first daily digest after `after`, in the first facilitator's zone."""
         with unit_of_work(self._engine) as session:
             fresh = repo.workshop_by_id(session, workshop_id=_wid(workshop))
             if fresh.finished_at is not None or fresh.digest_time is None:
@@ -382,7 +384,7 @@ class Outbox:
                 session,
                 workshop_id=_wid(workshop),
                 kind="digest",
-                due_at=next_digest(now, fresh.digest_time, zone),
+                due_at=next_digest(after, fresh.digest_time, zone),
             )
 
     def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
@@ -421,12 +423,12 @@ class Outbox:
         return first_ts
 
     def _load(self, workshop_id: int) -> tuple[Workshop, Snapshot]:
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
             return workshop, self._workshops.snapshot(session, workshop)
 
     def _run(self, workshop_id: int, number: int) -> StepRun:
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             return repo.step_run(session, workshop_id=workshop_id, number=number)
 
     def _save(self, table: type, row_id: int | None, **values: object) -> None:

@@ -25,8 +25,9 @@ class People:
     def ensure_known(self, team_id: str, user_ids: Iterable[str]) -> None:
         """Fetch `users.info` for the people Storm has not seen yet."""
         wanted = set(user_ids)
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             missing = wanted - set(repo.known_users(session, team_id=team_id, user_ids=wanted))
+        found = []
         for user_id in sorted(missing):
             try:
                 user = self._client.users_info(user=user_id)["user"]
@@ -36,20 +37,21 @@ class People:
                 if code != "user_not_found":
                     continue  # a passing failure: ask again next time
                 user = {"id": user_id, "name": user_id}  # remember, so we stop asking
-            profile = user.get("profile") or {}
-            name = (
-                profile.get("display_name")
-                or user.get("real_name")
-                or profile.get("real_name")
-                or user.get("name")
-                or user_id
-            )
-            with unit_of_work(self._engine) as session:
+            found.append((user_id, user))
+        if not found:
+            return
+        with unit_of_work(self._engine) as session:
+            for user_id, user in found:
+                profile = user.get("profile") or {}
                 repo.save_user(
                     session,
                     team_id=team_id,
                     user_id=user_id,
-                    name=name,
+                    name=profile.get("display_name")
+                    or user.get("real_name")
+                    or profile.get("real_name")
+                    or user.get("name")
+                    or user_id,
                     tz=user.get("tz"),
                     is_bot=bool(user.get("is_bot")),
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.support.running import InProcess, text_of
 
@@ -12,6 +13,13 @@ def _export(storm: InProcess) -> dict:
     storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) > before)
     return json.loads(storm.fake.files()[-1].text)
+
+
+def _wait_for_votes(storm: InProcess, expected: list[int], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while (votes := [e["votes"] for e in _export(storm)["events"]]) != expected:
+        assert time.monotonic() < deadline, f"votes {votes}, expected {expected}"
+        time.sleep(0.2)
 
 
 def _element_message(storm: InProcess, key: str):
@@ -100,11 +108,12 @@ def test_votes_by_reaction_and_by_command_count_distinct_people(storm: InProcess
     message = _element_message(storm, "E2")
     storm.slack.reaction_added("+1", user="U2", channel="C1", ts=message.ts)
     storm.slack.reaction_added("+1::skin-tone-3", user="U3", channel="C1", ts=message.ts)
+    _wait_for_votes(storm, [0, 2])  # reactions are applied just after their ack
     assert "Voted for *E2* Payment Received" in storm.run("vote payment received", user="U1")
     assert "already voted" in storm.run("vote E2", user="U2")
     assert [e["votes"] for e in _export(storm)["events"]] == [0, 3]
     storm.slack.reaction_removed("+1", user="U2", channel="C1", ts=message.ts)
-    assert [e["votes"] for e in _export(storm)["events"]] == [0, 2]
+    _wait_for_votes(storm, [0, 2])
 
 
 def test_vote_for_an_unknown_or_ambiguous_name_explains(storm: InProcess) -> None:

@@ -108,6 +108,13 @@ def test_end_posts_the_final_report_and_frees_the_channel(storm: InProcess) -> N
     report = text_of(storm.wait_for_post("Final report")[0])
     assert "E1* Order Placed" in report
     assert "no workshop" in storm.run("status").lower()
+    assert "no workshop" in storm.run("event Late Idea").lower()
+    # The team afterwards can still export the finished workshop.
+    assert "file will appear" in storm.run("export json")
+    storm.fake.wait_for(lambda f: len(f.files()) == 1)
+    model = json.loads(storm.fake.files()[0].text)
+    assert model["workshop"]["finished_at"] is not None
+    assert [e["name"] for e in model["events"]] == ["Order Placed"]
     assert "started" in storm.run("start Round two")
 
 

@@ -1,0 +1,113 @@
+"""The sandbox's pure parts: typed text encoded as Slack sends it, the clock lines, and
+Slack messages read back as terminal text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sandbox.console import clock_target
+from bot.sandbox.fake_slack import Message
+from bot.sandbox.render import Feed, Reader, mrkdwn
+from bot.sandbox.session import SandboxError, reaction_name, to_slack
+
+NOW = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+PEOPLE = {"alice": "UALICE", "bob": "UBOB"}
+READER = Reader(
+    name_of={"UALICE": "alice", "UBOB": "bob", "U0BOT": "Storm"}.get,
+    channel_label=lambda channel: "#general",
+    time_of=lambda ts: NOW,
+)
+
+
+def test_typed_text_is_encoded_as_slack_sends_it() -> None:
+    assert to_slack("facilitator add @bob", PEOPLE, {}) == "facilitator add <@UBOB|bob>"
+    assert to_slack("ask @Alice, then @zoe.", PEOPLE, {}) == "ask <@UALICE|Alice>, then @zoe."
+    assert to_slack("in #general", PEOPLE, {"general": "CGENERAL"}) == "in <#CGENERAL|general>"
+    assert to_slack("Fish & <Chips>", PEOPLE, {}) == "Fish &amp; &lt;Chips&gt;"
+    assert to_slack("mail bob@example.com", PEOPLE, {}) == "mail bob@example.com"
+
+
+def test_reaction_names_are_slacks() -> None:
+    assert reaction_name(":zap:") == "zap"
+    assert reaction_name("thumbsup") == "+1"
+    with pytest.raises(SandboxError):
+        reaction_name("two words")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("+2h", NOW + timedelta(hours=2)),
+        ("+1d30m", NOW + timedelta(days=1, minutes=30)),
+        ("09:00", datetime(2026, 3, 3, 9, 0, tzinfo=UTC)),  # the next 09:00
+        ("11:00", datetime(2026, 3, 2, 11, 0, tzinfo=UTC)),
+        ("09:00 tomorrow", datetime(2026, 3, 3, 9, 0, tzinfo=UTC)),
+        ("tomorrow", NOW + timedelta(days=1)),
+        ("2026-12-01 09:00", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)),
+    ],
+)
+def test_clock_lines(line: str, expected: datetime) -> None:
+    assert clock_target(line, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("09:00 today", "the clock only moves forward"),
+        ("2020-01-01", "the clock only moves forward"),
+        ("+2 weeks", "not a duration"),
+        ("25:00", "not a time of day"),
+        ("soon", "not a time"),
+        ("2026-02-30", "not a date"),
+    ],
+)
+def test_clock_lines_that_cannot_be_followed(line: str, problem: str) -> None:
+    with pytest.raises(SandboxError, match=problem):
+        clock_target(line, NOW)
+
+
+def test_mrkdwn_reads_as_slack_shows_it() -> None:
+    text = mrkdwn(
+        "*E1* Fish &amp; Chips · `/storm next` · _soon_ ~old~ :zap: :large_orange_square:\n"
+        "- one\n&gt; quoted\n<@UBOB>, <@UALICE|alice> and <!channel> see "
+        "<https://example.com|the docs> by <!date^1772443800^{time}|2026-03-02 09:30 UTC>",
+        READER,
+    )
+    assert text.plain == (
+        "E1 Fish & Chips · /storm next · soon old ⚡ 🟧\n"
+        "• one\n▎ quoted\n@bob, @alice and @channel see the docs by 2026-03-02 09:30 UTC"
+    )
+    styled = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
+    assert "bold" in styled["E1"] and "italic" in styled["soon"]
+    assert "link https://example.com" in styled["the docs"]
+
+
+def _message(ts: str, **fields: object) -> Message:
+    return Message(ts=ts, channel="CGENERAL", user="U0BOT", bot_id="B0BOT", **fields)  # type: ignore[arg-type]
+
+
+def test_the_feed_numbers_each_message_once_and_indents_replies() -> None:
+    feed = Feed(READER)
+    parent = _message("1.000001", text="Step 1 is open")
+    reply = _message("1.000002", text="E1 Order Placed", thread_ts="1.000001")
+    secret = _message("1.000003", text="Only for you", ephemeral_to="UBOB")
+    assert feed.take_new([parent, reply, secret]) == [parent, reply, secret]
+    assert feed.take_new([parent, reply, secret]) == []
+    assert (feed.number_of("CGENERAL", "1.000002"), feed.message(1)) == (2, parent)
+    assert feed.number_of("CGENERAL", "1.000003") is None  # nobody can react to it
+    lines = _plain(feed.render(reply, viewer="bob"))
+    assert lines == ["    [2] Storm  10:15  in thread [1]", "        E1 Order Placed"]
+    assert _plain(feed.render(secret, viewer="bob"))[0] == "Storm  10:15  (only you, bob)"
+    assert _plain(feed.render(secret, viewer="alice"))[0] == "Storm  10:15  (only bob)"
+    assert feed.take_deleted([reply]) == [2]
+
+
+def _plain(renderable: object) -> list[str]:
+    from rich.console import Console
+
+    console = Console(width=80, color_system=None, record=True)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get().splitlines()
