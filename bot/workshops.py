@@ -295,19 +295,9 @@ class Workshops:
             f"{STEPS[number - 1].name}, is open."
         )
 
-    def advance_after_deadline(self, workshop_id: int, step_number: int) -> bool:
-        """Auto-advance: move on if that step is still the open one; False if nothing moved."""
-        with unit_of_work(self._engine) as session:
-            workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
-            if (
-                workshop.finished_at is not None
-                or workshop.current_step != step_number
-                or step_number >= LAST_STEP
-            ):
-                return False
-            self._move_to(session, workshop, step_number + 1, self._clock.now())
-        self._wake()
-        return True
+    def advance(self, session: Session, workshop: Workshop, now: datetime) -> None:
+        """Auto-advance at a deadline, inside the caller's transaction."""
+        self._move_to(session, workshop, workshop.current_step + 1, now)
 
     def _extend(
         self, session: Session, workshop: Workshop, duration: timedelta, now: datetime
@@ -433,11 +423,14 @@ class Workshops:
                 answer = messages.notice(f"Removed {label(element)}.")
             action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
 
-    def vote_by_message(self, actor: Actor, *, message_ts: str, on: bool) -> bool:
+    def vote_by_message(
+        self, actor: Actor, *, message_ts: str, on: bool, element_key: str | None = None
+    ) -> bool:
         """:+1: added to (or removed from) an element's message.
 
-        False when the message may yet turn out to be an element's: an element's post is on
-        its way and its message is not recorded yet, so the caller should try again shortly.
+        False when Storm has no record of that message. `element_key` (read from the
+        message's metadata) names the element when the record is missing, because the message
+        went out just before a crash or has not been recorded yet; it is recorded then.
         """
         with self._reaction(actor) as action:
             if action is None:
@@ -445,10 +438,13 @@ class Workshops:
             element = repo.element_by_message(
                 action.session, workshop_id=action.workshop_id, message_ts=message_ts
             )
+            if element is None and element_key is not None:
+                element = action.resolve(element_key)
+                if element.message_ts is None:
+                    element.message_ts = message_ts
+                    action.session.add(element)
             if element is None:
-                return not repo.posts_in_flight(
-                    action.session, workshop_id=action.workshop_id, kind="element"
-                )
+                return False
             if element.dropped_at is not None:
                 return True
             element = action.survivor(element)

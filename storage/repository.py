@@ -383,20 +383,6 @@ def due_posts(
     )
 
 
-def posts_in_flight(session: Session, *, workshop_id: int, kind: str) -> bool:
-    """Whether a post of this kind is due or being sent but not finished yet."""
-    return (
-        session.exec(
-            select(ScheduledPost.id).where(
-                ScheduledPost.workshop_id == workshop_id,
-                ScheduledPost.kind == kind,
-                col(ScheduledPost.status).in_(["pending", "sending"]),
-            )
-        ).first()
-        is not None
-    )
-
-
 def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:
     """Take a due post for sending: exactly one caller, in any process, wins."""
     result = session.exec(
@@ -433,16 +419,18 @@ def record_slack_event(
     return True
 
 
-def claim_slack_event(session: Session, *, event_id: str, now: datetime) -> SlackEvent | None:
-    """Mark an event processed; None when another worker already did."""
-    result = session.exec(
+def pending_slack_event(session: Session, *, event_id: str) -> SlackEvent | None:
+    """The recorded event, unless it has been applied already."""
+    row = session.get(SlackEvent, event_id)
+    return row if row is not None and row.processed_at is None else None
+
+
+def mark_slack_event_done(session: Session, *, event_id: str, now: datetime) -> None:
+    session.exec(
         update(SlackEvent)
         .where(SlackEvent.event_id == event_id, col(SlackEvent.processed_at).is_(None))
         .values(processed_at=now)
     )
-    if result.rowcount != 1:
-        return None
-    return session.get(SlackEvent, event_id)
 
 
 def unprocessed_slack_events(session: Session) -> list[str]:

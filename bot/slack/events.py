@@ -9,7 +9,7 @@ the message) runs after the ack, as a Bolt lazy listener.
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 SUBSCRIBED_EVENTS = ("reaction_added", "reaction_removed")
-VOTE_PATIENCE_SECONDS = 10
+ELEMENT_METADATA = "storm_element"  # the metadata event type of an element's message
 
 
 @dataclass(frozen=True)
@@ -56,28 +56,49 @@ class ReactionInbox:
         self._client = client
         self._workshops = workshops
         self._reactions = reactions
+        self._fresh: set[str] = set()  # recorded by this process, not yet applied
+        self._lock = threading.Lock()
 
     def record(self, body: dict[str, Any]) -> bool:
         """Keep the event for processing; False for a delivery seen before."""
         with unit_of_work(self._engine) as session:
-            return repo.record_slack_event(
+            new = repo.record_slack_event(
                 session,
                 event_id=body["event_id"],
                 team_id=body.get("team_id", ""),
                 payload={k: v for k, v in body.items() if k != "token"},  # Slack's legacy token
                 at=self._clock.now(),
             )
+        if new:
+            with self._lock:
+                self._fresh.add(body["event_id"])
+        return new
+
+    def process_delivery(self, event_id: str) -> None:
+        """After the ack: apply the event if this delivery was its first (retries are not)."""
+        with self._lock:
+            if event_id not in self._fresh:
+                return
+            self._fresh.discard(event_id)
+        self.process(event_id)
 
     def process(self, event_id: str) -> None:
-        """Apply a recorded event once, whichever worker gets to it first."""
-        with unit_of_work(self._engine) as session:
-            row = repo.claim_slack_event(session, event_id=event_id, now=self._clock.now())
+        """Apply a recorded event, then mark it done.
+
+        Marking it done only afterwards means a crash in between applies it again at the next
+        start; that is safe because every reaction's effect is idempotent (a message becomes
+        one event, a person's vote counts once).
+        """
+        with unit_of_work(self._engine, read_only=True) as session:
+            row = repo.pending_slack_event(session, event_id=event_id)
         if row is None:
             return
         try:
             self._apply(row.payload)
         except SlackApiError as error:
             log.error("event %s: Slack answered %s", event_id, error.response.get("error"))
+        with unit_of_work(self._engine) as session:
+            repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
 
     def process_leftovers(self) -> None:
         """Events acknowledged before a crash but not yet applied."""
@@ -102,13 +123,26 @@ class ReactionInbox:
         elif reaction == self._reactions.hotspot and added:
             self._capture(actor, item["ts"], "hotspot")
         elif reaction == self._reactions.vote:
-            # A vote can beat Storm to recording its own element's message: wait for it.
-            deadline = time.monotonic() + VOTE_PATIENCE_SECONDS
-            while not self._workshops.vote_by_message(actor, message_ts=item["ts"], on=added):
-                if time.monotonic() > deadline:
-                    log.warning("a vote on %s found no element", item["ts"])
-                    break
-                time.sleep(0.1)
+            ts = item["ts"]
+            if not self._workshops.vote_by_message(actor, message_ts=ts, on=added):
+                key = self._element_of_bot_message(body, actor.channel_id, ts)
+                if key is not None:
+                    self._workshops.vote_by_message(actor, message_ts=ts, on=added, element_key=key)
+
+    def _element_of_bot_message(self, body: dict[str, Any], channel: str, ts: str) -> str | None:
+        """The element a message of Storm's is about, from the metadata Storm posted it with.
+
+        Only asked when Storm has no record of the message, and only for its own messages
+        (Slack names the message's author in `item_user`).
+        """
+        bot = next((a.get("user_id") for a in body.get("authorizations") or []), None)
+        if bot is None or body["event"].get("item_user") != bot:
+            return None
+        message = self._fetch_message(channel, ts)
+        metadata = (message or {}).get("metadata") or {}
+        if metadata.get("event_type") != ELEMENT_METADATA:
+            return None
+        return (metadata.get("event_payload") or {}).get("element")
 
     def _capture(self, actor: Actor, ts: str, kind: str) -> None:
         """Turn a message into an event (:zap:) or a hotspot (:question:).
@@ -136,7 +170,7 @@ class ReactionInbox:
     def _fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The reacted-to message: a channel message, or else a reply in a thread."""
         history = self._client.conversations_history(
-            channel=channel, latest=ts, inclusive=True, limit=1
+            channel=channel, latest=ts, inclusive=True, limit=1, include_all_metadata=True
         )
         for message in history.get("messages", []):
             if message.get("ts") == ts:
@@ -157,7 +191,7 @@ def register(app: App, *, inbox: ReactionInbox) -> None:
         ack()
 
     def process(body: dict[str, Any]) -> None:
-        inbox.process(body["event_id"])
+        inbox.process_delivery(body["event_id"])
 
     for event_type in SUBSCRIBED_EVENTS:
         app.event(event_type)(ack=record, lazy=[process])

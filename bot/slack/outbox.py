@@ -13,10 +13,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.core import messages, reports
 from bot.core.clock import Clock
@@ -24,6 +26,7 @@ from bot.core.export import to_json
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
+from bot.core.steps import LAST_STEP
 from bot.core.text import escape
 from bot.core.timeline import (
     DEADLINE,
@@ -34,6 +37,7 @@ from bot.core.timeline import (
     next_digest,
 )
 from bot.slack.blocks import SlackMessage, build_messages, build_single
+from bot.slack.events import ELEMENT_METADATA
 from bot.slack.people import People
 from bot.workshops import Workshops
 from storage import repository as repo
@@ -111,9 +115,7 @@ class Outbox:
                     return
                 for post in due:
                     self._prepare(post)
-                    with unit_of_work(self._engine) as session:
-                        claimed = repo.claim_post(session, post_id=_pid(post), now=now)
-                    if claimed:
+                    if self._claim(post, now):
                         self._send(post, now)
         except Exception:  # keep draining other workshops; the posts stay pending
             log.exception("sending the posts of workshop %s failed", workshop_id)
@@ -142,6 +144,48 @@ class Outbox:
                 self._people.ensure_known(workshop.team_id, [author.author])
         except Exception as error:  # names are a nicety: the post goes out regardless
             log.warning("could not look people up for post %s: %s", post.id, error)
+
+    def _claim(self, post: ScheduledPost, now: datetime) -> bool:
+        """Take the post, and make the changes it stands for in the same transaction.
+
+        A deadline's step change and a digest's next date are database work: done with the
+        claim, a crash can never take the claim without them. Only the message to Slack is
+        left for after (and a deadline's message is a post of its own).
+        """
+        with unit_of_work(self._engine) as session:
+            if not repo.claim_post(session, post_id=_pid(post), now=now):
+                return False
+            if post.kind == DEADLINE:
+                self._deadline(session, post, now)
+            elif post.kind == "plan_digest":
+                _plan_digest(session, post.workshop_id, after=now)
+            elif post.kind == "digest" and not post.payload.get("once"):
+                # The day after this one, even when this one is skipped: a digest missed on
+                # Friday leaves Saturday's in place (SPEC §5).
+                _plan_digest(session, post.workshop_id, after=post.due_at)
+        return True
+
+    def _deadline(self, session: Session, post: ScheduledPost, now: datetime) -> None:
+        """Time is up: say so (a post of its own), and with auto-advance move on."""
+        workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+        if workshop.finished_at is not None or workshop.current_step != post.step_number:
+            return  # moot: the step was closed already
+        assert post.step_number is not None
+        advancing = workshop.auto_advance and post.step_number < LAST_STEP
+        repo.schedule_post(
+            session,
+            workshop_id=post.workshop_id,
+            kind="times_up",
+            due_at=now,
+            step_number=post.step_number,
+            payload={
+                "due_at": post.due_at.isoformat(),
+                "late": is_late(post.due_at, self._started_at),
+                "advancing": advancing,
+            },
+        )
+        if advancing:
+            self._workshops.advance(session, workshop, now)
 
     def _send(self, post: ScheduledPost, now: datetime) -> None:
         detail: str | None = None
@@ -227,8 +271,10 @@ class Outbox:
 
     def _deliver(self, post: ScheduledPost, now: datetime) -> str:
         # The frequent, small posts need no snapshot of the whole workshop.
-        if post.kind in ("element", "ephemeral", "delete_message", "plan_digest", "members"):
-            return self._deliver_small(post, now)
+        if post.kind in (DEADLINE, "plan_digest", "members"):
+            return "sent"  # the claim did the work (or `_prepare` did, for "members")
+        if post.kind in ("element", "ephemeral", "delete_message"):
+            return self._deliver_small(post)
         workshop, snapshot = self._load(post.workshop_id)
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
@@ -240,8 +286,8 @@ class Outbox:
             self._save(StepRun, run.id, prompt_ts=ts)
         elif post.kind in (HALF_TIME, LAST_CALL):
             return self._remind(workshop, snapshot, post, now, late)
-        elif post.kind == DEADLINE:
-            return self._times_up(workshop, snapshot, post, late)
+        elif post.kind == "times_up":
+            return self._times_up(workshop, snapshot, post)
         elif post.kind == "summary":
             assert post.step_number is not None
             self._post(workshop, reports.step_summary(snapshot, post.step_number))
@@ -258,18 +304,15 @@ class Outbox:
             raise ValueError(f"unknown post kind {post.kind}")
         return "sent"
 
-    def _deliver_small(self, post: ScheduledPost, now: datetime) -> str:
+    def _deliver_small(self, post: ScheduledPost) -> str:
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
         if post.kind == "element":
             return self._post_element(workshop, post)
         if post.kind == "ephemeral":
             self._ephemeral(workshop, post)
-        elif post.kind == "delete_message":
+        else:
             self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
-        elif post.kind == "plan_digest":
-            self._plan_digest(workshop, after=now)
-        # "members": the look-up in `_prepare` was the whole job
         return "sent"
 
     def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
@@ -290,7 +333,8 @@ class Outbox:
             step_number=element.step_number,
         )
         body = messages.element_posted(info, author)
-        ts = self._post(workshop, body, thread_ts=run.prompt_ts)
+        metadata = {"event_type": ELEMENT_METADATA, "event_payload": {"element": info.key}}
+        ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
         self._save(Element, element.id, message_ts=ts)
         return "sent"
 
@@ -317,19 +361,16 @@ class Outbox:
         self._post(workshop, body)
         return "sent"
 
-    def _times_up(
-        self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, late: bool
-    ) -> str:
-        if workshop.finished_at is not None or workshop.current_step != post.step_number:
-            return "skipped"
+    def _times_up(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> str:
         assert post.step_number is not None
-        advancing = workshop.auto_advance and post.step_number < len(snapshot.steps)
         body = messages.times_up(
-            snapshot, post.step_number, due_at=post.due_at, late=late, advancing=advancing
+            snapshot,
+            post.step_number,
+            due_at=datetime.fromisoformat(post.payload["due_at"]),
+            late=bool(post.payload["late"]),
+            advancing=bool(post.payload["advancing"]),
         )
         self._post(workshop, body)
-        if advancing:
-            self._workshops.advance_after_deadline(_wid(workshop), post.step_number)
         return "sent"
 
     def _export(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
@@ -346,10 +387,6 @@ class Outbox:
     def _digest(
         self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
     ) -> str:
-        if not post.payload.get("once"):
-            # The day after this one, even when this one is skipped: a digest missed on
-            # Friday leaves Saturday's in place (SPEC §5).
-            self._plan_digest(workshop, after=post.due_at)
         if workshop.finished_at is not None:
             return "skipped"
         if now - post.due_at > DIGEST_STALE_AFTER:
@@ -370,23 +407,6 @@ class Outbox:
         self._save(Workshop, _wid(workshop), last_digest_score=score)
         return "sent"
 
-    def _plan_digest(self, workshop: Workshop, *, after: datetime) -> None:
-        """Schedule the first daily digest after `after`, in the first facilitator's zone."""
-        with unit_of_work(self._engine) as session:
-            fresh = repo.workshop_by_id(session, workshop_id=_wid(workshop))
-            if fresh.finished_at is not None or fresh.digest_time is None:
-                return
-            first = repo.facilitators(session, workshop_id=_wid(workshop))[0]
-            tz = repo.known_users(session, team_id=fresh.team_id, user_ids=[first])
-            zone = tz[first].tz if first in tz else None
-            repo.cancel_pending_posts(session, workshop_id=_wid(workshop), kinds=("digest",))
-            repo.schedule_post(
-                session,
-                workshop_id=_wid(workshop),
-                kind="digest",
-                due_at=next_digest(after, fresh.digest_time, zone),
-            )
-
     def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
         body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
         message = build_single(body)
@@ -399,7 +419,14 @@ class Outbox:
 
     # ---- helpers ---------------------------------------------------------------------
 
-    def _post(self, workshop: Workshop, body: Post, *, thread_ts: str | None = None) -> str:
+    def _post(
+        self,
+        workshop: Workshop,
+        body: Post,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         """Post a document as one or more messages; returns the ts of the first one.
 
         A post longer than one message continues in the thread of its first message.
@@ -410,6 +437,7 @@ class Outbox:
             text=pages[0].text,
             blocks=pages[0].blocks,
             thread_ts=thread_ts,
+            metadata=metadata,
         )
         self._channel_works(workshop)
         first_ts = str(first["ts"])
@@ -437,6 +465,23 @@ class Outbox:
             for name, value in values.items():
                 setattr(row, name, value)
             session.add(row)
+
+
+def _plan_digest(session: Session, workshop_id: int, *, after: datetime) -> None:
+    """Schedule the first daily digest after `after`, in the first facilitator's zone."""
+    workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
+    if workshop.finished_at is not None or workshop.digest_time is None:
+        return
+    first = repo.facilitators(session, workshop_id=workshop_id)[0]
+    known = repo.known_users(session, team_id=workshop.team_id, user_ids=[first])
+    zone = known[first].tz if first in known else None
+    repo.cancel_pending_posts(session, workshop_id=workshop_id, kinds=("digest",))
+    repo.schedule_post(
+        session,
+        workshop_id=workshop_id,
+        kind="digest",
+        due_at=next_digest(after, workshop.digest_time, zone),
+    )
 
 
 def _pid(post: ScheduledPost) -> int:
