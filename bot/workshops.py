@@ -520,7 +520,7 @@ def _trace(action: Action, command: grammar.Trace) -> Post:
     try:
         found = completeness.trace(snapshot, key(element), command.field)
     except KeyError as missing:
-        raise Refused(str(missing.args[0]) if missing.args else "No such field.") from None
+        raise Refused(escape(str(missing.args[0])) if missing.args else "No such field.") from None
     origins = "\n".join(f"• {escape(line)}" for line in found.origins) or "• none"
     destinations = "\n".join(f"• {escape(line)}" for line in found.destinations) or "• none"
     return Post(

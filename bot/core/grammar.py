@@ -647,7 +647,7 @@ def _digest(rest: str) -> Command:
 
 
 def _event(rest: str) -> Command:
-    parts = [part for part in _EVENT_SEPARATOR.split(rest) if part.strip()]
+    parts = [part for part in _split(rest, _EVENT_SEPARATOR) if part.strip()]
     if not parts:
         raise ValueError("name at least one event, like “Order Placed”")
     return AddEvents(tuple(clean_name(from_slack(part), what="an event name") for part in parts))

@@ -13,7 +13,7 @@ from bot.core.durations import format_duration
 from bot.core.grammar import USAGES, Usage
 from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
 from bot.core.steps import LAST_STEP, STEPS
-from bot.core.text import escape, plural
+from bot.core.text import escape, plural, unescape
 
 # Slack's answers that mean a channel cannot take posts, and what a facilitator can do.
 CHANNEL_PROBLEMS = {
@@ -219,7 +219,7 @@ def help_card(topic: str | None = None) -> Post:
             "React :zap: to any message to make it a domain event, :question: to raise a "
             "hotspot, :+1: on an element to vote.",
         ),
-        context=":lock: facilitators only · `/storm help <sub-command>` for details",
+        context=":lock: facilitators only · `/storm help &lt;sub-command&gt;` for details",
     )
 
 
@@ -234,5 +234,5 @@ def usage_error(problem: str, usage: Usage | None) -> Post:
 
 
 def notice(text: str) -> Post:
-    """A short ephemeral answer. `text` must already be escaped where it quotes users."""
-    return Post(text=text, sections=(text,))
+    """A short ephemeral answer. `text` is mrkdwn, already escaped where it quotes users."""
+    return Post(text=unescape(text), sections=(text,))

@@ -245,7 +245,9 @@ def full_report(snapshot: Snapshot, *, final: bool = False) -> Post:
     )
     heading = f"Final report · {snapshot.title}" if final else f"Report · {snapshot.title}"
     closing = (
-        ("The channel can start a new workshop with `/storm start <title>`.",) if final else ()
+        ("The channel can start a new workshop with `/storm start &lt;title&gt;`.",)
+        if final
+        else ()
     )
     return Post(text=heading, heading=heading, sections=(*sections, *closing))
 

@@ -50,11 +50,18 @@ def mentioned_users(raw: str) -> list[str]:
     return _USER_MENTION.findall(raw)
 
 
+def unescape(text: str) -> str:
+    """The plain text behind escaped mrkdwn (for notification text, which is escaped again)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def clean_name(text: str, *, what: str = "a name") -> str:
     """Collapse white space and refuse what would make a broken or invisible name."""
     collapsed = _WHITESPACE.sub(" ", text).strip()
     if not collapsed:
         raise TextError(f"{what} cannot be empty")
+    if all(unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp") for c in collapsed):
+        raise TextError(f"{what} cannot be made only of invisible characters")
     controls = [c for c in collapsed if unicodedata.category(c) == "Cc"]
     if controls:
         raise TextError(f"{what} cannot contain control characters")

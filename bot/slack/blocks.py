@@ -35,7 +35,7 @@ def _split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     for line in text.split("\n"):
         while len(line) > limit:
             cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
+            cut = cut if cut > limit // 2 else _entity_safe(line, limit)
             pieces = (line[:cut], line[cut:].lstrip())
             if current:
                 chunks.append(current)
@@ -51,6 +51,13 @@ def _split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     if current or not chunks:
         chunks.append(current)
     return [chunk for chunk in chunks if chunk.strip()] or [" "]
+
+
+def _entity_safe(text: str, cut: int) -> int:
+    """Move a cut back so that it does not fall inside an escaped `&lt;`, `&gt;` or `&amp;`
+    (in escaped text every `&` starts one)."""
+    start = text.rfind("&", max(cut - 5, 0), cut)
+    return start if start > 0 and ";" not in text[start:cut] else cut
 
 
 def _header(text: str) -> HeaderBlock:
@@ -71,7 +78,7 @@ def build_messages(post: Post) -> list[SlackMessage]:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=chunk)]).to_dict())
     fallback = escape(post.text)
     if len(fallback) > MAX_FALLBACK_TEXT:
-        fallback = fallback[: MAX_FALLBACK_TEXT - 1] + "…"
+        fallback = fallback[: _entity_safe(fallback, MAX_FALLBACK_TEXT - 1)] + "…"
     pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)] or [[]]
     return [
         SlackMessage(text=fallback if n == 0 else f"{fallback} (continued)", blocks=page)

@@ -160,9 +160,11 @@ class ReactionInbox:
         if from_bot:
             text = f"Question about {text}"
         try:
-            name = clean_name(from_slack(text), what=f"a {kind} name")
+            name = clean_name(from_slack(text), what=f"the {kind}'s name")
         except TextError as error:
-            self._tell(actor, f"That message cannot become a {kind}: {escape(str(error))}.")
+            self._tell(
+                actor, f":warning: That message cannot become {_a(kind)}: {escape(str(error))}."
+            )
             return
         author = actor.user_id if from_bot else message.get("user") or actor.user_id
         self._workshops.capture_message(actor, text=name, author=author, source_ts=ts, kind=kind)
@@ -183,6 +185,10 @@ class ReactionInbox:
         self._client.chat_postEphemeral(
             channel=actor.channel_id, user=actor.user_id, text=message.text, blocks=message.blocks
         )
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def register(app: App, *, inbox: ReactionInbox) -> None:
