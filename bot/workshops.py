@@ -424,36 +424,41 @@ class Workshops:
             action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
 
     def vote_by_message(
-        self, actor: Actor, *, message_ts: str, on: bool, element_key: str | None = None
+        self,
+        actor: Actor,
+        *,
+        message_ts: str,
+        on: bool,
+        element: tuple[int, str] | None = None,
     ) -> bool:
         """:+1: added to (or removed from) an element's message.
 
-        False when Storm has no record of that message. `element_key` (read from the
-        message's metadata) names the element when the record is missing, because the message
-        went out just before a crash or has not been recorded yet; it is recorded then.
+        False when Storm has no record of that message. `element` (workshop id and element
+        ID, read from the message's metadata) names it when the record is missing, because
+        the message went out just before a crash or is not recorded yet; it is recorded then.
         """
         with self._reaction(actor) as action:
             if action is None:
                 return True
-            element = repo.element_by_message(
+            target = repo.element_by_message(
                 action.session, workshop_id=action.workshop_id, message_ts=message_ts
             )
-            if element is None and element_key is not None:
-                element = action.resolve(element_key)
-                if element.message_ts is None:
-                    element.message_ts = message_ts
-                    action.session.add(element)
-            if element is None:
+            if target is None and element is not None and element[0] == action.workshop_id:
+                target = action.resolve(element[1])
+                if target.message_ts is None:
+                    target.message_ts = message_ts
+                    action.session.add(target)
+            if target is None:
                 return False
-            if element.dropped_at is not None:
+            if target.dropped_at is not None:
                 return True
-            element = action.survivor(element)
+            element_id = _id(action.survivor(target))
             if not on:
-                repo.remove_vote(action.session, element_id=_id(element), user_id=actor.user_id)
+                repo.remove_vote(action.session, element_id=element_id, user_id=actor.user_id)
             elif repo.add_vote(
                 action.session,
                 workshop_id=action.workshop_id,
-                element_id=_id(element),
+                element_id=element_id,
                 user_id=actor.user_id,
                 at=action.now,
             ):

@@ -97,6 +97,8 @@ class ReactionInbox:
             self._apply(row.payload)
         except SlackApiError as error:
             log.error("event %s: Slack answered %s", event_id, error.response.get("error"))
+        except Exception:  # a reaction that cannot be applied must not come back every start
+            log.exception("event %s could not be applied", event_id)
         with unit_of_work(self._engine) as session:
             repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
 
@@ -125,12 +127,14 @@ class ReactionInbox:
         elif reaction == self._reactions.vote:
             ts = item["ts"]
             if not self._workshops.vote_by_message(actor, message_ts=ts, on=added):
-                key = self._element_of_bot_message(body, actor.channel_id, ts)
-                if key is not None:
-                    self._workshops.vote_by_message(actor, message_ts=ts, on=added, element_key=key)
+                found = self._element_of_bot_message(body, actor.channel_id, ts)
+                if found is not None:
+                    self._workshops.vote_by_message(actor, message_ts=ts, on=added, element=found)
 
-    def _element_of_bot_message(self, body: dict[str, Any], channel: str, ts: str) -> str | None:
-        """The element a message of Storm's is about, from the metadata Storm posted it with.
+    def _element_of_bot_message(
+        self, body: dict[str, Any], channel: str, ts: str
+    ) -> tuple[int, str] | None:
+        """(workshop id, element ID) a message of Storm's is about, from its metadata.
 
         Only asked when Storm has no record of the message, and only for its own messages
         (Slack names the message's author in `item_user`).
@@ -142,7 +146,10 @@ class ReactionInbox:
         metadata = (message or {}).get("metadata") or {}
         if metadata.get("event_type") != ELEMENT_METADATA:
             return None
-        return (metadata.get("event_payload") or {}).get("element")
+        payload = metadata.get("event_payload") or {}
+        if not isinstance(payload.get("workshop"), int) or not payload.get("element"):
+            return None
+        return payload["workshop"], str(payload["element"])
 
     def _capture(self, actor: Actor, ts: str, kind: str) -> None:
         """Turn a message into an event (:zap:) or a hotspot (:question:).
@@ -177,7 +184,9 @@ class ReactionInbox:
         for message in history.get("messages", []):
             if message.get("ts") == ts:
                 return message
-        replies = self._client.conversations_replies(channel=channel, ts=ts, limit=1000)
+        replies = self._client.conversations_replies(
+            channel=channel, ts=ts, limit=1000, include_all_metadata=True
+        )
         return next((m for m in replies.get("messages", []) if m.get("ts") == ts), None)
 
     def _tell(self, actor: Actor, text: str) -> None:

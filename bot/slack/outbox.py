@@ -333,7 +333,10 @@ class Outbox:
             step_number=element.step_number,
         )
         body = messages.element_posted(info, author)
-        metadata = {"event_type": ELEMENT_METADATA, "event_payload": {"element": info.key}}
+        metadata = {
+            "event_type": ELEMENT_METADATA,
+            "event_payload": {"workshop": _wid(workshop), "element": info.key},
+        }
         ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
         self._save(Element, element.id, message_ts=ts)
         return "sent"

@@ -215,7 +215,7 @@ def test_auto_advance_survives_a_kill_just_after_times_up_is_posted(
     fake_slack.fail("chat.postMessage", delay=4)  # the next post, "Time's up", is slow
     assert "Timebox for step 1" in _run(bot, fake_slack, "timebox current 1s")  # time is up now
     # Killed while "Time's up" is on its way to Slack.
-    _kill_once_stored(bot, _CLAIMED.format(kind="deadline"), then_wait=1.0)
+    _kill_once_stored(bot, _CLAIMED.format(kind="times_up"), then_wait=1.0)
     fake_slack.wait_for(lambda f: len(_posted(f, "Time's up: Step 1")) == 1, timeout=20)
     (up,) = _posted(fake_slack, "Time's up: Step 1")
     assert "moving to the next step" in up
@@ -223,9 +223,8 @@ def test_auto_advance_survives_a_kill_just_after_times_up_is_posted(
     bot.start()
     _settle(bot)
     assert _export(bot, fake_slack)["workshop"]["step"]["number"] == 2, (
-        'BUG (lost auto-advance): Outbox._times_up (bot/slack/outbox.py) posts "Time\'s up" '
-        "and only then calls Workshops.advance_after_deadline in a separate transaction; a kill "
-        "in between leaves the deadline post claimed (never retried) and the step open forever"
+        "lost auto-advance: the step must change with the deadline's claim, not after the "
+        "time's up post"
     )
     assert len(_posted(fake_slack, "Step 2 of 8: Refine Domain Events is open")) == 1
 
