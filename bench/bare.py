@@ -1,0 +1,153 @@
+"""The floor Storm is measured against: a bare Bolt app that writes one row and acknowledges.
+
+Served exactly as Storm is (`bot/server.py`): gunicorn, `gthread` workers, `WEB_CONCURRENCY`
+processes of `WEB_THREADS` threads, Bolt with `process_before_response=True`, an authorizer
+that asks Slack nothing, and the same SQLite settings as Storm's engine (WAL, a busy timeout,
+`synchronous=NORMAL`), so that the difference between the two is what Storm does per request
+and not how the server or the database is configured.
+
+`/storm` writes one row with SQLModel and acks with a short ephemeral text; `reaction_added`
+writes one row and acks. Run as `python -m bench.bare` with `SLACK_SIGNING_SECRET`,
+`DATABASE_URL`, `HOST`, `PORT`, `WEB_CONCURRENCY`, `WEB_THREADS` in the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
+from sqlalchemy import Engine, event
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+ACK_TEXT = "Added 1 event"
+
+
+class Hit(SQLModel, table=True):
+    """One request the bare app took: the one row it writes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    text: str
+    at: datetime
+
+
+def make_engine(url: str) -> Engine:
+    """SQLModel's engine with Storm's SQLite settings (see `storage/db.py`)."""
+    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def build(
+    signing_secret: str, database_url: str
+) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """The WSGI application: Bolt at `/slack/events`, as Storm serves it."""
+    engine = make_engine(database_url)
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token="xoxb-bare-bench"
+        )
+
+    app = App(
+        signing_secret=signing_secret,
+        authorize=authorize,
+        process_before_response=True,
+        logger=logging.getLogger("bare.bolt"),
+    )
+
+    def write(kind: str, team_id: str, channel_id: str, user_id: str, text: str) -> None:
+        with Session(engine) as session:
+            session.add(
+                Hit(
+                    kind=kind,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    user_id=user_id,
+                    text=text,
+                    at=datetime.now(UTC),
+                )
+            )
+            session.commit()
+
+    @app.command("/storm")
+    def storm(ack: Ack, command: dict[str, Any]) -> None:
+        write(
+            "command",
+            command["team_id"],
+            command["channel_id"],
+            command["user_id"],
+            command.get("text") or "",
+        )
+        ack(response_type="ephemeral", text=ACK_TEXT)
+
+    @app.event("reaction_added")
+    def reaction(ack: Ack, body: dict[str, Any]) -> None:
+        event_ = body["event"]
+        write(
+            "reaction",
+            body.get("team_id", ""),
+            event_["item"]["channel"],
+            event_["user"],
+            body["event_id"],
+        )
+        ack()
+
+    return SlackRequestHandler(app)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """The same gunicorn settings as `bot/server.py`."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self._env = environ
+        super().__init__()
+
+    def load_config(self) -> None:
+        env = self._env
+        for key, value in {
+            "bind": f"{env.get('HOST', '127.0.0.1')}:{env['PORT']}",
+            "workers": int(env.get("WEB_CONCURRENCY", "2")),
+            "worker_class": "gthread",
+            "threads": int(env.get("WEB_THREADS", "8")),
+            "loglevel": env.get("LOG_LEVEL", "INFO").lower(),
+            "accesslog": None,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "control_socket_disable": True,
+        }.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return build(self._env["SLACK_SIGNING_SECRET"], self._env["DATABASE_URL"])
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    _Gunicorn(dict(os.environ)).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The benchmark's quick mode runs end to end and reports figures a script can read.
+
+Why a smoke test and not a benchmark in the suite: timings on a shared two-core machine say
+little, so nothing here asserts a speed. What must hold is that `python -m bench --quick`
+starts both servers as production does, drives them with signed requests, and ends with the
+one line scripts read; that every part produced its figures; and that the load reached Storm's
+real code path (each run had acknowledged requests, and every acknowledged one was stored).
+Without wrk the quick mode falls back to its Python load generator, so this runs anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LAST_LINE = re.compile(r"^storm/bare throughput at 50 concurrent: (\d+\.\d{2})$")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("bench")
+    figures = work / "figures.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(figures)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    return done.stdout, json.loads(figures.read_text())
+
+
+def test_the_last_line_gives_the_throughput_ratio(quick_run: tuple[str, dict[str, Any]]) -> None:
+    report, _ = quick_run
+    last = report.rstrip("\n").splitlines()[-1]
+    match = LAST_LINE.match(last)
+    assert match, f"unexpected last line: {last!r}"
+    assert float(match.group(1)) > 0
+
+
+def test_every_run_was_acknowledged_and_stored(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, figures = quick_run
+    runs = figures["runs"]
+    seen = {(r["target"], r["scenario"], r["connections"]) for r in runs}
+    assert seen == {
+        (target, scenario, connections)
+        for target in ("storm", "bare")
+        for scenario in ("/storm event", ":zap: reaction")
+        for connections in (1, 10, 50)
+    }
+    for run in runs:
+        assert run["acked"] > 0, run
+        assert run["load"]["p50_ms"] > 0 and run["rps"] > 0, run
+        assert run["lost"] == 0, run
+    reactions = [r for r in runs if r["target"] == "storm" and r["scenario"] == ":zap: reaction"]
+    assert all(r["applied"] >= r["stored"] for r in reactions), reactions
+
+
+def test_model_sql_and_memory_figures_are_reported(quick_run: tuple[str, dict[str, Any]]) -> None:
+    report, figures = quick_run
+    sizes = figures["model"]["sizes"]
+    for operation in ("completeness.check", "reports.full_report", "export.to_json"):
+        timings = figures["model"]["times"][operation]
+        assert sorted(int(size) for size in timings) == sizes
+    assert "snapshots.load_snapshot (SQLite)" in figures["model"]["times"]
+    for request in ("/storm event", ":zap: reaction", "/storm report", "/storm status"):
+        counts = figures["sql"][request]
+        assert len(counts) == 2
+        assert all(c["ack"] and min(c["ack"]) > 0 for c in counts.values()), counts
+    workers = [m for m in figures["memory_loaded"] if m["role"] == "worker"]
+    assert len(workers) == figures["config"]["workers"]
+    assert all(m["rss"] > 0 for m in workers)
+    goals = {g["goal"] for g in figures["goals"]}
+    assert any("p99" in goal for goal in goals)
+    for section in ("1. Requests under load", "2. Memory", "3. SQL", "4. Model size", "5. Goals"):
+        assert section in report
