@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from bot.core.steps import STEPS, Step
 
@@ -183,7 +184,12 @@ class Snapshot:
         return [e for e in self.elements if e.step_number == step_number]
 
     def by_key(self) -> dict[str, ElementInfo]:
-        """Live elements by ID, merged IDs included as aliases of their survivor."""
+        """Live elements by ID, merged IDs included as aliases of their survivor (built once:
+        reports look references up for every line)."""
+        return self._index
+
+    @cached_property
+    def _index(self) -> dict[str, ElementInfo]:
         found: dict[str, ElementInfo] = {}
         for element in self.elements:
             found[element.key] = element

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from bot.core.model import normalise
 from bot.core.references import Candidate
@@ -163,6 +164,7 @@ def looks_past_tense(name: str) -> bool:
     return any((w.endswith("ed") and len(w) > 3) or w in _IRREGULAR for w in words)
 
 
+@lru_cache(maxsize=65536)
 def _core(name: str) -> str:
     """The name without auxiliaries, normalised: “Order was placed” → “orderplaced”."""
     return normalise(_AUXILIARIES.sub(" ", name))
@@ -171,10 +173,20 @@ def _core(name: str) -> str:
 def similar(name: str, existing: list[Candidate], *, cutoff: float = 0.85) -> list[Candidate]:
     """Elements whose names are equal after normalisation or very close to `name`."""
     wanted = _core(name)
+    matcher = difflib.SequenceMatcher(None, b=wanted)  # compares many names against one
     found = []
     for candidate in existing:
         other = _core(candidate.name)
-        if other == wanted or difflib.SequenceMatcher(None, wanted, other).ratio() >= cutoff:
+        if other == wanted:
+            found.append(candidate)
+            continue
+        matcher.set_seq1(other)
+        # The cheap upper bounds first: most names are nowhere near.
+        if (
+            matcher.real_quick_ratio() >= cutoff
+            and matcher.quick_ratio() >= cutoff
+            and matcher.ratio() >= cutoff
+        ):
             found.append(candidate)
     return found
 
