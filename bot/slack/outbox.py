@@ -115,8 +115,11 @@ class Outbox:
                     return
                 for post in due:
                     self._prepare(post)
+                    # Read the workshop before the claim too: between claim and Slack only
+                    # rendering is left, so a crash there has as little as possible to lose.
+                    loaded = None if post.kind in _NO_SNAPSHOT else self._load(post.workshop_id)
                     if self._claim(post, now):
-                        self._send(post, now)
+                        self._send(post, now, loaded)
         except Exception:  # keep draining other workshops; the posts stay pending
             log.exception("sending the posts of workshop %s failed", workshop_id)
         finally:
@@ -187,10 +190,12 @@ class Outbox:
         if advancing:
             self._workshops.advance(session, workshop, now)
 
-    def _send(self, post: ScheduledPost, now: datetime) -> None:
+    def _send(
+        self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
+    ) -> None:
         detail: str | None = None
         try:
-            status = self._deliver(post, now)
+            status = self._deliver(post, now, loaded)
         except SlackApiError as error:
             status, detail = "failed", str(error.response.get("error"))
             self._failed(post, detail)
@@ -269,13 +274,14 @@ class Outbox:
 
     # ---- one method per kind ---------------------------------------------------------
 
-    def _deliver(self, post: ScheduledPost, now: datetime) -> str:
-        # The frequent, small posts need no snapshot of the whole workshop.
+    def _deliver(
+        self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
+    ) -> str:
         if post.kind in (DEADLINE, "plan_digest", "members"):
             return "sent"  # the claim did the work (or `_prepare` did, for "members")
-        if post.kind in ("element", "ephemeral", "delete_message"):
+        if loaded is None:  # the frequent, small posts need no snapshot of the whole workshop
             return self._deliver_small(post)
-        workshop, snapshot = self._load(post.workshop_id)
+        workshop, snapshot = loaded
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
             self._post(workshop, messages.kickoff(snapshot))
@@ -468,6 +474,12 @@ class Outbox:
             for name, value in values.items():
                 setattr(row, name, value)
             session.add(row)
+
+
+# Posts that need no snapshot of the whole workshop.
+_NO_SNAPSHOT = frozenset(
+    {DEADLINE, "plan_digest", "members", "element", "ephemeral", "delete_message"}
+)
 
 
 def _plan_digest(session: Session, workshop_id: int, *, after: datetime) -> None:
