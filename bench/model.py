@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState
+from bot.core.model import KIND_LETTERS, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
 from storage.tables import (
     ChannelMember,
     Contribution,
@@ -52,17 +52,7 @@ SHARES = {
     "hotspot": 10,
     "scenario": 20,
 }
-LETTERS = {
-    "event": "E",
-    "command": "C",
-    "view": "V",
-    "aggregate": "A",
-    "hotspot": "H",
-    "policy": "P",
-    "actor": "R",
-    "external": "X",
-    "scenario": "S",
-}
+LETTERS = KIND_LETTERS  # the core's IDs, so the benchmark names elements as Storm does
 STEP_OF_KIND = {
     "event": 1,
     "hotspot": 2,
