@@ -18,7 +18,8 @@ from bot.core.messages import Post
 from bot.core.model import KIND_LETTERS, FieldSpec, element_key, normalise, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
 from bot.core.steps import STEPS
-from bot.core.text import escape, plural
+from bot.core.text import escape
+from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link, Workshop
 
@@ -118,23 +119,22 @@ class Action:
 
     def new_element(self, kind: str, name: str, **values: Any) -> Element:
         """A new element, posted in the current step's thread and counted as a contribution."""
-        element = Element(
+        element_id, _ = capture.in_session(self.session).add_element(
             workshop_id=self.workshop_id,
             kind=kind,
-            number=repo.next_element_number(self.session, workshop_id=self.workshop_id, kind=kind),
             name=name,
+            variants=naming.name_variants(name),
             author=values.pop("author", self.actor.user_id),
             added_by=self.actor.user_id,
-            created_at=self.now,
             step_number=self.workshop.current_step,
+            now=self.now,
             **values,
         )
-        if kind == "event" and element.position is None:
-            element.position = repo.next_event_position(self.session, workshop_id=self.workshop_id)
-        self.session.add(element)
-        self.session.flush()
+        journal.record_insert(self.session, "element", element_id)
         self.contribute()
-        self.schedule("element", {"element_id": element.id})
+        self.schedule("element", {"element_id": element_id})
+        element = self.session.get(Element, element_id)
+        assert element is not None
         return element
 
     def contribute(self) -> None:
@@ -179,16 +179,31 @@ class Action:
         return f"\n_Noted early: {activity} belong to step {number}, {STEPS[number - 1].name}._"
 
     def naming_notes(self, element: Element) -> str:
-        existing = repo.elements_named(
-            self.session, workshop_id=self.workshop_id, kinds=(element.kind,)
-        )
-        notes = naming.hints(
-            element.name,
+        """Capture's naming help for a new or renamed element (SPEC §4.1), escaped."""
+        assert element.id is not None
+        return naming_notes(
+            capture.in_session(self.session),
+            self.workshop_id,
+            element.id,
             element.kind,
+            element.name,
             key(element),
-            [Candidate(key(e), e.name, e.kind) for e in existing],
         )
-        return "".join(f"\n:bulb: {escape(note)}" for note in notes)
+
+
+def naming_notes(
+    store: capture.Capture, workshop_id: int, element_id: int, kind: str, name: str, key: str
+) -> str:
+    """Past tense and possible twins, looked up through the name index (one query)."""
+    twins = store.twins(
+        workshop_id=workshop_id,
+        kind=kind,
+        variants=naming.name_variants(name),
+        besides=element_id,
+    )
+    existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
+    notes = naming.hints(name, kind, key, existing)
+    return "".join(f"\n:bulb: {escape(note)}" for note in notes)
 
 
 def key(element: Element) -> str:
@@ -216,12 +231,6 @@ def _done(text: str) -> Post:
 # ---- capture --------------------------------------------------------------------------
 
 
-def add_events(action: Action, names: tuple[str, ...], *, source_ts: str | None = None) -> Post:
-    added = [action.new_element("event", name, source_ts=source_ts) for name in names]
-    lines = "\n".join(label(e) + action.naming_notes(e) for e in added)
-    return _done(f"Added {plural(len(added), 'event')}:\n{lines}")
-
-
 def add_hotspot(action: Action, command: grammar.AddHotspot) -> Post:
     about = action.resolve(command.on) if command.on else None
     hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
@@ -247,6 +256,13 @@ def rename(action: Action, command: grammar.Rename) -> Post:
     old = element.name
     element.name, element.renamed = command.new_name, True
     action.session.add(element)
+    assert element.id is not None
+    capture.in_session(action.session).index_name(
+        workshop_id=action.workshop_id,
+        kind=element.kind,
+        element_id=element.id,
+        variants=naming.name_variants(element.name),
+    )
     action.contribute()
     return _done(
         f"Renamed *{key(element)}* from {escape(old)} to {escape(element.name)}."

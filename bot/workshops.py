@@ -16,20 +16,20 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import modelling
-from bot.core import completeness, grammar, messages
+from bot.core import completeness, grammar, messages, naming
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
 from bot.core.messages import CHANNEL_PROBLEMS, Post
-from bot.core.model import Snapshot
+from bot.core.model import Snapshot, element_key
 from bot.core.references import UnknownReference
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
 from bot.core.text import escape, plural
 from bot.core.timeline import TIMELINE_KINDS, step_timeline
 from bot.modelling import Action, Actor, Refused, key, label
 from bot.snapshots import load_snapshot
-from storage import journal
+from storage import capture, journal
 from storage import repository as repo
-from storage.tables import Change, Element, Facilitator, StepRun, Workshop
+from storage.tables import Element, Facilitator, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
 __all__ = ["Actor", "Refused", "Workshops"]
@@ -38,7 +38,6 @@ _Handler = Callable[[Action, Any], Post]
 
 # Modelling sub-commands: each changes the model, is journaled, and can be undone.
 _MODELLING: dict[type, _Handler] = {
-    grammar.AddEvents: lambda action, command: modelling.add_events(action, command.names),
     grammar.AddHotspot: modelling.add_hotspot,
     grammar.Resolve: modelling.resolve_hotspot,
     grammar.Rename: modelling.rename,
@@ -68,6 +67,8 @@ _FACILITATION = (
 )
 
 
+NO_WORKSHOP = "There is no workshop in this channel. Start one with `/storm start <title>`."
+
 # What still works on a channel's last workshop once it has ended.
 _AFTERWARDS = (grammar.Export, grammar.Report, grammar.Check, grammar.Trace)
 
@@ -80,6 +81,20 @@ class Workshops:
         self._clock = clock
         self._wake = wake
 
+    def index_old_names(self) -> None:
+        """Index the names of elements made before names were indexed (a database from an
+        earlier version), so that naming help finds their twins too. Nothing to do after."""
+        with unit_of_work(self._engine) as session:
+            store = capture.in_session(session)
+            for element in repo.unindexed_elements(session):
+                assert element.id is not None
+                store.index_name(
+                    workshop_id=element.workshop_id,
+                    kind=element.kind,
+                    element_id=element.id,
+                    variants=naming.name_variants(element.name),
+                )
+
     # ---- slash commands -------------------------------------------------------------
 
     def run(self, actor: Actor, command: grammar.Command) -> Post:
@@ -87,8 +102,11 @@ class Workshops:
         if isinstance(command, grammar.Help):
             return messages.help_card(command.topic)
         try:
-            with unit_of_work(self._engine) as session:
-                answer = self._dispatch(session, actor, command)
+            if isinstance(command, grammar.AddEvents):
+                answer = self._add_events(actor, command.names)
+            else:
+                with unit_of_work(self._engine) as session:
+                    answer = self._dispatch(session, actor, command)
         except (Refused, UnknownReference) as refusal:
             return messages.notice(f":no_entry_sign: {refusal}")
         self._wake()
@@ -105,9 +123,7 @@ class Workshops:
                 session, team_id=actor.team_id, channel_id=actor.channel_id
             )
         if workshop is None:
-            raise Refused(
-                "There is no workshop in this channel. Start one with `/storm start <title>`."
-            )
+            raise Refused(NO_WORKSHOP)
         facilitators = repo.facilitators(session, workshop_id=_id(workshop))
         action = Action(session, workshop, actor, now, actor.user_id in facilitators)
         handler = _MODELLING.get(type(command))
@@ -117,24 +133,67 @@ class Workshops:
             raise Refused("Only a facilitator of this workshop can do that.")
         else:
             answer = self._other(action, command)
-        if workshop.post_problem in CHANNEL_PROBLEMS:
-            problem = f":warning: My posts to this channel fail: {CHANNEL_PROBLEMS[workshop.post_problem]}"
-            answer = Post(answer.text, answer.heading, (*answer.sections, problem), answer.context)
-        return answer
+        return _with_post_problem(answer, workshop.post_problem)
+
+    def _add_events(self, actor: Actor, names: tuple[str, ...]) -> Post:
+        """`/storm event`: the command a whole department runs at once, so it runs as a few
+        prepared statements in one short transaction of its own (`storage.capture`)."""
+        now = self._clock.now()
+        with capture.transaction(self._engine) as store:
+            workshop = store.open_workshop(team_id=actor.team_id, channel_id=actor.channel_id)
+            if workshop is None:
+                raise Refused(NO_WORKSHOP)
+            lines, entries = [], []
+            for name in names:
+                element_id, number = store.add_element(
+                    workshop_id=workshop.id,
+                    kind="event",
+                    name=name,
+                    variants=naming.name_variants(name),
+                    author=actor.user_id,
+                    added_by=actor.user_id,
+                    step_number=workshop.current_step,
+                    now=now,
+                )
+                store.schedule_post(
+                    workshop_id=workshop.id,
+                    kind="element",
+                    due_at=now,
+                    step_number=workshop.current_step,
+                    payload={"element_id": element_id},
+                )
+                entries.append({"table": "element", "op": "insert", "id": element_id})
+                event = element_key("event", number)
+                notes = modelling.naming_notes(store, workshop.id, element_id, "event", name, event)
+                lines.append(f"*{event}* {escape(name)}{notes}")
+            store.add_contribution(
+                workshop_id=workshop.id,
+                step_number=workshop.current_step,
+                user_id=actor.user_id,
+                at=now,
+            )
+            answer = messages.notice(f"Added {plural(len(names), 'event')}:\n" + "\n".join(lines))
+            store.add_change(
+                workshop_id=workshop.id,
+                user_id=actor.user_id,
+                at=now,
+                summary=_summary(answer),
+                entries=entries,
+            )
+        return _with_post_problem(answer, workshop.post_problem)
 
     def _journaled(self, action: Action, handler: _Handler, command: Any) -> Post:
         journal.start(action.session)
         answer = handler(action, command)
         entries = journal.entries(action.session)
         if entries:
-            action.session.add(
-                Change(
-                    workshop_id=action.workshop_id,
-                    user_id=action.actor.user_id,
-                    at=action.now,
-                    summary=answer.text.splitlines()[0][:200],
-                    entries=entries,
-                )
+            repo.add_change(
+                action.session,
+                workshop_id=action.workshop_id,
+                user_id=action.actor.user_id,
+                at=action.now,
+                summary=_summary(answer),
+                entries=entries,
             )
         return answer
 
@@ -548,6 +607,19 @@ def _why_event_stays(session: Session, workshop: Workshop, element: Element) -> 
     if repo.has_live_links(session, element_id=_id(element)):
         return "it is linked to other elements"
     return None
+
+
+def _summary(answer: Post) -> str:
+    """What `/storm undo` will say it undid: the confirmation's first line."""
+    return answer.text.splitlines()[0][:200]
+
+
+def _with_post_problem(answer: Post, post_problem: str | None) -> Post:
+    """Commands in a channel that refuses Storm's posts say so until a post goes through."""
+    if post_problem not in CHANNEL_PROBLEMS:
+        return answer
+    problem = f":warning: My posts to this channel fail: {CHANNEL_PROBLEMS[post_problem]}"
+    return Post(answer.text, answer.heading, (*answer.sections, problem), answer.context)
 
 
 def _ephemeral(user_id: str, post: Post) -> dict[str, Any]:

@@ -31,6 +31,12 @@ def start(session: Session) -> None:
     session.info[_NEW] = []
 
 
+def record_insert(session: Session, table: str, row_id: int) -> None:
+    """Journal a row inserted without the ORM (capture's Core INSERT), if journaling."""
+    if _ENTRIES in session.info:
+        session.info[_ENTRIES].append({"table": table, "op": "insert", "id": row_id})
+
+
 def entries(session: Session) -> list[dict[str, Any]]:
     """What the session changed, in order; flushes first so nothing is missed."""
     session.flush()

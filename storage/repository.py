@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage import capture
 from storage.tables import (
     Change,
     ChannelMember,
@@ -22,6 +23,7 @@ from storage.tables import (
     ElementField,
     Facilitator,
     Link,
+    NameVariant,
     ScheduledPost,
     SlackEvent,
     SlackUser,
@@ -212,6 +214,21 @@ def events_in_order(session: Session, *, workshop_id: int) -> list[Element]:
     )
 
 
+def add_change(
+    session: Session,
+    *,
+    workshop_id: int,
+    user_id: str,
+    at: datetime,
+    summary: str,
+    entries: list[dict[str, Any]],
+) -> None:
+    """Record one person's change with the journal that `/storm undo` reverts."""
+    capture.in_session(session).add_change(
+        workshop_id=workshop_id, user_id=user_id, at=at, summary=summary, entries=entries
+    )
+
+
 def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change | None:
     """The person's most recent change that has not been undone."""
     return session.exec(
@@ -231,6 +248,12 @@ def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int
             Element.workshop_id == workshop_id, Element.kind == kind, Element.number == number
         )
     ).first()
+
+
+def unindexed_elements(session: Session) -> list[Element]:
+    """Elements whose names are not in the name index: made before there was one."""
+    indexed = select(NameVariant.element_id)
+    return list(session.exec(select(Element).where(col(Element.id).not_in(indexed))))
 
 
 def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) -> list[Element]:
@@ -299,8 +322,8 @@ def vote_count(session: Session, *, element_id: int) -> int:
 def add_contribution(
     session: Session, *, workshop_id: int, step_number: int, user_id: str, at: datetime
 ) -> None:
-    session.add(
-        Contribution(workshop_id=workshop_id, step_number=step_number, user_id=user_id, at=at)
+    capture.in_session(session).add_contribution(
+        workshop_id=workshop_id, step_number=step_number, user_id=user_id, at=at
     )
 
 
@@ -333,16 +356,15 @@ def schedule_post(
     due_at: datetime,
     step_number: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> ScheduledPost:
-    post = ScheduledPost(
+) -> None:
+    """Queue a post; it is sent after the transaction commits, once it is due."""
+    capture.in_session(session).schedule_post(
         workshop_id=workshop_id,
         kind=kind,
         due_at=due_at,
         step_number=step_number,
-        payload=payload or {},
+        payload=payload,
     )
-    session.add(post)
-    return post
 
 
 def cancel_pending_posts(

@@ -71,6 +71,8 @@ class Element(SQLModel, table=True):
         UniqueConstraint("workshop_id", "kind", "number"),
         Index("ix_element_source", "workshop_id", "source_ts"),
         Index("ix_element_message", "workshop_id", "message_ts"),
+        # The end of the timeline, found by every new event.
+        Index("ix_element_position", "workshop_id", "kind", "position"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +94,24 @@ class Element(SQLModel, table=True):
     on_element: int | None = Field(default=None, foreign_key="element.id")
     aggregate_id: int | None = Field(default=None, foreign_key="element.id")
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class NameVariant(SQLModel, table=True):
+    """An element's name under one of its near-duplicate keys (`bot.core.naming.name_variants`).
+
+    Capture looks a new name's variants up here to find its possible twins with one indexed
+    query, whatever the workshop's size. Rows are only added (a rename adds the new name's):
+    candidates are always confirmed against the elements' current names.
+    """
+
+    __tablename__ = "name_variant"
+    __table_args__ = (Index("ix_name_variant", "workshop_id", "kind", "variant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
+    kind: str
+    variant: str
+    element_id: int = Field(foreign_key="element.id")
 
 
 class Link(SQLModel, table=True):

@@ -21,7 +21,8 @@ _writers: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _writers_guard = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.Lock:
+def writer_lock(engine: Engine) -> threading.Lock:
+    """The lock this process's writers on `engine` queue on before asking SQLite."""
     with _writers_guard:
         return _writers.setdefault(engine, threading.Lock())
 
@@ -33,7 +34,7 @@ def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session
     `read_only` units only read: they neither queue for the write lock nor take it.
     """
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    queue = _writer_lock(engine) if not read_only and engine.dialect.name == "sqlite" else None
+    queue = writer_lock(engine) if not read_only and engine.dialect.name == "sqlite" else None
     with queue or nullcontext(), Session(bind, expire_on_commit=False) as session:
         try:
             yield session

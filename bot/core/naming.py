@@ -170,8 +170,29 @@ def _core(name: str) -> str:
     return normalise(_AUXILIARIES.sub(" ", name))
 
 
+# Names are indexed by the first characters of their key: enough to tell names apart, and it
+# keeps a long name's variants (one per character) few.
+_INDEXED_LENGTH = 40
+
+
+def name_variants(name: str) -> frozenset[str]:
+    """The keys under which a name meets its near-duplicates.
+
+    The name's key (normalised, auxiliaries left out) and the key with any one character left
+    out: two names one typo, one missing letter or one plural `s` apart always share one of
+    these. Storage indexes every element's variants, so capture finds the few candidates for
+    `similar` with one indexed query instead of comparing a new name with every element.
+    """
+    key = _core(name)[:_INDEXED_LENGTH]
+    return frozenset({key, *(key[:i] + key[i + 1 :] for i in range(len(key)))})
+
+
 def similar(name: str, existing: list[Candidate], *, cutoff: float = 0.85) -> list[Candidate]:
-    """Elements whose names are equal after normalisation or very close to `name`."""
+    """Elements whose names are equal after normalisation or very close to `name`.
+
+    `existing` is usually the few elements that share a variant with `name` (see
+    `name_variants`); the comparison itself does not depend on that.
+    """
     wanted = _core(name)
     matcher = difflib.SequenceMatcher(None, b=wanted)  # compares many names against one
     found = []

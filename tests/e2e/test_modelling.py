@@ -249,6 +249,20 @@ def test_naming_help_points_at_tense_and_twins(checkout: InProcess) -> None:
     assert "Added 1 event" in answer  # pointed out, never refused
 
 
+def test_naming_help_finds_typos_and_follows_renames_merges_and_drops(checkout: InProcess) -> None:
+    answer = checkout.run("event Order Plcaed")
+    assert "E4 looks like E1 “Order Placed”" in answer
+    checkout.run("rename E1 Purchase Completed")
+    answer = checkout.run("event Order Placed")
+    assert "looks like E1" not in answer and "E5 looks like E4 “Order Plcaed”" in answer
+    assert "E6 looks like E1 “Purchase Completed”" in checkout.run("event Purchase Complete")
+    checkout.run("drop E4")
+    answer = checkout.run("event Order Placd")
+    assert "E7 looks like E5 “Order Placed”" in answer and "E4" not in answer
+    checkout.run("merge E5 into E1")
+    assert "looks like" not in checkout.run("event Order Placed!")
+
+
 @pytest.mark.parametrize(
     ("fmt", "needle"),
     [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.core.naming import hints, looks_past_tense, similar
+from bot.core.naming import hints, looks_past_tense, name_variants, similar
 from bot.core.references import Candidate
 
 EXISTING = [Candidate("E1", "Order Placed", "event"), Candidate("C1", "Place Order", "command")]
@@ -39,3 +39,25 @@ def test_hints_name_the_existing_id_and_the_merge() -> None:
     notes = hints("Place Order", "event", "E3", EXISTING)
     assert len(notes) == 1 and "past tense" in notes[0]  # the command of that name is another kind
     assert hints("Payment Received", "event", "E4", EXISTING) == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Order Placed", "Order Plcaed"),  # two letters swapped: one deletion each way
+        ("Order Placed", "Orders Placed"),
+        ("Order Placed", "Ordr Placed"),
+        ("Order Placed", "Order Plazed"),
+        ("Order Placed", "Order was placed"),
+    ],
+)
+def test_names_one_edit_apart_meet_under_a_variant(one: str, other: str) -> None:
+    assert name_variants(one) & name_variants(other)
+
+
+def test_different_names_share_no_variant() -> None:
+    assert not name_variants("Order Placed") & name_variants("Payment Received")
+
+
+def test_long_names_have_a_bounded_number_of_variants() -> None:
+    assert len(name_variants("Customer " * 30 + "Registered")) <= 41

@@ -1,0 +1,292 @@
+"""Adding elements in a few statements: the work behind most acknowledgements.
+
+Capture is what a whole department does at once (`/storm event`, :zap:), so its statements are
+few and cheap: the element's number and timeline position are computed inside its INSERT, and
+its name's variants, the person's contribution, the element's post and the change for undo are
+one statement each, however large the workshop. They run as prepared statements on the driver's
+connection (`storage.prepared`), either in a transaction of their own (`transaction`, the
+`/storm event` acknowledgement) or inside an ORM unit of work (`in_session`), so an element,
+a post or a contribution comes to be one way only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, insert, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.expression import ScalarSelect
+from sqlmodel import Session, col
+
+from storage.prepared import prepared
+from storage.tables import Change, Contribution, Element, NameVariant, ScheduledPost, Workshop
+from storage.unit_of_work import writer_lock
+
+_ELEMENT = Element.__table__
+
+# Enough to point out every real twin; a name that shares a variant with more elements than
+# this is one of a family of numbered names ("Invoice 12 sent"), not a duplicate.
+TWINS_LOOKED_AT = 20
+# `bot.core.naming.name_variants` gives at most this many (a 40-character key and each
+# deletion); the look-up has a fixed number of slots so that it is compiled once.
+VARIANT_SLOTS = 41
+
+
+@dataclass(frozen=True)
+class OpenWorkshop:
+    """What capture needs of the channel's unfinished workshop."""
+
+    id: int
+    current_step: int
+    post_problem: str | None
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A live element that may be a near-duplicate of a new name (to be confirmed)."""
+
+    kind: str
+    number: int
+    name: str
+
+
+def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
+    """One past the highest `column` of a kind in the workshop, inside the INSERT (under the
+    writer's lock, so two captures never get the same number). IDs are never reused: dropped
+    elements count too."""
+    return (
+        select(func.coalesce(func.max(column), 0) + 1)
+        .where(Element.workshop_id == bindparam("in_workshop"), Element.kind == kind)
+        .scalar_subquery()
+    )
+
+
+_OPEN_WORKSHOP = select(Workshop.id, Workshop.current_step, Workshop.post_problem).where(
+    Workshop.team_id == bindparam("team_id"),
+    Workshop.channel_id == bindparam("channel_id"),
+    col(Workshop.finished_at).is_(None),
+)
+_INSERT_ELEMENT = (
+    insert(_ELEMENT)
+    .values(number=_next(Element.number, bindparam("of_kind")))
+    .returning(_ELEMENT.c.id, _ELEMENT.c.number)
+)
+# A new event goes to the end of the timeline.
+_INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event"))
+_INSERT_VARIANT = insert(NameVariant.__table__)
+_INSERT_CONTRIBUTION = insert(Contribution.__table__)
+_INSERT_POST = insert(ScheduledPost.__table__)
+_INSERT_CHANGE = insert(Change.__table__)
+_TWINS = (
+    select(Element.kind, Element.number, Element.name)
+    .distinct()
+    .join(NameVariant, col(NameVariant.element_id) == col(Element.id))
+    .where(
+        NameVariant.workshop_id == bindparam("workshop_id"),
+        NameVariant.kind == bindparam("kind"),
+        col(NameVariant.variant).in_([bindparam(f"v{n}") for n in range(VARIANT_SLOTS)]),
+        col(Element.id) != bindparam("besides"),
+        col(Element.dropped_at).is_(None),
+        col(Element.merged_into).is_(None),
+    )
+    .order_by(col(Element.number))
+    .limit(TWINS_LOOKED_AT)
+)
+
+
+class Capture:
+    """Capture's statements on one DBAPI connection, inside the transaction it is in."""
+
+    def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
+        self._connection = dbapi_connection
+        self._dialect = dialect
+
+    def open_workshop(self, *, team_id: str, channel_id: str) -> OpenWorkshop | None:
+        """The channel's unfinished workshop, if any."""
+        row = self._run(_OPEN_WORKSHOP, {"team_id": team_id, "channel_id": channel_id})
+        return OpenWorkshop(*row) if row else None
+
+    def add_element(
+        self,
+        *,
+        workshop_id: int,
+        kind: str,
+        name: str,
+        variants: Iterable[str],
+        author: str,
+        added_by: str,
+        step_number: int,
+        now: datetime,
+        source_ts: str | None = None,
+        on_element: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        """Insert an element and index its name; returns its row id and its number."""
+        row = self._run(
+            _INSERT_EVENT if kind == "event" else _INSERT_ELEMENT,
+            {
+                "workshop_id": workshop_id,
+                "kind": kind,
+                "name": name,
+                "author": author,
+                "added_by": added_by,
+                "created_at": now,
+                "step_number": step_number,
+                "position": None,
+                "source_ts": source_ts,
+                "message_ts": None,
+                "dropped_at": None,
+                "merged_into": None,
+                "renamed": False,
+                "resolved": False,
+                "on_element": on_element,
+                "aggregate_id": None,
+                "details": details,
+                "in_workshop": workshop_id,
+                "of_kind": kind,
+            },
+        )
+        assert row is not None
+        element_id, number = row
+        self.index_name(
+            workshop_id=workshop_id, kind=kind, element_id=element_id, variants=variants
+        )
+        return element_id, number
+
+    def index_name(
+        self, *, workshop_id: int, kind: str, element_id: int, variants: Iterable[str]
+    ) -> None:
+        """Index a name an element has (a new one, or its new name after a rename)."""
+        values = [
+            {"workshop_id": workshop_id, "kind": kind, "variant": v, "element_id": element_id}
+            for v in variants
+        ]
+        statement = prepared(_INSERT_VARIANT, self._dialect, tuple(values[0]))
+        rows = [statement.parameters(row) for row in values]
+        cursor = self._connection.cursor()
+        try:
+            cursor.executemany(statement.sql, rows)
+        finally:
+            cursor.close()
+
+    def twins(
+        self, *, workshop_id: int, kind: str, variants: Iterable[str], besides: int
+    ) -> list[Twin]:
+        """Live elements of `kind` (other than `besides`) whose names share a variant."""
+        slots = sorted(variants)[:VARIANT_SLOTS]
+        slots += [slots[0]] * (VARIANT_SLOTS - len(slots))  # unused slots repeat a variant
+        values = {f"v{n}": variant for n, variant in enumerate(slots)}
+        rows = self._run(
+            _TWINS,
+            {"workshop_id": workshop_id, "kind": kind, "besides": besides, **values},
+            all_rows=True,
+        )
+        return [Twin(*row) for row in rows]
+
+    def add_contribution(
+        self, *, workshop_id: int, step_number: int, user_id: str, at: datetime
+    ) -> None:
+        """Who did something in which step: the basis of "who has not contributed yet"."""
+        self._run(
+            _INSERT_CONTRIBUTION,
+            {"workshop_id": workshop_id, "step_number": step_number, "user_id": user_id, "at": at},
+        )
+
+    def schedule_post(
+        self,
+        *,
+        workshop_id: int,
+        kind: str,
+        due_at: datetime,
+        step_number: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue a post; the outbox sends it after the transaction commits, once it is due."""
+        self._run(
+            _INSERT_POST,
+            {
+                "workshop_id": workshop_id,
+                "kind": kind,
+                "step_number": step_number,
+                "due_at": due_at,
+                "payload": payload or {},
+                "status": "pending",
+                "claimed_at": None,
+                "late": False,
+                "error": None,
+            },
+        )
+
+    def add_change(
+        self,
+        *,
+        workshop_id: int,
+        user_id: str,
+        at: datetime,
+        summary: str,
+        entries: list[dict[str, Any]],
+    ) -> None:
+        """Record one person's change with the journal that `/storm undo` reverts."""
+        self._run(
+            _INSERT_CHANGE,
+            {
+                "workshop_id": workshop_id,
+                "user_id": user_id,
+                "at": at,
+                "summary": summary,
+                "entries": entries,
+                "undone_at": None,
+            },
+        )
+
+    def _run(
+        self, statement: ClauseElement, values: dict[str, Any], *, all_rows: bool = False
+    ) -> Any:
+        compiled = prepared(statement, self._dialect, tuple(values))
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            if all_rows:
+                return cursor.fetchall()
+            return cursor.fetchone() if cursor.description else None
+        finally:
+            cursor.close()
+
+
+def in_session(session: Session) -> Capture:
+    """Capture inside an ORM unit of work: same connection, same transaction.
+
+    The session is flushed first, so that what the ORM still holds (an element made a moment
+    ago, say) is in the database before capture's statements read it.
+    """
+    session.flush()
+    connection = session.connection()
+    return Capture(connection.connection.driver_connection, connection.dialect)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Capture]:
+    """A write transaction of capture's own, committed when the block ends normally.
+
+    On SQLite it queues on the process's writer lock and takes the write lock up front
+    (BEGIN IMMEDIATE), as every unit of work does; other drivers begin on the first statement.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with writer_lock(engine) if sqlite else nullcontext():
+        pooled = engine.raw_connection()
+        try:
+            if sqlite:
+                pooled.driver_connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Capture(pooled.driver_connection, engine.dialect)
+                pooled.driver_connection.commit()
+            except BaseException:
+                pooled.driver_connection.rollback()
+                raise
+        finally:
+            pooled.close()
