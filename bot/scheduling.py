@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -32,11 +33,23 @@ class PostScheduler:
     """Plans one APScheduler job per pending post and runs a sender that drains the outbox."""
 
     def __init__(
-        self, engine: Engine, clock: Clock, outbox: Outbox, wakeup: threading.Event
+        self,
+        engine: Engine,
+        clock: Clock,
+        outbox: Outbox,
+        wakeup: threading.Event,
+        *,
+        poll_seconds: float | None = None,
+        chores: tuple[Callable[[], None], ...] = (),
     ) -> None:
+        """`poll_seconds`: also wake up that often, for work queued by other processes (the
+        web workers, when this is the background worker); `chores` run on every wake-up,
+        before the posts are sent."""
         self._engine = engine
         self._clock = clock
         self._outbox = outbox
+        self._poll_seconds = poll_seconds
+        self._chores = chores
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -67,11 +80,13 @@ class PostScheduler:
 
     def _send_loop(self) -> None:
         while not self._stopping.is_set():
-            self._wakeup.wait()
+            self._wakeup.wait(self._poll_seconds)
             self._wakeup.clear()
             if self._stopping.is_set():
                 return
             try:
+                for chore in self._chores:
+                    chore()
                 self._outbox.send_due()
                 if not self._stopping.is_set():
                     self._plan()
@@ -81,13 +96,12 @@ class PostScheduler:
     def _plan(self) -> None:
         """Make the scheduler's jobs match the pending posts in the database."""
         now = self._clock.now()
-        with unit_of_work(self._engine, read_only=True) as session:
-            pending = repo.pending_posts(session)
         # Posts due already are being sent (or will be on the next wake-up): plan the rest.
+        with unit_of_work(self._engine, read_only=True) as session:
+            future = repo.future_posts(session, now=now)
         wanted = {
-            f"post-{post.id}": datetime.fromtimestamp(self._clock.to_monotonic(post.due_at), UTC)
-            for post in pending
-            if post.due_at > now
+            f"post-{post_id}": datetime.fromtimestamp(self._clock.to_monotonic(due_at), UTC)
+            for post_id, due_at in future
         }
         planned = {job.id: job for job in self._scheduler.get_jobs() if job.id.startswith("post-")}
         for job_id, job in planned.items():

@@ -24,7 +24,15 @@ from sqlalchemy.sql.expression import ScalarSelect
 from sqlmodel import Session, col
 
 from storage.prepared import prepared
-from storage.tables import Change, Contribution, Element, NameVariant, ScheduledPost, Workshop
+from storage.tables import (
+    Change,
+    Contribution,
+    Element,
+    NameVariant,
+    ScheduledPost,
+    SlackEvent,
+    Workshop,
+)
 from storage.unit_of_work import writer_lock
 
 _ELEMENT = Element.__table__
@@ -82,6 +90,7 @@ _INSERT_VARIANT = insert(NameVariant.__table__)
 _INSERT_CONTRIBUTION = insert(Contribution.__table__)
 _INSERT_POST = insert(ScheduledPost.__table__)
 _INSERT_CHANGE = insert(Change.__table__)
+_INSERT_SLACK_EVENT = insert(SlackEvent.__table__)
 _TWINS = (
     select(Element.kind, Element.number, Element.name)
     .distinct()
@@ -243,6 +252,25 @@ class Capture:
                 "undone_at": None,
             },
         )
+
+    def record_slack_event(
+        self, *, event_id: str, team_id: str, payload: dict[str, Any], at: datetime
+    ) -> bool:
+        """Store an incoming event once; False when this `event_id` was seen before."""
+        try:
+            self._run(
+                _INSERT_SLACK_EVENT,
+                {
+                    "event_id": event_id,
+                    "team_id": team_id,
+                    "payload": payload,
+                    "received_at": at,
+                    "processed_at": None,
+                },
+            )
+        except self._dialect.loaded_dbapi.IntegrityError:
+            return False
+        return True
 
     def _run(
         self, statement: ClauseElement, values: dict[str, Any], *, all_rows: bool = False

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage import capture
@@ -380,15 +379,14 @@ def cancel_pending_posts(
     session.exec(update(ScheduledPost).where(and_(*conditions)).values(status="cancelled"))
 
 
-def pending_posts(session: Session) -> list[ScheduledPost]:
-    """Every post not yet sent, soonest first: what the scheduler plans from."""
-    return list(
-        session.exec(
-            select(ScheduledPost)
-            .where(ScheduledPost.status == "pending")
-            .order_by(col(ScheduledPost.due_at), col(ScheduledPost.id))
+def future_posts(session: Session, *, now: datetime) -> list[tuple[int, datetime]]:
+    """(id, due time) of every pending post not due yet: what the scheduler plans from."""
+    rows = session.exec(
+        select(ScheduledPost.id, ScheduledPost.due_at).where(
+            ScheduledPost.status == "pending", ScheduledPost.due_at > now
         )
     )
+    return [(post_id, due_at) for post_id, due_at in rows if post_id is not None]
 
 
 def due_posts(
@@ -423,22 +421,6 @@ def finish_post(session: Session, *, post_id: int, status: str, error: str | Non
     session.exec(
         update(ScheduledPost).where(ScheduledPost.id == post_id).values(status=status, error=error)
     )
-
-
-def record_slack_event(
-    session: Session, *, event_id: str, team_id: str, payload: dict[str, Any], at: datetime
-) -> bool:
-    """Store an incoming event once; False when this `event_id` was seen before."""
-    if session.get(SlackEvent, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(
-                SlackEvent(event_id=event_id, team_id=team_id, payload=payload, received_at=at)
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def pending_slack_event(session: Session, *, event_id: str) -> SlackEvent | None:

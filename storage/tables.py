@@ -181,6 +181,8 @@ class SlackEvent(SQLModel, table=True):
     """The inbox of Slack events: its key makes a retried delivery change nothing."""
 
     __tablename__ = "slack_event"
+    # What is left to apply, oldest first: read on every poll of the background worker.
+    __table_args__ = (Index("ix_slack_event_unprocessed", "processed_at", "received_at"),)
 
     event_id: str = Field(primary_key=True)
     team_id: str

@@ -3,7 +3,8 @@
 Each event is stored in the inbox before Slack gets its acknowledgement, keyed by its
 `event_id`, so a retried delivery changes nothing and a crash after the ack loses nothing:
 left-over events are processed at start-up. The work itself (which needs the Web API to read
-the message) runs after the ack, as a Bolt lazy listener.
+the message) runs after the ack: as a Bolt lazy listener in a single process, or in the
+background worker when web workers only acknowledge (`bot/server.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.core.clock import Clock
 from bot.core.text import TextError, clean_name, escape, from_slack
 from bot.slack.blocks import build_single
 from bot.workshops import Actor, Workshops
+from storage import capture
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work
 
@@ -50,7 +52,13 @@ class ReactionInbox:
         client: WebClient,
         workshops: Workshops,
         reactions: Reactions,
+        *,
+        applies_after_ack: bool = True,
     ) -> None:
+        """`applies_after_ack`: this process applies the events it records, right after the
+        ack; otherwise (a web worker) it only records them and the background worker's
+        `process_pending` applies them."""
+        self.applies_after_ack = applies_after_ack
         self._engine = engine
         self._clock = clock
         self._client = client
@@ -61,15 +69,14 @@ class ReactionInbox:
 
     def record(self, body: dict[str, Any]) -> bool:
         """Keep the event for processing; False for a delivery seen before."""
-        with unit_of_work(self._engine) as session:
-            new = repo.record_slack_event(
-                session,
+        with capture.transaction(self._engine) as store:
+            new = store.record_slack_event(
                 event_id=body["event_id"],
                 team_id=body.get("team_id", ""),
                 payload={k: v for k, v in body.items() if k != "token"},  # Slack's legacy token
                 at=self._clock.now(),
             )
-        if new:
+        if new and self.applies_after_ack:
             with self._lock:
                 self._fresh.add(body["event_id"])
         return new
@@ -102,8 +109,9 @@ class ReactionInbox:
         with unit_of_work(self._engine) as session:
             repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
 
-    def process_leftovers(self) -> None:
-        """Events acknowledged before a crash but not yet applied."""
+    def process_pending(self) -> None:
+        """Apply every event recorded but not applied yet: the background worker's share, and
+        at start-up what a crash left between the ack and its end."""
         with unit_of_work(self._engine, read_only=True) as session:
             leftovers = repo.unprocessed_slack_events(session)
         for event_id in leftovers:
@@ -209,4 +217,7 @@ def register(app: App, *, inbox: ReactionInbox) -> None:
         inbox.process_delivery(body["event_id"])
 
     for event_type in SUBSCRIBED_EVENTS:
-        app.event(event_type)(ack=record, lazy=[process])
+        if inbox.applies_after_ack:
+            app.event(event_type)(ack=record, lazy=[process])
+        else:
+            app.event(event_type)(record)
