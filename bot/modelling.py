@@ -123,7 +123,7 @@ class Action:
             workshop_id=self.workshop_id,
             kind=kind,
             name=name,
-            variants=naming.name_variants(name),
+            keys=naming.name_keys(name),
             author=values.pop("author", self.actor.user_id),
             added_by=self.actor.user_id,
             step_number=self.workshop.current_step,
@@ -198,7 +198,7 @@ def naming_notes(
     twins = store.twins(
         workshop_id=workshop_id,
         kind=kind,
-        variants=naming.name_variants(name),
+        keys=naming.twin_keys(name),
         besides=element_id,
     )
     existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
@@ -261,7 +261,7 @@ def rename(action: Action, command: grammar.Rename) -> Post:
         workshop_id=action.workshop_id,
         kind=element.kind,
         element_id=element.id,
-        variants=naming.name_variants(element.name),
+        keys=naming.name_keys(element.name),
     )
     action.contribute()
     return _done(

@@ -92,7 +92,7 @@ class Workshops:
                     workshop_id=element.workshop_id,
                     kind=element.kind,
                     element_id=element.id,
-                    variants=naming.name_variants(element.name),
+                    keys=naming.name_keys(element.name),
                 )
 
     # ---- slash commands -------------------------------------------------------------
@@ -149,7 +149,7 @@ class Workshops:
                     workshop_id=workshop.id,
                     kind="event",
                     name=name,
-                    variants=naming.name_variants(name),
+                    keys=naming.name_keys(name),
                     author=actor.user_id,
                     added_by=actor.user_id,
                     step_number=workshop.current_step,

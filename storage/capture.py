@@ -2,7 +2,7 @@
 
 Capture is what a whole department does at once (`/storm event`, :zap:), so its statements are
 few and cheap: the element's number and timeline position are computed inside its INSERT, and
-its name's variants, the person's contribution, the element's post and the change for undo are
+its name's keys, the person's contribution, the element's post and the change for undo are
 one statement each, however large the workshop. They run as prepared statements on the driver's
 connection (`storage.prepared`), either in a transaction of their own (`transaction`, the
 `/storm event` acknowledgement) or inside an ORM unit of work (`in_session`), so an element,
@@ -28,7 +28,7 @@ from storage.tables import (
     Change,
     Contribution,
     Element,
-    NameVariant,
+    NameKey,
     ScheduledPost,
     SlackEvent,
     Workshop,
@@ -37,12 +37,12 @@ from storage.unit_of_work import writer_lock
 
 _ELEMENT = Element.__table__
 
-# Enough to point out every real twin; a name that shares a variant with more elements than
+# Enough to point out every real twin; a name that shares a key with more elements than
 # this is one of a family of numbered names ("Invoice 12 sent"), not a duplicate.
 TWINS_LOOKED_AT = 20
-# `bot.core.naming.name_variants` gives at most this many (a 40-character key and each
-# deletion); the look-up has a fixed number of slots so that it is compiled once.
-VARIANT_SLOTS = 41
+# `bot.core.naming.twin_keys` gives at most this many; the look-up has a fixed number of
+# slots so that it is compiled once.
+KEY_SLOTS = 6
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ _INSERT_ELEMENT = (
 )
 # A new event goes to the end of the timeline.
 _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event"))
-_INSERT_VARIANT = insert(NameVariant.__table__)
+_INSERT_NAME_KEY = insert(NameKey.__table__)
 _INSERT_CONTRIBUTION = insert(Contribution.__table__)
 _INSERT_POST = insert(ScheduledPost.__table__)
 _INSERT_CHANGE = insert(Change.__table__)
@@ -94,11 +94,11 @@ _INSERT_SLACK_EVENT = insert(SlackEvent.__table__)
 _TWINS = (
     select(Element.kind, Element.number, Element.name)
     .distinct()
-    .join(NameVariant, col(NameVariant.element_id) == col(Element.id))
+    .join(NameKey, col(NameKey.element_id) == col(Element.id))
     .where(
-        NameVariant.workshop_id == bindparam("workshop_id"),
-        NameVariant.kind == bindparam("kind"),
-        col(NameVariant.variant).in_([bindparam(f"v{n}") for n in range(VARIANT_SLOTS)]),
+        NameKey.workshop_id == bindparam("workshop_id"),
+        NameKey.kind == bindparam("kind"),
+        col(NameKey.name_key).in_([bindparam(f"k{n}") for n in range(KEY_SLOTS)]),
         col(Element.id) != bindparam("besides"),
         col(Element.dropped_at).is_(None),
         col(Element.merged_into).is_(None),
@@ -126,7 +126,7 @@ class Capture:
         workshop_id: int,
         kind: str,
         name: str,
-        variants: Iterable[str],
+        keys: Iterable[str],
         author: str,
         added_by: str,
         step_number: int,
@@ -162,20 +162,18 @@ class Capture:
         )
         assert row is not None
         element_id, number = row
-        self.index_name(
-            workshop_id=workshop_id, kind=kind, element_id=element_id, variants=variants
-        )
+        self.index_name(workshop_id=workshop_id, kind=kind, element_id=element_id, keys=keys)
         return element_id, number
 
     def index_name(
-        self, *, workshop_id: int, kind: str, element_id: int, variants: Iterable[str]
+        self, *, workshop_id: int, kind: str, element_id: int, keys: Iterable[str]
     ) -> None:
         """Index a name an element has (a new one, or its new name after a rename)."""
         values = [
-            {"workshop_id": workshop_id, "kind": kind, "variant": v, "element_id": element_id}
-            for v in variants
+            {"workshop_id": workshop_id, "kind": kind, "name_key": k, "element_id": element_id}
+            for k in keys
         ]
-        statement = prepared(_INSERT_VARIANT, self._dialect, tuple(values[0]))
+        statement = prepared(_INSERT_NAME_KEY, self._dialect, tuple(values[0]))
         rows = [statement.parameters(row) for row in values]
         cursor = self._connection.cursor()
         try:
@@ -184,12 +182,12 @@ class Capture:
             cursor.close()
 
     def twins(
-        self, *, workshop_id: int, kind: str, variants: Iterable[str], besides: int
+        self, *, workshop_id: int, kind: str, keys: Iterable[str], besides: int
     ) -> list[Twin]:
-        """Live elements of `kind` (other than `besides`) whose names share a variant."""
-        slots = sorted(variants)[:VARIANT_SLOTS]
-        slots += [slots[0]] * (VARIANT_SLOTS - len(slots))  # unused slots repeat a variant
-        values = {f"v{n}": variant for n, variant in enumerate(slots)}
+        """Live elements of `kind` (other than `besides`) indexed under one of `keys`."""
+        slots = sorted(keys)[:KEY_SLOTS]
+        slots += [slots[0]] * (KEY_SLOTS - len(slots))  # unused slots repeat a key
+        values = {f"k{n}": key for n, key in enumerate(slots)}
         rows = self._run(
             _TWINS,
             {"workshop_id": workshop_id, "kind": kind, "besides": besides, **values},

@@ -22,7 +22,7 @@ from storage.tables import (
     ElementField,
     Facilitator,
     Link,
-    NameVariant,
+    NameKey,
     ScheduledPost,
     SlackEvent,
     SlackUser,
@@ -251,7 +251,7 @@ def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int
 
 def unindexed_elements(session: Session) -> list[Element]:
     """Elements whose names are not in the name index: made before there was one."""
-    indexed = select(NameVariant.element_id)
+    indexed = select(NameKey.element_id)
     return list(session.exec(select(Element).where(col(Element.id).not_in(indexed))))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -68,15 +68,30 @@ class Element(SQLModel, table=True):
     """Any element of the model (SPEC §3); `kind` and `number` make its ID, never reused."""
 
     __table_args__ = (
+        # Also the index of every query by workshop. Indexes cost each capture a page or two
+        # to write, so only columns that are set are indexed below (most elements have no
+        # source message).
         UniqueConstraint("workshop_id", "kind", "number"),
-        Index("ix_element_source", "workshop_id", "source_ts"),
-        Index("ix_element_message", "workshop_id", "message_ts"),
+        Index(
+            "ix_element_source",
+            "workshop_id",
+            "source_ts",
+            sqlite_where=text("source_ts IS NOT NULL"),
+            postgresql_where=text("source_ts IS NOT NULL"),
+        ),
+        Index(
+            "ix_element_message",
+            "workshop_id",
+            "message_ts",
+            sqlite_where=text("message_ts IS NOT NULL"),
+            postgresql_where=text("message_ts IS NOT NULL"),
+        ),
         # The end of the timeline, found by every new event.
         Index("ix_element_position", "workshop_id", "kind", "position"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
     kind: str
     number: int
     name: str
@@ -96,21 +111,21 @@ class Element(SQLModel, table=True):
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
-class NameVariant(SQLModel, table=True):
-    """An element's name under one of its near-duplicate keys (`bot.core.naming.name_variants`).
+class NameKey(SQLModel, table=True):
+    """An element's name under one of its keys (`bot.core.naming.name_keys`).
 
-    Capture looks a new name's variants up here to find its possible twins with one indexed
-    query, whatever the workshop's size. Rows are only added (a rename adds the new name's):
-    candidates are always confirmed against the elements' current names.
+    Capture looks a new name's twin keys up here to find its possible near-duplicates with one
+    indexed query, whatever the workshop's size. Rows are only added (a rename adds the new
+    name's): candidates are always confirmed against the elements' current names.
     """
 
-    __tablename__ = "name_variant"
-    __table_args__ = (Index("ix_name_variant", "workshop_id", "kind", "variant"),)
+    __tablename__ = "name_key"
+    __table_args__ = (Index("ix_name_key", "workshop_id", "kind", "name_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     workshop_id: int = Field(foreign_key="workshop.id")
     kind: str
-    variant: str
+    name_key: str
     element_id: int = Field(foreign_key="element.id")
 
 
@@ -198,7 +213,7 @@ class ScheduledPost(SQLModel, table=True):
     __table_args__ = (Index("ix_scheduled_post_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
     kind: str
     step_number: int | None = None
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -170,28 +170,43 @@ def _core(name: str) -> str:
     return normalise(_AUXILIARIES.sub(" ", name))
 
 
-# Names are indexed by the first characters of their key: enough to tell names apart, and it
-# keeps a long name's variants (one per character) few.
+# Names are indexed by the first characters of their key: enough to tell names apart.
 _INDEXED_LENGTH = 40
 
 
-def name_variants(name: str) -> frozenset[str]:
-    """The keys under which a name meets its near-duplicates.
+def name_keys(name: str) -> frozenset[str]:
+    """The two keys a name is indexed under: the first and the second half of its key
+    (normalised, auxiliaries left out), tagged `<` and `>`.
 
-    The name's key (normalised, auxiliaries left out) and the key with any one character left
-    out: two names one typo, one missing letter or one plural `s` apart always share one of
-    these. Storage indexes every element's variants, so capture finds the few candidates for
+    One typo, one missing or extra letter, or one plural `s` changes only one half, so a name
+    and its near-duplicate always share a half; `twin_keys` says which halves to look for.
+    Storage indexes every element's two keys, so capture finds the few candidates for
     `similar` with one indexed query instead of comparing a new name with every element.
     """
     key = _core(name)[:_INDEXED_LENGTH]
-    return frozenset({key, *(key[:i] + key[i + 1 :] for i in range(len(key)))})
+    half = len(key) // 2
+    return frozenset({"<" + key[:half], ">" + key[half:]})
+
+
+def twin_keys(name: str) -> frozenset[str]:
+    """The keys under which `name`'s near-duplicates are indexed (at most six).
+
+    A name one edit away is at most one character longer or shorter, so its halves were cut
+    at one of three places; the halves of this name cut at each of them.
+    """
+    key = _core(name)[:_INDEXED_LENGTH]
+    length = len(key)
+    keys: set[str] = set()
+    for cut in {max(0, (length - 1) // 2), length // 2, (length + 1) // 2}:
+        keys.update(("<" + key[:cut], ">" + key[cut:]))
+    return frozenset(keys)
 
 
 def similar(name: str, existing: list[Candidate], *, cutoff: float = 0.85) -> list[Candidate]:
     """Elements whose names are equal after normalisation or very close to `name`.
 
-    `existing` is usually the few elements that share a variant with `name` (see
-    `name_variants`); the comparison itself does not depend on that.
+    `existing` is usually the few elements found through `twin_keys`; the comparison itself
+    does not depend on that.
     """
     wanted = _core(name)
     matcher = difflib.SequenceMatcher(None, b=wanted)  # compares many names against one

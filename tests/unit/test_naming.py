@@ -1,8 +1,10 @@
 """Naming help: past tense and near-duplicates are pointed out, never refused."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.core.naming import hints, looks_past_tense, name_variants, similar
+from bot.core.naming import hints, looks_past_tense, name_keys, similar, twin_keys
 from bot.core.references import Candidate
 
 EXISTING = [Candidate("E1", "Order Placed", "event"), Candidate("C1", "Place Order", "command")]
@@ -44,20 +46,37 @@ def test_hints_name_the_existing_id_and_the_merge() -> None:
 @pytest.mark.parametrize(
     ("one", "other"),
     [
-        ("Order Placed", "Order Plcaed"),  # two letters swapped: one deletion each way
+        ("Order Placed", "Order Plcaed"),  # two letters swapped within one half
         ("Order Placed", "Orders Placed"),
         ("Order Placed", "Ordr Placed"),
         ("Order Placed", "Order Plazed"),
         ("Order Placed", "Order was placed"),
+        ("Invoice Sent", "Invoices Sent"),
     ],
 )
-def test_names_one_edit_apart_meet_under_a_variant(one: str, other: str) -> None:
-    assert name_variants(one) & name_variants(other)
+def test_names_one_edit_apart_meet_under_a_key(one: str, other: str) -> None:
+    assert name_keys(one) & twin_keys(other) and name_keys(other) & twin_keys(one)
 
 
-def test_different_names_share_no_variant() -> None:
-    assert not name_variants("Order Placed") & name_variants("Payment Received")
+@given(st.text(alphabet="abc", max_size=14), st.integers(0, 14), st.sampled_from("abc"), st.data())
+def test_every_single_edit_is_found(key: str, at: int, letter: str, data: st.DataObject) -> None:
+    """Brute force over a tiny alphabet: a substitution, insertion or deletion anywhere."""
+    at = min(at, len(key))
+    edit = data.draw(st.sampled_from(["insert", "substitute", "delete"]))
+    if edit == "insert":
+        other = key[:at] + letter + key[at:]
+    elif key:
+        at = min(at, len(key) - 1)
+        other = key[:at] + (letter if edit == "substitute" else "") + key[at + 1 :]
+    else:
+        other = letter
+    assert name_keys(key) & twin_keys(other) and name_keys(other) & twin_keys(key)
 
 
-def test_long_names_have_a_bounded_number_of_variants() -> None:
-    assert len(name_variants("Customer " * 30 + "Registered")) <= 41
+def test_different_names_share_no_key() -> None:
+    assert not name_keys("Order Placed") & twin_keys("Payment Received")
+
+
+def test_a_name_has_two_keys_and_looks_under_at_most_six() -> None:
+    long = "Customer " * 30 + "Registered"
+    assert len(name_keys(long)) == 2 and len(twin_keys(long)) <= 6
