@@ -1,4 +1,4 @@
-# One container: `stormbot serve` (gunicorn, HTTP on $PORT; Socket Mode with SLACK_APP_TOKEN).
+# One container: `stormbot serve` (uvicorn, HTTP on $PORT; Socket Mode with SLACK_APP_TOKEN).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -1,36 +1,40 @@
 """The floor Storm is measured against: a bare Bolt app that writes one row and acknowledges.
 
-Served exactly as Storm is (`bot/server.py`): gunicorn, `gthread` workers, `WEB_CONCURRENCY`
-processes of `WEB_THREADS` threads, Bolt with `process_before_response=True`, an authorizer
-that asks Slack nothing, and the same SQLite settings as Storm's engine (WAL, a busy timeout,
-`synchronous=NORMAL`), so that the difference between the two is what Storm does per request
-and not how the server or the database is configured.
+Served exactly as Storm is (`bot/server.py`, `serve_asgi`): uvicorn, `WEB_CONCURRENCY` worker
+processes, Bolt's ASGI adapter (as in `Storm.asgi`) with `process_before_response=True`, an
+authorizer that asks Slack nothing, and the same SQLite settings as Storm's engine (WAL, a busy
+timeout, `synchronous=NORMAL`), so that the difference between the two is what Storm does per
+request and not how the server or the database is configured.
 
 `/storm` writes one row with SQLModel and acks with a short ephemeral text; `reaction_added`
 writes one row and acks. Run as `python -m bench.bare` with `SLACK_SIGNING_SECRET`,
-`DATABASE_URL`, `HOST`, `PORT`, `WEB_CONCURRENCY`, `WEB_THREADS` in the environment.
+`DATABASE_URL`, `HOST`, `PORT`, `WEB_CONCURRENCY` in the environment.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
 from slack_bolt import Ack, App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy import Engine, event
 from sqlmodel import Field, Session, SQLModel, create_engine
+
+from bot.app import Asgi
+from bot.server import serve_asgi
+from bot.settings import load_settings
 
 ACK_TEXT = "Added 1 event"
 
 
 class Hit(SQLModel, table=True):
     """One request the bare app took: the one row it writes."""
+
+    # uvicorn's spawned workers run this module twice (as `__mp_main__` and as `bench.bare`)
+    __table_args__ = {"extend_existing": True}
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str
@@ -57,10 +61,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def build(
-    signing_secret: str, database_url: str
-) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """The WSGI application: Bolt at `/slack/events`, as Storm serves it."""
+def build(signing_secret: str, database_url: str) -> Asgi:
+    """The ASGI application: Bolt at `/slack/events`, as Storm serves it."""
     engine = make_engine(database_url)
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -115,38 +117,23 @@ def build(
     return SlackRequestHandler(app)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    """The same gunicorn settings as `bot/server.py`."""
+def worker_app() -> Asgi:
+    """uvicorn's factory, called in each worker process (as `bot.server.worker_app` is)."""
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    assert settings.slack_signing_secret is not None
+    return build(settings.slack_signing_secret.get_secret_value(), settings.database_url)
 
-    def __init__(self, environ: dict[str, str]) -> None:
-        self._env = environ
-        super().__init__()
 
-    def load_config(self) -> None:
-        env = self._env
-        for key, value in {
-            "bind": f"{env.get('HOST', '127.0.0.1')}:{env['PORT']}",
-            "workers": int(env.get("WEB_CONCURRENCY", "2")),
-            "worker_class": "gthread",
-            "threads": int(env.get("WEB_THREADS", "8")),
-            "loglevel": env.get("LOG_LEVEL", "INFO").lower(),
-            "accesslog": None,
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "control_socket_disable": True,
-        }.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return build(self._env["SLACK_SIGNING_SECRET"], self._env["DATABASE_URL"])
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    _Gunicorn(dict(os.environ)).run()
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    make_engine(settings.database_url).dispose()  # the table, before the workers race to it
+    serve_asgi(settings, "bench.bare:worker_app")
 
 
 if __name__ == "__main__":

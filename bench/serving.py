@@ -1,9 +1,10 @@
 """The two servers under test, as child processes, and what the kernel says about them.
 
 Storm is started exactly as an admin starts it (`python -m bot serve`, README "Running in
-production"); the bare app with the same gunicorn settings (`python -m bench.bare`). Each runs
-in its own session, so that stopping it stops gunicorn's master and workers and nothing else.
-CPU time and memory come from `/proc`: the master and its workers, separately.
+production"); the bare app with the same uvicorn settings (`python -m bench.bare`, through
+`bot.server.serve_asgi`). Each runs in its own session, so that stopping it stops uvicorn's
+supervisor and workers and nothing else. CPU time and memory come from `/proc`: the
+supervisor ("master") and its workers, separately.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Memory:
 
 @dataclass
 class Served:
-    """A gunicorn-served app on a loopback port."""
+    """A uvicorn-served app on a loopback port."""
 
     name: str
     module: str
@@ -122,23 +123,28 @@ class Served:
         return self.process.pid
 
     def worker_pids(self) -> list[int]:
-        """gunicorn's workers: the children of the master."""
+        """uvicorn's workers: the children of the master, but for multiprocessing's resource
+        tracker (a child too). With one worker uvicorn serves in the master itself."""
         master = self.master_pid
+        if self.workers == 1:
+            return [master]
         path = Path(f"/proc/{master}/task/{master}/children")
         try:
-            return [int(pid) for pid in path.read_text().split()]
+            children = [int(pid) for pid in path.read_text().split()]
         except (OSError, ValueError):
-            found = []
+            children = []
             for entry in Path("/proc").iterdir():
                 if entry.name.isdigit() and _ppid(int(entry.name)) == master:
-                    found.append(int(entry.name))
-            return found
+                    children.append(int(entry.name))
+        return [pid for pid in children if not _is_resource_tracker(pid)]
 
     def cpu_seconds(self) -> dict[int, float]:
         """CPU time (user + system) so far, per process: the master and each worker."""
         return {pid: _cpu(pid) for pid in [self.master_pid, *self.worker_pids()]}
 
     def memory(self) -> list[Memory]:
+        if self.workers == 1:  # the master is the worker
+            return [_memory("worker", self.master_pid)]
         found = [_memory("master", self.master_pid)]
         found += [_memory("worker", pid) for pid in self.worker_pids()]
         return found
@@ -147,6 +153,14 @@ class Served:
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two readings (a process that is new counts from zero)."""
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+def _is_resource_tracker(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"multiprocessing.resource_tracker" in command
 
 
 def _ppid(pid: int) -> int | None:

@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
     web_concurrency: int = Field(default=2, ge=1, le=64)
-    web_threads: int = Field(default=8, ge=1, le=256)
     storm_capture_reaction: str = "zap"
     storm_vote_reaction: str = "+1"
     storm_hotspot_reaction: str = "question"
