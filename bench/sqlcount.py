@@ -1,8 +1,9 @@
 """SQL statements per request, at two workshop sizes: they must not grow with the workshop.
 
 Storm runs in this process (as `tests/support/running.py` runs it: `build_app`, served over
-real HTTP on loopback by a threading WSGI server), against the fake Slack, with a
-`before_cursor_execute` listener on its engine. Statements are split by thread: those run on
+real HTTP on loopback by a threading WSGI server), against the fake Slack, with SQLite's own
+trace callback on every connection of its engine (it sees the statements capture runs on the
+driver's cursor, which SQLAlchemy's events do not, and BEGIN and COMMIT too). Statements are split by thread: those run on
 the request's own thread before it is answered (the acknowledgement path), and those run
 after, by the outbox, the scheduler and Bolt's lazy listeners (posting, reading the reacted-to
 message). A request is over when Storm has run no statement for a while and has nothing due.
@@ -75,7 +76,11 @@ class _Counter:
         self.current = Counted()
         self.last_at = time.monotonic()
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def traced(self, dbapi_connection: Any, _record: Any) -> None:
+        """Count every statement this new connection runs."""
+        dbapi_connection.set_trace_callback(self)
+
+    def __call__(self, statement: str) -> None:
         word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
         on_request = "process_request_thread" in threading.current_thread().name
         with self._lock:
@@ -105,7 +110,8 @@ def run(sizes: list[int], workdir: Path, *, repetitions: int = 3) -> dict[str, d
     for size in sizes:
         model.seed(storm.engine, model.plan(size), team_id=TEAM, channel_id=f"CSQL{size}")
     counter = _Counter()
-    event.listen(storm.engine, "before_cursor_execute", counter)
+    event.listen(storm.engine, "connect", counter.traced)
+    storm.engine.dispose()  # connections opened before the listener would go uncounted
     probe = create_engine(url)  # for waiting; its statements are not Storm's
     storm.start()
     server = make_server("127.0.0.1", 0, storm.wsgi(), server_class=_Server, handler_class=_Quiet)

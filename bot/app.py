@@ -67,8 +67,9 @@ class Storm:
     def start(self) -> None:
         """Start sending and scheduling, and finish what a previous run left half done."""
         threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
+        self.workshops.index_old_names()
         self.scheduler.start()
-        self.inbox.process_leftovers()
+        self.inbox.process_pending()
 
     def stop(self) -> None:
         self.scheduler.stop()
