@@ -8,23 +8,81 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState, element_key
 from storage import repository as repo
-from storage.tables import Element, Workshop
+from storage.tables import Element, ElementField, Link, Vote, Workshop
+
+
+class _Row(NamedTuple):
+    """The columns of one element the snapshot needs, read as plain values (no ORM objects:
+    building 10,000 of them cost more than everything else the snapshot does)."""
+
+    id: int
+    kind: str
+    number: int
+    name: str
+    author: str
+    step_number: int
+    position: int | None
+    resolved: bool
+    created_at: datetime
+    dropped: bool
+    merged_into: int | None
+    on_element: int | None
+    aggregate_id: int | None
+    details: dict[str, Any] | None
+    votes: int
+
+
+def _elements(session: Session, workshop_id: int) -> list[_Row]:
+    """Every element ever made in the workshop (dropped and merged ones too), with its number of
+    votes, in one query: the snapshot needs the dead ones to resolve old references."""
+    votes = (
+        select(Vote.element_id, func.count(col(Vote.id)).label("votes"))
+        .where(Vote.workshop_id == workshop_id)
+        .group_by(col(Vote.element_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(
+            col(Element.id),
+            Element.kind,
+            Element.number,
+            Element.name,
+            Element.author,
+            Element.step_number,
+            Element.position,
+            Element.resolved,
+            col(Element.created_at),
+            col(Element.dropped_at).is_not(None),
+            Element.merged_into,
+            Element.on_element,
+            Element.aggregate_id,
+            col(Element.details),
+            func.coalesce(votes.c.votes, 0),
+        )
+        .outerjoin(votes, votes.c.element_id == Element.id)
+        .where(Element.workshop_id == workshop_id)
+        .order_by(col(Element.kind), col(Element.number))
+    )
+    return [_Row._make(row) for row in rows]
 
 
 def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
     assert workshop.id is not None
     workshop_id = workshop.id
-    rows = repo.elements_with_votes(session, workshop_id=workshop_id)
-    by_id = {element.id: element for element, _ in rows}
+    rows = _elements(session, workshop_id)
+    by_id = {row.id: row for row in rows}
+    keys = {row.id: element_key(row.kind, row.number) for row in rows}
 
-    def survivor(element: Element) -> Element:
-        seen: set[int | None] = set()
+    def survivor(element: _Row) -> _Row:
+        seen: set[int] = set()
         while element.merged_into is not None and element.id not in seen:
             seen.add(element.id)
             element = by_id.get(element.merged_into, element)
@@ -34,65 +92,71 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
         """The ID to show for a reference: the survivor's, or the element's own if it is gone."""
         if element_id is None or element_id not in by_id:
             return None
-        target = survivor(by_id[element_id])
-        return element_key(target.kind, target.number)
+        return keys[survivor(by_id[element_id]).id]
 
-    live = {
-        element.id: element
-        for element, _ in rows
-        if element.dropped_at is None and element.merged_into is None
-    }
-    votes = {element.id: count for element, count in rows}
-    aliases: dict[int | None, list[str]] = defaultdict(list)
-    for element, _ in rows:
-        if element.merged_into is not None and element.dropped_at is None:
-            aliases[survivor(element).id].append(element_key(element.kind, element.number))
+    live = {row.id: row for row in rows if not row.dropped and row.merged_into is None}
+    aliases: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.merged_into is not None and not row.dropped:
+            aliases[survivor(row).id].append(keys[row.id])
 
-    relations: dict[tuple[int | None, str], list[str]] = defaultdict(list)
-    for link in repo.links(session, workshop_id=workshop_id):
-        if link.source_id not in live or link.target_id not in live:
-            continue
-        source, target = key_of(link.source_id), key_of(link.target_id)
-        assert source is not None and target is not None
-        if link.kind == "feeds":
-            relations[(link.target_id, "fed_by")].append(source)
-        else:
-            relations[(link.source_id, link.kind)].append(target)
-    fields: dict[int, list[FieldSpec]] = defaultdict(list)
-    for row in repo.fields_of_workshop(session, workshop_id=workshop_id):
-        fields[row.element_id].append(FieldSpec(row.name, row.generated, row.origin))
-    members: dict[int | None, list[str]] = defaultdict(list)
-    for element in live.values():
-        if element.aggregate_id in live:
-            members[element.aggregate_id].append(element_key(element.kind, element.number))
-
-    elements = tuple(
-        ElementInfo(
-            key=element_key(element.kind, element.number),
-            kind=element.kind,
-            name=element.name,
-            author=element.author,
-            votes=votes[element.id],
-            step_number=element.step_number,
-            position=element.position,
-            fields=tuple(fields.get(element.id or 0, ())),
-            causes=tuple(relations[(element.id, "causes")]),
-            fed_by=tuple(relations[(element.id, "fed_by")]),
-            issues=tuple(relations[(element.id, "issues")]),
-            on=(
-                next(iter(relations[(element.id, "on")]), None)
-                if element.kind == "policy"
-                else (key_of(element.on_element) if element.on_element in live else None)
-            ),
-            members=tuple(members[element.id]),
-            aggregate=key_of(element.aggregate_id) if element.aggregate_id in live else None,
-            resolved=element.resolved,
-            scenario=_scenario(element, key_of),
-            created_at=element.created_at,
-            aliases=tuple(aliases[element.id]),
-        )
-        for element in live.values()
+    relations: dict[tuple[int, str], list[str]] = defaultdict(list)
+    links = session.exec(
+        select(Link.kind, Link.source_id, Link.target_id)
+        .where(Link.workshop_id == workshop_id)
+        .order_by(col(Link.id))
     )
+    for kind, source_id, target_id in links:
+        if source_id not in live or target_id not in live:
+            continue
+        # Both ends are live, so neither was merged: each is its own survivor.
+        if kind == "feeds":
+            relations[(target_id, "fed_by")].append(keys[source_id])
+        else:
+            relations[(source_id, kind)].append(keys[target_id])
+    fields: dict[int, list[FieldSpec]] = defaultdict(list)
+    for element_id, name, generated, origin in session.exec(
+        select(
+            ElementField.element_id, ElementField.name, ElementField.generated, ElementField.origin
+        )
+        .join(Element, col(Element.id) == ElementField.element_id)
+        .where(Element.workshop_id == workshop_id)
+        .order_by(col(ElementField.element_id), col(ElementField.position))
+    ):
+        fields[element_id].append(FieldSpec(name, generated, origin))
+    members: dict[int, list[str]] = defaultdict(list)
+    for row in live.values():
+        if row.aggregate_id in live:
+            members[row.aggregate_id].append(keys[row.id])
+
+    def info(row: _Row) -> ElementInfo:
+        element_id = row.id
+        if row.kind == "policy":
+            on = next(iter(relations.get((element_id, "on"), ())), None)
+        else:
+            on = keys[row.on_element] if row.on_element in live else None
+        return ElementInfo(
+            key=keys[element_id],
+            kind=row.kind,
+            name=row.name,
+            author=row.author,
+            votes=int(row.votes),
+            step_number=row.step_number,
+            position=row.position,
+            fields=tuple(fields.get(element_id, ())),
+            causes=tuple(relations.get((element_id, "causes"), ())),
+            fed_by=tuple(relations.get((element_id, "fed_by"), ())),
+            issues=tuple(relations.get((element_id, "issues"), ())),
+            on=on,
+            members=tuple(members.get(element_id, ())),
+            aggregate=keys[row.aggregate_id] if row.aggregate_id in live else None,
+            resolved=row.resolved,
+            scenario=_scenario(row, key_of),
+            created_at=row.created_at,
+            aliases=tuple(aliases.get(element_id, ())),
+        )
+
+    elements = tuple(info(row) for row in live.values())
     steps = tuple(
         StepState(
             number=run.number,
@@ -120,14 +184,12 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
         ),
         names=repo.user_names(session, team_id=workshop.team_id),
         dropped=tuple(
-            (element_key(element.kind, element.number), element.name)
-            for element, _ in rows
-            if element.dropped_at is not None and element.merged_into is None
+            (keys[row.id], row.name) for row in rows if row.dropped and row.merged_into is None
         ),
     )
 
 
-def _scenario(element: Element, key_of: Callable[[int | None], str | None]) -> Scenario | None:
+def _scenario(element: _Row, key_of: Callable[[int | None], str | None]) -> Scenario | None:
     """A scenario's references, stored as element ids, shown as (survivor) IDs."""
     if element.kind != "scenario" or not element.details:
         return None

@@ -12,7 +12,7 @@ neither raise findings nor satisfy them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.model import KIND_LETTERS, ElementInfo, FieldSpec, Snapshot, normalise
@@ -78,10 +78,29 @@ def _id_order(key: str) -> tuple[int, int]:
     return _LETTER_ORDER.get(letter, len(_LETTER_ORDER)), int(number) if number.isdigit() else 0
 
 
-def _carries(element: ElementInfo, name: str) -> bool:
-    """Whether `element` has a field that matches `name` after normalisation (SPEC §3)."""
-    wanted = normalise(name)
-    return any(normalise(spec.name) == wanted for spec in element.fields)
+class _Names:
+    """Field names normalised once per check: the check asks whether an element carries a
+    field for every field of every element, so `normalise` (a regular expression) would
+    otherwise run again for the same names over and over."""
+
+    def __init__(self) -> None:
+        self._normalised: dict[str, str] = {}
+        self._carried: dict[str, frozenset[str]] = {}
+
+    def normalise(self, name: str) -> str:
+        found = self._normalised.get(name)
+        if found is None:
+            found = self._normalised[name] = normalise(name)
+        return found
+
+    def carries(self, element: ElementInfo, name: str) -> bool:
+        """Whether `element` (a live element: keys are unique) has a field that matches
+        `name` after normalisation (SPEC §3)."""
+        carried = self._carried.get(element.key)
+        if carried is None:
+            carried = frozenset(self.normalise(spec.name) for spec in element.fields)
+            self._carried[element.key] = carried
+        return self.normalise(name) in carried
 
 
 def _labels(elements: Iterable[ElementInfo]) -> str:
@@ -97,7 +116,14 @@ class _Graph:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.by_key = snapshot.by_key()
-        self.elements = sorted(snapshot.elements, key=lambda e: _id_order(e.key))
+        self._resolved: dict[str, ElementInfo | None] = {}
+        self.names = _Names()
+        self.carries = self.names.carries
+        self.order = {e.key: _id_order(e.key) for e in snapshot.elements}
+        self.elements = sorted(snapshot.elements, key=lambda e: self.order[e.key])
+        self._kinds: dict[str, list[ElementInfo]] = {}
+        for element in self.elements:
+            self._kinds.setdefault(element.kind, []).append(element)
         self.caused_by: dict[str, list[ElementInfo]] = {}
         self.feeds: dict[str, list[ElementInfo]] = {}
         self.policies_on: dict[str, list[ElementInfo]] = {}
@@ -131,7 +157,12 @@ class _Graph:
 
     def resolve(self, key: str | None, kind: str | None = None) -> ElementInfo | None:
         """The live element a key (or merged alias) names, if it is of `kind`."""
-        element = self.by_key.get(key.strip().upper()) if key else None
+        if not key:
+            return None
+        try:
+            element = self._resolved[key]
+        except KeyError:
+            element = self._resolved[key] = self.by_key.get(key.strip().upper())
         if element is None or (kind is not None and element.kind != kind):
             return None
         return element
@@ -139,10 +170,16 @@ class _Graph:
     def related(self, keys: Iterable[str | None], kind: str) -> list[ElementInfo]:
         """The distinct live elements of `kind` that `keys` name, in ID order."""
         found = {e.key: e for e in (self.resolve(key, kind) for key in keys) if e is not None}
-        return sorted(found.values(), key=lambda e: _id_order(e.key))
+        if len(found) < 2:
+            return list(found.values())
+        return sorted(found.values(), key=self.id_order)
+
+    def id_order(self, element: ElementInfo) -> tuple[int, int]:
+        order = self.order.get(element.key)
+        return order if order is not None else _id_order(element.key)
 
     def of_kind(self, kind: str) -> list[ElementInfo]:
-        return [e for e in self.elements if e.kind == kind]
+        return list(self._kinds.get(kind, ()))
 
     def causes(self, command: ElementInfo) -> list[ElementInfo]:
         return self.related(command.causes, "event")
@@ -168,7 +205,7 @@ class _Graph:
         pairs = []
         for policy in self.policies_on.get(event.key, []):
             command = self.policy_command(policy)
-            if command is not None and _carries(command, name):
+            if command is not None and self.carries(command, name):
                 pairs.append((policy, command))
         return pairs
 
@@ -181,35 +218,41 @@ class _Graph:
         source = self.resolve(key)
         if source is None:
             return "names no element any more"
-        if not name or not _carries(source, name):
+        if not name or not self.carries(source, name):
             return f"does not exist: {source.label} has no field “{name}”"
-        if source.key == owner.key and normalise(name) == normalise(field):
+        if source.key == owner.key and self.names.normalise(name) == self.names.normalise(field):
             return "is the field itself"
         return None
 
 
 class _Checker:
-    """Runs every check of SPEC §6 once, counting them and collecting what fails."""
+    """Runs every check of SPEC §6 once, counting them and collecting what fails.
+
+    Each check is `if self.failed(ok): self.found(...)`, so that a finding's message is only
+    written for the checks that fail: most pass.
+    """
 
     def __init__(self, graph: _Graph) -> None:
         self.graph = graph
         self.checks = 0
         self.findings: list[Finding] = []
 
-    def expect(
+    def failed(self, ok: bool) -> bool:
+        """Count one check; True when it does not pass."""
+        self.checks += 1
+        return not ok
+
+    def found(
         self,
-        ok: bool,
         code: str,
         severity: str,
         element: ElementInfo,
         message: str,
         spec: FieldSpec | None = None,
     ) -> None:
-        """One check: it passes when `ok`, otherwise it yields one finding."""
-        self.checks += 1
-        if not ok:
-            name = spec.name if spec else None
-            self.findings.append(Finding(code, severity, element.key, name, message))
+        """The finding of a check that did not pass."""
+        name = spec.name if spec else None
+        self.findings.append(Finding(code, severity, element.key, name, message))
 
     def run(self) -> None:
         graph = self.graph
@@ -221,35 +264,34 @@ class _Checker:
             self.view(view)
         for scenario in graph.of_kind("scenario"):
             problems = _scenario_problems(graph, scenario)
-            self.expect(
-                not problems,
-                "scenario-mismatch",
-                ERROR,
-                scenario,
-                f"{scenario.label}: {'; '.join(problems)}; rewrite the scenario",
-            )
+            if self.failed(not problems):
+                self.found(
+                    "scenario-mismatch",
+                    ERROR,
+                    scenario,
+                    f"{scenario.label}: {'; '.join(problems)}; rewrite the scenario",
+                )
         for hotspot in graph.of_kind("hotspot"):
-            self.expect(
-                hotspot.resolved,
-                "hotspot-open",
-                INFO,
-                hotspot,
-                f"{hotspot.label}{_on(graph, hotspot)} is still open: settle it, then resolve it",
-            )
+            if self.failed(hotspot.resolved):
+                self.found(
+                    "hotspot-open",
+                    INFO,
+                    hotspot,
+                    f"{hotspot.label}{_on(graph, hotspot)} is still open: settle it, then resolve it",
+                )
 
     def shared(self, element: ElementInfo) -> None:
         """The checks commands, events and views have in common: fields, and for commands
         and events an aggregate."""
-        self.expect(
-            bool(element.fields),
-            "element-no-fields",
-            WARNING,
-            element,
-            f"{element.label} has no fields: list the information it carries",
-        )
-        if element.kind != "view":
-            self.expect(
-                element.key in self.graph.aggregated,
+        if self.failed(bool(element.fields)):
+            self.found(
+                "element-no-fields",
+                WARNING,
+                element,
+                f"{element.label} has no fields: list the information it carries",
+            )
+        if element.kind != "view" and self.failed(element.key in self.graph.aggregated):
+            self.found(
                 "not-aggregated",
                 WARNING,
                 element,
@@ -259,43 +301,45 @@ class _Checker:
     def command(self, command: ElementInfo) -> None:
         graph = self.graph
         events = graph.causes(command)
-        self.expect(
-            bool(events),
-            "command-no-event",
-            ERROR,
-            command,
-            f"{command.label} causes no event: say which events it causes",
-        )
-        self.shared(command)
-        self.expect(
-            command.key in graph.exercised,
-            "command-no-scenario",
-            WARNING,
-            command,
-            f"{command.label} has no scenario: specify it with given/when/then",
-        )
-        for spec in command.fields:
-            where = f"add it to {_labels(events)}" if events else "link the command to its events"
-            self.expect(
-                any(_carries(event, spec.name) for event in events),
-                "input-lost",
+        if self.failed(bool(events)):
+            self.found(
+                "command-no-event",
                 ERROR,
                 command,
-                f"{command.label}: field “{spec.name}” is lost: none of the events it causes carries it; {where}",
-                spec,
+                f"{command.label} causes no event: say which events it causes",
             )
+        self.shared(command)
+        if self.failed(command.key in graph.exercised):
+            self.found(
+                "command-no-scenario",
+                WARNING,
+                command,
+                f"{command.label} has no scenario: specify it with given/when/then",
+            )
+        for spec in command.fields:
+            if self.failed(any(graph.carries(event, spec.name) for event in events)):
+                where = (
+                    f"add it to {_labels(events)}" if events else "link the command to its events"
+                )
+                self.found(
+                    "input-lost",
+                    ERROR,
+                    command,
+                    f"{command.label}: field “{spec.name}” is lost: none of the events it causes carries it; {where}",
+                    spec,
+                )
 
     def event(self, event: ElementInfo) -> None:
         graph = self.graph
         commands = graph.commands_causing(event)
         externals = graph.externals_causing(event)
-        self.expect(
-            bool(commands or externals),
-            "event-no-cause",
-            WARNING,
-            event,
-            f"{event.label} has no cause: link the command or external system that causes it",
-        )
+        if self.failed(bool(commands or externals)):
+            self.found(
+                "event-no-cause",
+                WARNING,
+                event,
+                f"{event.label} has no cause: link the command or external system that causes it",
+            )
         self.shared(event)
         views = graph.feeds.get(event.key, [])
         for spec in event.fields:
@@ -307,36 +351,38 @@ class _Checker:
                 problem = (
                     "nothing causes this event; link a command to it or mark the field generated"
                 )
-            elif any(_carries(command, spec.name) for command in commands):
+            elif any(graph.carries(command, spec.name) for command in commands):
                 problem = None
             else:
                 problem = f"no command causing it carries it; add it to {_labels(commands)} or mark it generated"
             self._origin(event, spec, problem)
-            self.expect(
-                any(_carries(view, spec.name) for view in views)
-                or bool(graph.readers(event, spec.name)),
-                "field-no-destination",
-                WARNING,
-                event,
-                f"{event.label}: field “{spec.name}” goes nowhere: no view it feeds carries it and no policy it triggers reads it; show it in a view or drop it",
-                spec,
-            )
+            if self.failed(
+                any(graph.carries(view, spec.name) for view in views)
+                or bool(graph.readers(event, spec.name))
+            ):
+                self.found(
+                    "field-no-destination",
+                    WARNING,
+                    event,
+                    f"{event.label}: field “{spec.name}” goes nowhere: no view it feeds carries it and no policy it triggers reads it; show it in a view or drop it",
+                    spec,
+                )
 
     def view(self, view: ElementInfo) -> None:
         graph = self.graph
         events = graph.sources(view)
-        self.expect(
-            bool(events),
-            "view-no-source",
-            ERROR,
-            view,
-            f"{view.label} has no source: say which events feed it",
-        )
+        if self.failed(bool(events)):
+            self.found(
+                "view-no-source",
+                ERROR,
+                view,
+                f"{view.label} has no source: say which events feed it",
+            )
         self.shared(view)
         for spec in view.fields:
             if spec.origin:
                 problem = _broken_origin(graph, view, spec, spec.origin)
-            elif spec.generated or any(_carries(event, spec.name) for event in events):
+            elif spec.generated or any(graph.carries(event, spec.name) for event in events):
                 problem = None
             elif events:
                 problem = f"no event feeding it carries it; add it to {_labels(events)} or give it an explicit origin"
@@ -345,14 +391,14 @@ class _Checker:
             self._origin(view, spec, problem)
 
     def _origin(self, element: ElementInfo, spec: FieldSpec, problem: str | None) -> None:
-        self.expect(
-            problem is None,
-            "field-no-origin",
-            ERROR,
-            element,
-            f"{element.label}: field “{spec.name}” has no origin: {problem}",
-            spec,
-        )
+        if self.failed(problem is None):
+            self.found(
+                "field-no-origin",
+                ERROR,
+                element,
+                f"{element.label}: field “{spec.name}” has no origin: {problem}",
+                spec,
+            )
 
 
 def _broken_origin(graph: _Graph, owner: ElementInfo, spec: FieldSpec, origin: str) -> str | None:
@@ -409,14 +455,21 @@ def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
     return problems
 
 
-def _sort_key(finding: Finding) -> tuple[int, tuple[int, int], bool, str, str]:
-    return (
-        SEVERITIES.index(finding.severity),
-        _id_order(finding.element),
-        finding.field is not None,
-        normalise(finding.field or ""),
-        finding.code,
-    )
+def _sort_key(graph: _Graph) -> Callable[[Finding], tuple[int, tuple[int, int], bool, str, str]]:
+    """Findings by severity, then ID order, then field (normalised), then code."""
+    ranks = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+    def key(finding: Finding) -> tuple[int, tuple[int, int], bool, str, str]:
+        order = graph.order.get(finding.element)
+        return (
+            ranks[finding.severity],
+            order if order is not None else _id_order(finding.element),
+            finding.field is not None,
+            graph.names.normalise(finding.field or ""),
+            finding.code,
+        )
+
+    return key
 
 
 def check(snapshot: Snapshot) -> Report:
@@ -435,7 +488,7 @@ def check(snapshot: Snapshot) -> Report:
     graph = _Graph(snapshot)
     checker = _Checker(graph)
     checker.run()
-    findings = tuple(sorted(checker.findings, key=_sort_key))
+    findings = tuple(sorted(checker.findings, key=_sort_key(graph)))
     return Report(
         findings=findings,
         checks=checker.checks,
@@ -551,13 +604,13 @@ def _downstream(graph: _Graph, events: list[ElementInfo], name: str) -> list[str
     policies: list[str] = []
     for event in events:
         for view in graph.feeds.get(event.key, []):
-            if _carries(view, name):
+            if graph.carries(view, name):
                 views.setdefault(view.key, view)
         for policy, command in graph.readers(event, name):
             line = f"policy {policy.label} → {command.label}"
             if line not in policies:
                 policies.append(line)
-    ordered = sorted(views.values(), key=lambda v: _id_order(v.key))
+    ordered = sorted(views.values(), key=graph.id_order)
     return [f"{view.label} (view)" for view in ordered] + policies
 
 
@@ -579,18 +632,18 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
     if element.kind == "command":
         issuers = [f"{i.label} ({i.kind}) issues it" for i in graph.issuers.get(element.key, [])]
         origins = own + (issuers or ["an input: whoever issues the command gives it"])
-        events = [e for e in graph.causes(element) if _carries(e, spec.name)]
+        events = [e for e in graph.causes(element) if graph.carries(e, spec.name)]
         destinations = [f"{e.label} (event)" for e in events] + _downstream(
             graph, events, spec.name
         )
     elif element.kind == "event":
-        commands = [c for c in graph.commands_causing(element) if _carries(c, spec.name)]
+        commands = [c for c in graph.commands_causing(element) if graph.carries(c, spec.name)]
         externals = graph.externals_causing(element)
         origins = [f"{c.label} (command) carries it" for c in commands]
         origins += [f"external system {x.label}" for x in externals] + own
         destinations = _downstream(graph, [element], spec.name)
     else:
-        carriers = [e for e in graph.sources(element) if _carries(e, spec.name)]
+        carriers = [e for e in graph.sources(element) if graph.carries(e, spec.name)]
         origins = [f"{e.label} (event) carries it" for e in carriers] + own
         destinations = []
     return Trace(element.key, spec.name, tuple(origins), tuple(destinations))

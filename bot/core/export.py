@@ -44,8 +44,13 @@ class Links:
 
     def keys(self, refs: Iterable[str]) -> list[str]:
         """Live survivor IDs in the order written, each once (two merged IDs may coincide)."""
-        found = (self.key(ref) for ref in refs)
-        return list(dict.fromkeys(key for key in found if key))
+        by_key = self.by_key
+        found = []
+        for ref in refs:
+            element = by_key.get(ref) if ref else None
+            if element is not None:
+                found.append(element.key)
+        return list(dict.fromkeys(found)) if len(found) > 1 else found
 
     def elements(self, refs: Iterable[str]) -> list[ElementInfo]:
         return [self.by_key[key] for key in self.keys(refs)]

@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from json.encoder import encode_basestring as _json_string
 from typing import Any
 
 from bot.core.completeness import SEVERITIES, check
@@ -40,13 +41,22 @@ from bot.core.steps import STEPS
 # --- Markdown -----------------------------------------------------------------------------
 
 _MD_ESCAPES = {c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# The same escapes as `str.replace` steps, in an order where no step's output is escaped again
+# by a later step: backslashes first, then the other backslash escapes, `&` before `<` and `>`.
+# Much faster than escaping character by character, and the Markdown export escapes every
+# name and reference it shows.
+_MD_STEPS = tuple((c, _MD_ESCAPES[c]) for c in "\\`*_[]|~&<>")
 _SEVERITY_HEADINGS = {"error": "Errors", "warning": "Warnings", "info": "Information"}
 _NONE = "_None yet._"
 
 
 def _md(text: str) -> str:
     """User text safe inside Markdown and its tables: no markup, no HTML, one line."""
-    return "".join(_MD_ESCAPES.get(c, c) for c in " ".join(text.splitlines()))
+    text = " ".join(text.splitlines())
+    for plain, escaped in _MD_STEPS:
+        if plain in text:
+            text = text.replace(plain, escaped)
+    return text
 
 
 def _when(moment: datetime | None) -> str:
@@ -300,6 +310,7 @@ _MERMAID_ESCAPES = {
     "|": "#124;",
     "`": "#96;",
 }
+_MERMAID_TABLE = str.maketrans(_MERMAID_ESCAPES)
 _MERMAID_CLASSES = {
     "event": "fill:#ffb35c,stroke:#c75f00,color:#000",
     "command": "fill:#9ccbff,stroke:#1f6fc5,color:#000",
@@ -316,7 +327,7 @@ _MERMAID_SHAPES = {
 
 def _mermaid_label(element: ElementInfo) -> str:
     text = " ".join(element.name.splitlines())
-    return f"{element.key} " + "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
+    return f"{element.key} " + text.translate(_MERMAID_TABLE)
 
 
 def _mermaid_node(element: ElementInfo) -> str:
@@ -560,7 +571,52 @@ class _EventModel:
 
 def to_eventmodel(snapshot: Snapshot) -> str:
     """The model as Event Modeling slices (JSON text), for Event Modeling tools."""
-    return json.dumps({"slices": _EventModel(snapshot).slices()}, indent=2, ensure_ascii=False)
+    document = {"slices": _EventModel(snapshot).slices()}
+    try:
+        return _indented_json(document)
+    except _NotPlainJson:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+class _NotPlainJson(Exception):
+    """A value `_indented_json` leaves to `json.dumps`."""
+
+
+def _indented_json(value: Any, level: int = 0) -> str:
+    """Exactly `json.dumps(value, indent=2, ensure_ascii=False)` for documents made only of
+    dicts with string keys, lists, strings, ints, booleans and None (raises `_NotPlainJson`
+    on anything else). With `indent`, `json.dumps` runs its pure-Python encoder, a chain of
+    generators that passes every piece of text up through each level of nesting; an event
+    model of 10,000 elements is 10 MB of JSON, and this is about twice as fast.
+    """
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = "\n" + "  " * (level + 1)
+        items = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlainJson
+            items.append(f"{_json_string(key)}: {_indented_json(item, level + 1)}")
+        return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = "\n" + "  " * (level + 1)
+        items = [_indented_json(item, level + 1) for item in value]
+        return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    raise _NotPlainJson
 
 
 # --- Gherkin --------------------------------------------------------------------------------

@@ -161,9 +161,13 @@ class Snapshot:
 
     @property
     def events(self) -> list[ElementInfo]:
-        """Live events in timeline order."""
+        """Live events in timeline order (a new list each time; sorted once)."""
+        return list(self._events)
+
+    @cached_property
+    def _events(self) -> tuple[ElementInfo, ...]:
         events = [e for e in self.elements if e.kind == "event"]
-        return sorted(events, key=lambda e: (e.position or 0, int(e.key[1:])))
+        return tuple(sorted(events, key=lambda e: (e.position or 0, int(e.key[1:]))))
 
     def name_of(self, user_id: str) -> str:
         """A person's name as Slack shows it, never a mention."""
@@ -198,10 +202,27 @@ class Snapshot:
         return found
 
     def of_kind(self, kind: str) -> list[ElementInfo]:
-        """Live elements of one kind in ID order (events in timeline order)."""
+        """Live elements of one kind in ID order (events in timeline order); a new list each
+        time, from lists grouped and sorted once per snapshot (reports ask for each kind
+        several times)."""
         if kind == "event":
             return self.events
-        return sorted((e for e in self.elements if e.kind == kind), key=lambda e: int(e.key[1:]))
+        found = self._sorted_kinds.get(kind)
+        if found is None:
+            unsorted = self._kinds.get(kind, [])
+            found = self._sorted_kinds[kind] = tuple(sorted(unsorted, key=lambda e: int(e.key[1:])))
+        return list(found)
+
+    @cached_property
+    def _kinds(self) -> dict[str, list[ElementInfo]]:
+        grouped: dict[str, list[ElementInfo]] = {}
+        for element in self.elements:
+            grouped.setdefault(element.kind, []).append(element)
+        return grouped
+
+    @cached_property
+    def _sorted_kinds(self) -> dict[str, tuple[ElementInfo, ...]]:
+        return {}
 
     def counts_by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = {}
