@@ -606,14 +606,25 @@ def time_call(
     call: Callable[[], object], *, min_reps: int, budget: float, patience: float = 10.0
 ) -> Timing:
     """Call until `budget` seconds are spent (at most 50 calls), and at least `min_reps` times
-    unless the calls so far took `patience` seconds (one 12-second call is figure enough)."""
+    unless the calls so far took `patience` seconds (one 12-second call is figure enough).
+
+    Before each call the garbage collector runs and what exists is frozen (`gc.freeze`), so a
+    collection during the call walks only the objects the call made. Otherwise one full
+    collection of the whole process (its modules, the workshop under test) lands in a call
+    or not depending on how many objects the call makes compared with all the others, and
+    that threshold, not the model's size, decides a ratio between two sizes.
+    """
     samples: list[float] = []
     spent = 0.0
     while (len(samples) < min_reps and spent < patience) or (spent < budget and len(samples) < 50):
         gc.collect()
-        started = time.perf_counter()
-        call()
-        elapsed = time.perf_counter() - started
+        gc.freeze()
+        try:
+            started = time.perf_counter()
+            call()
+            elapsed = time.perf_counter() - started
+        finally:
+            gc.unfreeze()
         samples.append(elapsed)
         spent += elapsed
     return Timing(statistics.median(samples), min(samples), max(samples), len(samples))

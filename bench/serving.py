@@ -4,7 +4,7 @@ Storm is started exactly as an admin starts it (`python -m bot serve`, README "R
 production"); the bare app with the same uvicorn settings (`python -m bench.bare`, through
 `bot.server.serve_asgi`). Each runs in its own session, so that stopping it stops uvicorn's
 supervisor and workers and nothing else. CPU time and memory come from `/proc`: the
-supervisor ("master") and its workers, separately.
+supervisor ("master"), its web workers and Storm's background worker, separately.
 """
 
 from __future__ import annotations
@@ -122,12 +122,10 @@ class Served:
         assert self.process is not None
         return self.process.pid
 
-    def worker_pids(self) -> list[int]:
-        """uvicorn's workers: the children of the master, but for multiprocessing's resource
-        tracker (a child too). With one worker uvicorn serves in the master itself."""
+    def children(self) -> list[int]:
+        """The master's children, but for multiprocessing's resource tracker: uvicorn's web
+        workers, and Storm's background worker."""
         master = self.master_pid
-        if self.workers == 1:
-            return [master]
         path = Path(f"/proc/{master}/task/{master}/children")
         try:
             children = [int(pid) for pid in path.read_text().split()]
@@ -138,15 +136,27 @@ class Served:
                     children.append(int(entry.name))
         return [pid for pid in children if not _is_resource_tracker(pid)]
 
+    def worker_pids(self) -> list[int]:
+        """uvicorn's web workers (with one worker uvicorn serves in the master itself). Storm's
+        background worker is the child that runs niced (`bot/background.py`)."""
+        if self.workers == 1:
+            return [self.master_pid]
+        return [pid for pid in self.children() if _nice(pid) == 0]
+
+    def background_pids(self) -> list[int]:
+        return [pid for pid in self.children() if _nice(pid) > 0]
+
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time (user + system) so far, per process: the master and each worker."""
-        return {pid: _cpu(pid) for pid in [self.master_pid, *self.worker_pids()]}
+        """CPU time (user + system) so far, per process: the master and all its children."""
+        return {pid: _cpu(pid) for pid in [self.master_pid, *self.children()]}
 
     def memory(self) -> list[Memory]:
         if self.workers == 1:  # the master is the worker
-            return [_memory("worker", self.master_pid)]
-        found = [_memory("master", self.master_pid)]
-        found += [_memory("worker", pid) for pid in self.worker_pids()]
+            found = [_memory("worker", self.master_pid)]
+        else:
+            found = [_memory("master", self.master_pid)]
+            found += [_memory("worker", pid) for pid in self.worker_pids()]
+        found += [_memory("background", pid) for pid in self.background_pids()]
         return found
 
 
@@ -169,6 +179,14 @@ def _ppid(pid: int) -> int | None:
     except OSError:
         return None
     return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _nice(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(")") + 2 :].split()[16])
 
 
 def _cpu(pid: int) -> float:

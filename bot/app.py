@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler as AsgiSlackRequestHandler
@@ -52,6 +52,15 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
+# What a process does. "all": everything, in one process (Socket Mode, the sandbox, tests).
+# "web": acknowledge Slack's requests and record what they ask for (the HTTP workers).
+# "background": everything Slack does not wait for: send the outbox's posts on schedule and
+# apply recorded reactions (one process beside the web workers, see `bot/server.py`).
+Role = Literal["all", "web", "background"]
+# How often the background worker looks for work the web workers queued.
+BACKGROUND_POLL_SECONDS = 0.2
+
+
 @dataclass
 class Storm:
     """A wired Storm: the Bolt app and what runs beside it. `start` and `stop` bracket it."""
@@ -63,17 +72,21 @@ class Storm:
     scheduler: PostScheduler
     outbox: Outbox
     inbox: ReactionInbox
+    role: Role = "all"
 
     def start(self) -> None:
         """Start sending and scheduling, and finish what a previous run left half done."""
-        threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
-        self.workshops.index_old_names()
-        self.scheduler.start()
-        self.inbox.process_pending()
+        if self.role != "background":
+            threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
+        if self.role != "web":
+            self.workshops.index_old_names()
+            self.scheduler.start()
+            self.inbox.process_pending()
 
     def stop(self) -> None:
-        self.scheduler.stop()
-        self.outbox.stop()
+        if self.role != "web":
+            self.scheduler.stop()
+            self.outbox.stop()
         self.engine.dispose()
 
     def wsgi(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -206,7 +219,7 @@ class _BotIdentity:
         return authorize
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
+def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "all") -> Storm:
     """Wire everything; nothing starts until `Storm.start`."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
@@ -226,16 +239,26 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
         logger=bolt_logger,
     )
     wakeup = threading.Event()
-    workshops = Workshops(engine, clock, wake=wakeup.set)
+    # A web worker has no sender to wake: the background worker polls for what it queued.
+    workshops = Workshops(engine, clock, wake=wakeup.set if role == "all" else _nothing)
     people = People(engine, client)
     outbox = Outbox(engine, clock, client, workshops, people, wakeup.set)
-    scheduler = PostScheduler(engine, clock, outbox, wakeup)
     reactions = Reactions(
         capture=settings.storm_capture_reaction,
         vote=settings.storm_vote_reaction,
         hotspot=settings.storm_hotspot_reaction,
     )
-    inbox = ReactionInbox(engine, clock, client, workshops, reactions)
+    inbox = ReactionInbox(
+        engine, clock, client, workshops, reactions, applies_after_ack=role == "all"
+    )
+    scheduler = PostScheduler(
+        engine,
+        clock,
+        outbox,
+        wakeup,
+        poll_seconds=BACKGROUND_POLL_SECONDS if role == "background" else None,
+        chores=(inbox.process_pending,) if role == "background" else (),
+    )
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)
     bolt.error(_report_error)
@@ -247,7 +270,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> Storm:
         scheduler=scheduler,
         outbox=outbox,
         inbox=inbox,
+        role=role,
     )
+
+
+def _nothing() -> None:
+    """Wake nobody."""
 
 
 _TOKEN_FILTER = _TokenFromClientFilter()

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         command = args.command or ("serve" if settings.slack_bot_token else "sandbox")
-        _configure_logging(settings, quiet=command != "serve")
+        configure_logging(settings, quiet=command != "serve")
         if command == "serve":
             from bot.server import ServeError, serve
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+def configure_logging(settings: Settings, *, quiet: bool) -> None:
     """Serving logs at `LOG_LEVEL`; the sandbox and the demo print a channel to the
     terminal, so they log warnings only unless `LOG_LEVEL` is set explicitly."""
     level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else None

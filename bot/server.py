@@ -1,10 +1,11 @@
 """Serving: uvicorn for HTTP (worker processes, each an event loop running Bolt), or Socket Mode.
 
-uvicorn starts `WEB_CONCURRENCY` worker processes (spawned, not forked) and restarts any that
-dies. Each worker builds its own Storm when it starts (`worker_app`, which uvicorn calls in the
-worker), so its scheduler thread and database connections belong to it; the outbox claims keep
-several workers from sending a post twice. Storm starts when the worker starts serving and
-stops when it exits (ASGI lifespan).
+uvicorn starts `WEB_CONCURRENCY` web worker processes (spawned, not forked) and restarts any
+that dies. Each builds its own Storm in the "web" role when it starts (`worker_app`, which
+uvicorn calls in the worker): it acknowledges Slack's requests and records what they ask for,
+nothing else. Beside them one background worker (`bot/background.py`) sends the posts and
+applies the reactions they queued, at a lower CPU priority, so that a burst of captures is
+acknowledged first and posted as soon as the CPU is free.
 
 Why uvicorn rather than gunicorn's threaded workers: on the benchmark's bare Bolt app (one
 SQLite write per slash command) uvicorn with Bolt's ASGI adapter spent about half the CPU per
@@ -20,6 +21,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Asgi, Storm, build_app
+from bot.background import Background
 from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -58,16 +60,16 @@ def worker_app() -> Asgi:
     (environment and `.env`) that `stormbot serve` read."""
     settings = load_settings()
     configure_worker_logging(settings)
-    storm = build_app(settings)
+    storm = build_app(settings, role="web")
     return _bracketed(storm, storm.asgi())
 
 
 def configure_worker_logging(settings: Settings) -> None:
     """A spawned worker starts with no logging set up: the same set-up as `stormbot serve`
     (a no-op with one worker, which is the serving process itself)."""
-    from bot.cli import _configure_logging
+    from bot.cli import configure_logging
 
-    _configure_logging(settings, quiet=False)
+    configure_logging(settings, quiet=False)
 
 
 def _bracketed(storm: Storm, app: Asgi) -> Asgi:
@@ -118,4 +120,9 @@ def serve(settings: Settings) -> None:
             storm.stop()
         return
     log.info("Storm serves HTTP on port %s (POST /slack/events, GET /healthz)", settings.port)
-    serve_asgi(settings, "bot.server:worker_app")
+    background = Background()
+    background.start()
+    try:
+        serve_asgi(settings, "bot.server:worker_app")
+    finally:
+        background.stop()
