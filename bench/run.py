@@ -100,6 +100,7 @@ class Run:
     stored: int
     applied: int | None
     cpu_run_s: float
+    cpu_background_run_s: float  # of `cpu_run_s`: Storm's background worker
     cpu_total_s: float
     harness_cpu_s: float
     settle_s: float
@@ -313,6 +314,7 @@ class Bench:
             expect=EXPECT.get((target.name, scenario), ""),
         )
         cpu_after_run = target.cpu_seconds()
+        background = target.background_pids()
         settle_started = time.monotonic()
         if is_storm:
             self._settle(channel, tag if scenario != "/storm event" else None)
@@ -331,6 +333,9 @@ class Bench:
             stored=stored,
             applied=applied,
             cpu_run_s=cpu_used(cpu_before, cpu_after_run),
+            cpu_background_run_s=cpu_used(
+                cpu_before, {pid: cpu_after_run[pid] for pid in background if pid in cpu_after_run}
+            ),
             cpu_total_s=cpu_used(cpu_before, cpu_done),
             harness_cpu_s=harness,
             settle_s=settle,
@@ -558,7 +563,8 @@ def _http_section(results: Results) -> list[str]:
     out = [
         "1. Requests under load: median of rounds [min-max]",
         f"{'scenario':<15}{'conns':>5}  {'server':<6}{'req/s':>21}{'p50 ms':>24}{'p99 ms':>26}"
-        f"{'errors':>7}{'lost':>5}{'CPU ms/req':>12}{'after ack':>11}{'settle s':>10}",
+        f"{'errors':>7}{'lost':>5}{'CPU ms/req':>12}{'of it bg':>9}{'after ack':>11}"
+        f"{'settle s':>10}",
     ]
     for scenario in SCENARIOS:
         for connections in results.config.connections:
@@ -568,6 +574,9 @@ def _http_section(results: Results) -> list[str]:
                     continue
                 requests = [max(1, r.load.requests) for r in runs]
                 cpu_run = [r.cpu_run_s * 1000 / n for r, n in zip(runs, requests, strict=True)]
+                cpu_background = [
+                    r.cpu_background_run_s * 1000 / n for r, n in zip(runs, requests, strict=True)
+                ]
                 cpu_after = [
                     (r.cpu_total_s - r.cpu_run_s) * 1000 / n
                     for r, n in zip(runs, requests, strict=True)
@@ -578,7 +587,8 @@ def _http_section(results: Results) -> list[str]:
                     f"{_spread([r.load.p50_ms for r in runs], 1):>24}"
                     f"{_spread([r.load.p99_ms for r in runs], 1):>26}"
                     f"{sum(r.load.failed for r in runs):>7}{sum(r.lost for r in runs):>5}"
-                    f"{_median(cpu_run):>12.2f}{_median(cpu_after):>11.2f}"
+                    f"{_median(cpu_run):>12.2f}{_median(cpu_background):>9.2f}"
+                    f"{_median(cpu_after):>11.2f}"
                     f"{_median([r.settle_s for r in runs]):>10.1f}"
                 )
             found = ratios(results, scenario, connections)
@@ -591,8 +601,9 @@ def _http_section(results: Results) -> list[str]:
         "errors: socket errors, non-200 answers and answers without the confirmation; lost: "
         "acknowledged but not in the database afterwards (requests still in flight when a run "
         "stops may be stored without being counted as acknowledged); CPU ms/req: the servers' "
-        "CPU (master + workers) during the run per request, and after ack: CPU spent after the "
-        "run until every post was sent; settle: seconds until then."
+        "CPU (master, web workers and Storm's background worker) during the run per request, of "
+        "it bg: the background worker's share; after ack: CPU spent after the run until every "
+        "post was sent; settle: seconds until then."
     )
     repeats = sum(r.load.repeats for r in results.runs)
     if repeats:

@@ -389,6 +389,22 @@ def future_posts(session: Session, *, now: datetime) -> list[tuple[int, datetime
     return [(post_id, due_at) for post_id, due_at in rows if post_id is not None]
 
 
+def workshops_with_due_posts(session: Session, *, now: datetime) -> list[int]:
+    """The workshops that have posts due by `now`, the one waiting longest first."""
+    rows = session.exec(
+        select(ScheduledPost.workshop_id, func.min(ScheduledPost.due_at))
+        .where(ScheduledPost.status == "pending", ScheduledPost.due_at <= now)
+        .group_by(col(ScheduledPost.workshop_id))
+        .order_by(func.min(ScheduledPost.due_at))
+    )
+    return [workshop_id for workshop_id, _ in rows]
+
+
+def set_message_ts(session: Session, *, element_id: int, message_ts: str) -> None:
+    """Remember an element's message, so reactions on it find the element."""
+    session.exec(update(Element).where(Element.id == element_id).values(message_ts=message_ts))
+
+
 def due_posts(
     session: Session, *, now: datetime, limit: int = 100, workshop_id: int | None = None
 ) -> list[ScheduledPost]:

@@ -88,8 +88,8 @@ class Outbox:
     def send_due(self) -> None:
         """Start draining every workshop that has posts due and is not being drained."""
         with unit_of_work(self._engine, read_only=True) as session:
-            due = repo.due_posts(session, now=self._clock.now(), limit=500)
-        for workshop_id in dict.fromkeys(post.workshop_id for post in due):
+            due = repo.workshops_with_due_posts(session, now=self._clock.now())
+        for workshop_id in due:
             with self._lock:
                 if workshop_id in self._draining:
                     continue
@@ -130,6 +130,8 @@ class Outbox:
     def _prepare(self, post: ScheduledPost) -> None:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
         a crash could fall into (losing the post) is as short as a render and one API call."""
+        if post.kind in ("ephemeral", "delete_message", DEADLINE):
+            return  # they name nobody
         try:
             with unit_of_work(self._engine, read_only=True) as session:
                 workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
@@ -194,8 +196,12 @@ class Outbox:
         self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
     ) -> None:
         detail: str | None = None
+        message: tuple[int, str] | None = None  # an element's message, recorded with the finish
         try:
-            status = self._deliver(post, now, loaded)
+            if post.kind == "element":
+                status, message = self._post_element(post)
+            else:
+                status = self._deliver(post, now, loaded)
         except SlackApiError as error:
             status, detail = "failed", str(error.response.get("error"))
             self._failed(post, detail)
@@ -205,6 +211,25 @@ class Outbox:
             self._tell_requester(post, "Slack could not be reached")
         with unit_of_work(self._engine) as session:
             repo.finish_post(session, post_id=_pid(post), status=status, error=detail)
+            if message is not None:
+                self._record_message(session, post, *message, now)
+
+    def _record_message(
+        self, session: Session, post: ScheduledPost, element_id: int, ts: str, now: datetime
+    ) -> None:
+        """Remember an element's message; if the element was dropped while its message was on
+        its way (an undo, a removed :zap:), take the message back."""
+        repo.set_message_ts(session, element_id=element_id, message_ts=ts)
+        element = session.get(Element, element_id)
+        if element is not None and element.dropped_at is not None:
+            repo.schedule_post(
+                session,
+                workshop_id=post.workshop_id,
+                kind="delete_message",
+                due_at=now,
+                payload={"ts": ts},
+            )
+            self._wake()
 
     def _failed(self, post: ScheduledPost, code: str) -> None:
         """Log a refusal once per workshop and kind of problem, and tell who can fix it."""
@@ -313,23 +338,24 @@ class Outbox:
     def _deliver_small(self, post: ScheduledPost) -> str:
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
-        if post.kind == "element":
-            return self._post_element(workshop, post)
         if post.kind == "ephemeral":
             self._ephemeral(workshop, post)
         else:
             self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
         return "sent"
 
-    def _post_element(self, workshop: Workshop, post: ScheduledPost) -> str:
+    def _post_element(self, post: ScheduledPost) -> tuple[str, tuple[int, str] | None]:
+        """An element's message in its step's thread; returns the status and (element id,
+        message ts), which the caller records with the post's finish."""
         with unit_of_work(self._engine, read_only=True) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
             element = session.get(Element, post.payload["element_id"])
             assert element is not None
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
             known = repo.known_users(session, team_id=workshop.team_id, user_ids=[element.author])
         author = known[element.author].name if element.author in known else element.author
         if element.dropped_at is not None or element.merged_into is not None:
-            return "skipped"  # dropped or merged before its message went out
+            return "skipped", None  # dropped or merged before its message went out
         info = ElementInfo(
             key=element_key(element.kind, element.number),
             kind=element.kind,
@@ -344,8 +370,8 @@ class Outbox:
             "event_payload": {"workshop": _wid(workshop), "element": info.key},
         }
         ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
-        self._save(Element, element.id, message_ts=ts)
-        return "sent"
+        assert element.id is not None
+        return "sent", (element.id, ts)
 
     def _remind(
         self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool

@@ -21,12 +21,19 @@ class People:
     def __init__(self, engine: Engine, client: WebClient) -> None:
         self._engine = engine
         self._client = client
+        # People this process knows are stored: Storm never forgets anyone, so once stored,
+        # an element's author needs no look-up for the next one.
+        self._stored: set[tuple[str, str]] = set()
 
     def ensure_known(self, team_id: str, user_ids: Iterable[str]) -> None:
         """Fetch `users.info` for the people Storm has not seen yet."""
-        wanted = set(user_ids)
+        wanted = {user_id for user_id in user_ids if (team_id, user_id) not in self._stored}
+        if not wanted:
+            return
         with unit_of_work(self._engine, read_only=True) as session:
-            missing = wanted - set(repo.known_users(session, team_id=team_id, user_ids=wanted))
+            known = set(repo.known_users(session, team_id=team_id, user_ids=wanted))
+        self._stored.update((team_id, user_id) for user_id in known)
+        missing = wanted - known
         found = []
         for user_id in sorted(missing):
             try:
@@ -55,6 +62,7 @@ class People:
                     tz=user.get("tz"),
                     is_bot=bool(user.get("is_bot")),
                 )
+        self._stored.update((team_id, user_id) for user_id, _ in found)
 
     def refresh_channel(self, team_id: str, channel_id: str) -> None:
         """Re-read who is in the channel, so reminders name the right people."""
