@@ -126,9 +126,12 @@ class Served:
         """The master's children, but for multiprocessing's resource tracker: uvicorn's web
         workers, and Storm's background worker."""
         master = self.master_pid
-        path = Path(f"/proc/{master}/task/{master}/children")
-        try:
-            children = [int(pid) for pid in path.read_text().split()]
+        try:  # each thread's children: a restarted background worker is its watcher's
+            children = [
+                int(pid)
+                for task in Path(f"/proc/{master}/task").iterdir()
+                for pid in (task / "children").read_text().split()
+            ]
         except (OSError, ValueError):
             children = []
             for entry in Path("/proc").iterdir():

@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot.background import Acknowledging
 from bot.core.clock import Clock, SystemClock
 from bot.scheduling import PostScheduler
 from bot.settings import Settings
@@ -29,6 +30,7 @@ from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.workshops import Workshops
 from storage.db import is_reachable, make_engine
+from storage.unit_of_work import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class Storm:
     scheduler: PostScheduler
     outbox: Outbox
     inbox: ReactionInbox
+    acknowledging: Acknowledging
     role: Role = "all"
 
     def start(self) -> None:
@@ -125,6 +128,7 @@ class Storm:
         """
         slack = AsgiSlackRequestHandler(self.bolt)
         engine = self.engine
+        acknowledging = self.acknowledging
 
         async def application(
             scope: dict[str, Any],
@@ -132,6 +136,7 @@ class Storm:
             send: Callable[[dict[str, Any]], Awaitable[None]],
         ) -> None:
             if scope["type"] == "http":
+                acknowledging.touch()
                 stamp = next(
                     (v for k, v in scope["headers"] if k.lower() == b"x-slack-request-timestamp"),
                     None,
@@ -238,18 +243,32 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         process_before_response=True,
         logger=bolt_logger,
     )
+    # Web workers and the background worker share SQLite's file: the one says it is busy
+    # acknowledging, the other holds back meanwhile. One process doing everything needs no sign.
+    database = sqlite_file(engine)
+    acknowledging = Acknowledging(
+        f"{database}.acknowledging" if database is not None and role != "all" else None
+    )
     wakeup = threading.Event()
     # A web worker has no sender to wake: the background worker polls for what it queued.
     workshops = Workshops(engine, clock, wake=wakeup.set if role == "all" else _nothing)
     people = People(engine, client)
-    outbox = Outbox(engine, clock, client, workshops, people, wakeup.set)
+    outbox = Outbox(
+        engine, clock, client, workshops, people, wakeup.set, hold=acknowledging.hold_while_busy
+    )
     reactions = Reactions(
         capture=settings.storm_capture_reaction,
         vote=settings.storm_vote_reaction,
         hotspot=settings.storm_hotspot_reaction,
     )
     inbox = ReactionInbox(
-        engine, clock, client, workshops, reactions, applies_after_ack=role == "all"
+        engine,
+        clock,
+        client,
+        workshops,
+        reactions,
+        applies_after_ack=role == "all",
+        hold=acknowledging.hold_while_busy,
     )
     scheduler = PostScheduler(
         engine,
@@ -270,6 +289,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         scheduler=scheduler,
         outbox=outbox,
         inbox=inbox,
+        acknowledging=acknowledging,
         role=role,
     )
 

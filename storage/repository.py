@@ -93,58 +93,9 @@ def step_run(session: Session, *, workshop_id: int, number: int) -> StepRun:
     return run
 
 
-def next_element_number(session: Session, *, workshop_id: int, kind: str) -> int:
-    """IDs are never reused: the next number is past every element ever made, dropped too."""
-    highest = session.exec(
-        select(func.max(Element.number)).where(
-            Element.workshop_id == workshop_id, Element.kind == kind
-        )
-    ).one()
-    return (highest or 0) + 1
-
-
-def next_event_position(session: Session, *, workshop_id: int) -> int:
-    highest = session.exec(
-        select(func.max(Element.position)).where(
-            Element.workshop_id == workshop_id, Element.kind == "event"
-        )
-    ).one()
-    return (highest or 0) + 1
-
-
-def elements_with_votes(session: Session, *, workshop_id: int) -> list[tuple[Element, int]]:
-    """Every element ever made in the workshop (dropped and merged ones too), with its number of
-    votes, in one query: the snapshot needs the dead ones to resolve old references."""
-    votes = (
-        select(Vote.element_id, func.count(col(Vote.id)).label("votes"))
-        .where(Vote.workshop_id == workshop_id)
-        .group_by(col(Vote.element_id))
-        .subquery()
-    )
-    rows = session.exec(
-        select(Element, func.coalesce(votes.c.votes, 0))
-        .outerjoin(votes, votes.c.element_id == Element.id)
-        .where(Element.workshop_id == workshop_id)
-        .order_by(col(Element.kind), col(Element.number))
-    )
-    return [(element, int(count)) for element, count in rows]
-
-
 def links(session: Session, *, workshop_id: int) -> list[Link]:
     return list(
         session.exec(select(Link).where(Link.workshop_id == workshop_id).order_by(col(Link.id)))
-    )
-
-
-def fields_of_workshop(session: Session, *, workshop_id: int) -> list[ElementField]:
-    """Every field of every element of the workshop, in their order on the element."""
-    return list(
-        session.exec(
-            select(ElementField)
-            .join(Element, col(Element.id) == ElementField.element_id)
-            .where(Element.workshop_id == workshop_id)
-            .order_by(col(ElementField.element_id), col(ElementField.position))
-        )
     )
 
 

@@ -73,10 +73,17 @@ def writer_lock(engine: Engine) -> WriterQueue:
     with _writers_guard:
         queue = _writers.get(engine)
         if queue is None:
-            database = engine.url.database
-            in_memory = not database or database == ":memory:" or database.startswith("file:")
-            queue = _writers[engine] = WriterQueue(None if in_memory else database)
+            queue = _writers[engine] = WriterQueue(sqlite_file(engine))
         return queue
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The SQLite database file, beside which the processes sharing it keep their lock files;
+    None for other databases and in-memory ones."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 @contextmanager

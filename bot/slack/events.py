@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,11 +55,13 @@ class ReactionInbox:
         reactions: Reactions,
         *,
         applies_after_ack: bool = True,
+        hold: Callable[[], None] = lambda: None,
     ) -> None:
         """`applies_after_ack`: this process applies the events it records, right after the
         ack; otherwise (a web worker) it only records them and the background worker's
-        `process_pending` applies them."""
+        `process_pending` applies them, calling `hold` before each (see `Outbox`)."""
         self.applies_after_ack = applies_after_ack
+        self._hold = hold
         self._engine = engine
         self._clock = clock
         self._client = client
@@ -115,6 +118,7 @@ class ReactionInbox:
         with unit_of_work(self._engine, read_only=True) as session:
             leftovers = repo.unprocessed_slack_events(session)
         for event_id in leftovers:
+            self._hold()
             self.process(event_id)
 
     def _apply(self, body: dict[str, Any]) -> None:

@@ -70,13 +70,17 @@ class Outbox:
         wake: Callable[[], None],
         *,
         senders: int = 4,
+        hold: Callable[[], None] = lambda: None,
     ) -> None:
+        """`hold` is called before each post: the background worker's way to let the web
+        workers' acknowledgements go first (`bot.background.Acknowledging`)."""
         self._engine = engine
         self._clock = clock
         self._client = client
         self._workshops = workshops
         self._people = people
         self._wake = wake
+        self._hold = hold
         self._started_at = clock.now()  # what fell due before this moment was missed while down
         # One drain per workshop at a time keeps each channel's posts in order, while a rate
         # limit or a slow answer in one workspace holds up no other.
@@ -114,6 +118,7 @@ class Outbox:
                 if not due:
                     return
                 for post in due:
+                    self._hold()
                     self._prepare(post)
                     # Read the workshop before the claim too: between claim and Slack only
                     # rendering is left, so a crash there has as little as possible to lose.

@@ -1,4 +1,5 @@
-"""Concurrent requests against `stormbot serve` (two gunicorn workers on one SQLite file)."""
+"""Concurrent requests against `stormbot serve` (two uvicorn web workers and the background
+worker on one SQLite file)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,3 +199,53 @@ def _move_pending_digest(process: ServeProcess, *, minutes_ago: int) -> None:
         post.due_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
         session.add(post)
     engine.dispose()
+
+
+def _background_worker(process: ServeProcess, timeout: float = 15.0) -> int:
+    """The serving process's child that runs niced: the background worker (it lowers its
+    priority once it has started)."""
+    assert process.process is not None
+    master = process.process.pid
+    deadline = time.monotonic() + timeout
+    while True:
+        children = [  # a restarted worker is the child of the thread that watches it
+            pid
+            for task in Path(f"/proc/{master}/task").iterdir()
+            for pid in (task / "children").read_text().split()
+        ]
+        niced = [
+            int(pid)
+            for pid in children
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]) > 0
+        ]
+        if len(niced) == 1 or time.monotonic() > deadline:
+            assert len(niced) == 1, f"expected one background worker among {children}"
+            return niced[0]
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
+def test_a_dead_background_worker_is_replaced_and_what_it_left_is_sent(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    served.start()
+    _run(served, fake_slack, "start Checkout")
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Step 1 of 8")) == 1, timeout=15)
+    first = _background_worker(served)
+    subprocess.run(["kill", "-KILL", str(first)], check=True)
+    # The web workers keep acknowledging while it is down; its replacement posts the element.
+    assert "Added 1 event" in _run(served, fake_slack, "event Order Placed")
+    fake_slack.wait_for(lambda f: len(_bot_posts(f, "Order Placed")) == 1, timeout=30)
+    assert _background_worker(served) != first
+
+
+def test_served_http_refuses_a_non_numeric_timestamp_and_reports_health(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    served.start()
+    client = SlackRequests(served.base_url, SIGNING_SECRET, fake=fake_slack)
+    refused = client.command("start Checkout", channel="C1", timestamp="soon")
+    assert refused.status == 401
+    with urllib.request.urlopen(served.base_url + "healthz", timeout=5) as reply:
+        assert reply.status == 200
+    assert fake_slack.messages("C1") == []  # nothing was started by the refused request

@@ -51,7 +51,8 @@ LOGGERS = (
     "sqlalchemy.engine",
     "sqlalchemy.pool",
     "urllib3",
-    "gunicorn",
+    "uvicorn",
+    "uvicorn.error",
 )
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,10 +1,10 @@
 """Crash safety (SPEC §9, §5): SIGKILL the real `stormbot serve` at random under concurrent use.
 
 Several people type `/storm event|vote|rename|hotspot` and react :zap: and :+1: while a killer
-SIGKILLs the whole process group (gunicorn and both workers) every fraction of a second, now
-and then while it is still starting, and starts it again on the same SQLite file; the steps'
-timeboxes are short and auto-advance is on, so reminders, deadlines and new steps fall due while
-the bot is up or down. Afterwards the JSON export, the database and the fake Slack must show:
+SIGKILLs the whole process group (uvicorn, both web workers and the background worker) every
+fraction of a second, now and then while it is still starting, and starts it again on the same
+SQLite file; the steps' timeboxes are short and auto-advance is on, so reminders, deadlines and
+new steps fall due while the bot is up or down. Afterwards the JSON export, the database and the fake Slack must show:
 
 - every change confirmed to its author is in the model (as a later confirmed rename left it);
 - nothing cut off by a kill is half done (a multi-event line is all there or not at all), and

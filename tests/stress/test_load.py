@@ -1,4 +1,5 @@
-"""Load against the real `python -m bot serve` (gunicorn, two workers, one SQLite file).
+"""Load against the real `python -m bot serve` (uvicorn's two web workers and the background
+worker, one SQLite file).
 
 SPEC §9: every Slack request is acknowledged well inside Slack's 3 seconds, and nothing that
 was confirmed is lost. Under load the risks are SQLite lock contention ("database is locked"),

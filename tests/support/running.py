@@ -169,7 +169,8 @@ class ServeProcess:
         raise AssertionError(f"stormbot did not become healthy:\n{self.log_path.read_text()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the whole process group (gunicorn's master and workers)."""
+        """Stop the whole process group (uvicorn's supervisor, the web workers and the background
+        worker)."""
         if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, sig)
