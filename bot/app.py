@@ -29,7 +29,7 @@ from bot.slack.events import ReactionInbox, Reactions
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.workshops import Workshops
-from storage.db import is_reachable, make_engine
+from storage.db import checkpoint, is_reachable, make_engine
 from storage.unit_of_work import sqlite_file
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,8 @@ class _BotIdentity:
 def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "all") -> Storm:
     """Wire everything; nothing starts until `Storm.start`."""
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url)
+    # The background worker copies the WAL into the database; web workers' requests never do.
+    engine = make_engine(settings.database_url, checkpoints=role != "web")
     client = make_client(settings)
     bolt_logger = logging.getLogger("storm.bolt")
     bolt_logger.addFilter(_TOKEN_FILTER)
@@ -277,6 +278,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         wakeup,
         poll_seconds=BACKGROUND_POLL_SECONDS if role == "background" else None,
         chores=(inbox.process_pending,) if role == "background" else (),
+        every_second=(lambda: checkpoint(engine),) if role == "background" else (),
     )
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)

@@ -13,12 +13,16 @@ from storage.unit_of_work import READ_ONLY
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
     """Create the engine and the tables.
 
     On SQLite: WAL so that readers never wait for the writer, a busy timeout, and every
     writing transaction opened with BEGIN IMMEDIATE so that two writers queue for the lock at
     the start instead of failing with "database is locked" when a read turns into a write.
+
+    `checkpoints=False` leaves copying the WAL back into the database to another process
+    (`checkpoint`): a commit that happens to cross SQLite's threshold would otherwise do it,
+    with a sync, while a web worker's request waits.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -26,6 +30,8 @@ def make_engine(url: str) -> Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_on_connect)
+        if not checkpoints:
+            event.listen(engine, "connect", _no_checkpoints)
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -42,6 +48,17 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy what the WAL holds back into the database, without blocking anyone (PASSIVE)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _sqlite_begin(connection: Any) -> None:
