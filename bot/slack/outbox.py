@@ -81,6 +81,7 @@ class Outbox:
         self._people = people
         self._wake = wake
         self._hold = hold
+        self._stopping = threading.Event()
         self._started_at = clock.now()  # what fell due before this moment was missed while down
         # One drain per workshop at a time keeps each channel's posts in order, while a rate
         # limit or a slow answer in one workspace holds up no other.
@@ -106,6 +107,8 @@ class Outbox:
             return not self._draining
 
     def stop(self) -> None:
+        """Finish the posts being sent, and leave the rest pending for the next start."""
+        self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _drain(self, workshop_id: int) -> None:
@@ -118,6 +121,8 @@ class Outbox:
                 if not due:
                     return
                 for post in due:
+                    if self._stopping.is_set():
+                        return
                     self._hold()
                     self._prepare(post)
                     # Read the workshop before the claim too: between claim and Slack only
