@@ -122,9 +122,9 @@ class Storm:
         the worker's event loop, one request at a time, which costs a worker less per request
         than handing each one to a thread (bench/). That suits Storm because the ack path is
         short work on the database only (answers ride on the ack; posts, uploads and reading a
-        reacted-to message run after it, on Bolt's and Storm's own threads): a request waits
+        reacted-to message are the background worker's, `bot/background.py`): a request waits
         for the one before it in its worker, and `WEB_CONCURRENCY` workers take requests at
-        once.
+        once. Each request also tells the background worker to hold back (`Acknowledging`).
         """
         slack = AsgiSlackRequestHandler(self.bolt)
         engine = self.engine
