@@ -56,9 +56,15 @@ def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 
 def checkpoint(engine: Engine) -> None:
     """Copy what the WAL holds back into the database, without blocking anyone (PASSIVE)."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    if engine.dialect.name != "sqlite":
+        return
+    # On the driver's connection, outside any transaction: SQLAlchemy would begin one (and
+    # inside a transaction SQLite refuses to checkpoint: "database table is locked").
+    pooled = engine.raw_connection()
+    try:
+        pooled.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        pooled.close()
 
 
 def _sqlite_begin(connection: Any) -> None:
