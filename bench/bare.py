@@ -1,7 +1,9 @@
 """The floor Storm is measured against: a bare Bolt app that writes one row and acknowledges.
 
-Served exactly as Storm is (`bot/server.py`, `serve_asgi`): uvicorn, `WEB_CONCURRENCY` worker
-processes, Bolt's ASGI adapter (as in `Storm.asgi`) with `process_before_response=True`, an
+Served exactly as Storm is (`bot/server.py`, `serve_asgi` and `served`): uvicorn,
+`WEB_CONCURRENCY` worker processes, one request per turn of each worker's event loop with the
+start-up objects frozen, Bolt's ASGI adapter (as in `Storm.asgi`) with
+`process_before_response=True`, an
 authorizer that asks Slack nothing, and the same SQLite settings as Storm's engine (WAL, a busy
 timeout, `synchronous=NORMAL`), so that the difference between the two is what Storm does per
 request and not how the server or the database is configured.
@@ -24,7 +26,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from bot.app import Asgi
-from bot.server import serve_asgi
+from bot.server import serve_asgi, served
 from bot.settings import load_settings
 
 ACK_TEXT = "Added 1 event"
@@ -122,7 +124,7 @@ def worker_app() -> Asgi:
     settings = load_settings()
     _configure_logging(settings.log_level)
     assert settings.slack_signing_secret is not None
-    return build(settings.slack_signing_secret.get_secret_value(), settings.database_url)
+    return served(build(settings.slack_signing_secret.get_secret_value(), settings.database_url))
 
 
 def _configure_logging(level: str) -> None:

@@ -29,7 +29,7 @@ from bot.slack.events import ReactionInbox, Reactions
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.workshops import Workshops
-from storage.db import checkpoint, is_reachable, make_engine
+from storage.db import Checkpointer, is_reachable, make_engine
 from storage.unit_of_work import sqlite_file
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def make_client(settings: Settings) -> WebClient:
 Role = Literal["all", "web", "background"]
 # How often the background worker looks for work the web workers queued.
 BACKGROUND_POLL_SECONDS = 0.2
+# How often the background worker copies the WAL back into the database (web workers never do).
+CHECKPOINT_SECONDS = 0.1
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Storm:
     outbox: Outbox
     inbox: ReactionInbox
     acknowledging: Acknowledging
+    checkpointer: Checkpointer | None = None
     role: Role = "all"
 
     def start(self) -> None:
@@ -85,8 +88,12 @@ class Storm:
             self.workshops.index_old_names()
             self.scheduler.start()
             self.inbox.process_pending()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     def stop(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self.role != "web":
             self.scheduler.stop()
             self.outbox.stop()
@@ -278,7 +285,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         wakeup,
         poll_seconds=BACKGROUND_POLL_SECONDS if role == "background" else None,
         chores=(inbox.process_pending,) if role == "background" else (),
-        every_second=(lambda: checkpoint(engine),) if role == "background" else (),
     )
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)
@@ -292,6 +298,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         outbox=outbox,
         inbox=inbox,
         acknowledging=acknowledging,
+        checkpointer=Checkpointer(engine, CHECKPOINT_SECONDS) if role == "background" else None,
         role=role,
     )
 

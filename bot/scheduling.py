@@ -41,18 +41,15 @@ class PostScheduler:
         *,
         poll_seconds: float | None = None,
         chores: tuple[Callable[[], None], ...] = (),
-        every_second: tuple[Callable[[], None], ...] = (),
     ) -> None:
         """`poll_seconds`: also wake up that often, for work queued by other processes (the
         web workers, when this is the background worker); `chores` run on every wake-up,
-        before the posts are sent; `every_second` run once a second on the scheduler's own
-        thread (the database's checkpoint), whatever the sender is busy with."""
+        before the posts are sent."""
         self._engine = engine
         self._clock = clock
         self._outbox = outbox
         self._poll_seconds = poll_seconds
         self._chores = chores
-        self._every_second = every_second
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -67,8 +64,6 @@ class PostScheduler:
         self._scheduler.add_job(
             self.wake, "interval", seconds=RECONCILE_SECONDS, id="reconcile", replace_existing=True
         )
-        for number, job in enumerate(self._every_second):
-            self._scheduler.add_job(job, "interval", seconds=1, id=f"every-second-{number}")
         self._clock.on_jump(self.wake)
         self._sender.start()
         self.wake()

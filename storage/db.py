@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -11,6 +13,7 @@ from storage import tables  # noqa: F401  (registers the tables on SQLModel.meta
 from storage.unit_of_work import READ_ONLY
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
@@ -21,7 +24,7 @@ def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
     the start instead of failing with "database is locked" when a read turns into a write.
 
     `checkpoints=False` leaves copying the WAL back into the database to another process
-    (`checkpoint`): a commit that happens to cross SQLite's threshold would otherwise do it,
+    (`Checkpointer`): a commit that happens to cross SQLite's threshold would otherwise do it,
     with a sync, while a web worker's request waits.
     """
     if url.startswith("sqlite"):
@@ -54,10 +57,42 @@ def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
+class Checkpointer:
+    """Copies what the WAL holds back into the database every `interval` seconds, on a thread
+    of its own, without blocking anyone (PASSIVE).
+
+    Run by the one process whose engine was made with `checkpoints=False` elsewhere (the
+    background worker beside the web workers). Under a burst the WAL grows by about 50 KiB a
+    request; SQLite can only start it over from the beginning once everything in it has been
+    copied, so checkpointing often keeps it a few MB (as SQLite's own 1,000-page threshold
+    would) instead of hundreds of MB that every reader's page look-up has to search.
+    """
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="storm-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        if self._engine.dialect.name == "sqlite":
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                checkpoint(self._engine)
+            except Exception:  # a locked or vanished file now is no reason to stop for good
+                log.exception("checkpointing the WAL failed; will try again")
+
+
 def checkpoint(engine: Engine) -> None:
     """Copy what the WAL holds back into the database, without blocking anyone (PASSIVE)."""
-    if engine.dialect.name != "sqlite":
-        return
     # On the driver's connection, outside any transaction: SQLAlchemy would begin one (and
     # inside a transaction SQLite refuses to checkpoint: "database table is locked").
     pooled = engine.raw_connection()
