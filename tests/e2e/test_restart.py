@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -253,3 +255,28 @@ def test_served_http_refuses_a_non_numeric_timestamp_and_reports_health(
     with urllib.request.urlopen(served.base_url + "healthz", timeout=5) as reply:
         assert reply.status == 200
     assert fake_slack.messages("C1") == []  # nothing was started by the refused request
+
+
+def test_a_client_sending_its_request_slowly_holds_up_nobody(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    """Requests take turns in a web worker, but only once their body is in: a client that
+    stalls half-way through its request must not keep the worker from answering others."""
+    served.env["WEB_CONCURRENCY"] = "1"  # both requests land in the same worker
+    served.start()
+    client = SlackRequests(served.base_url, SIGNING_SECRET, fake=fake_slack)
+    body = urllib.parse.urlencode(client.command_payload("start Slowly", channel="C2")).encode()
+    stalled = socket.create_connection(("127.0.0.1", served.port), timeout=5)
+    try:
+        head = (
+            f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        stalled.sendall(head + body[: len(body) // 2])  # and nothing more for now
+        time.sleep(0.5)
+        started = client.command("start Checkout", channel="C1")
+        assert started.status == 200
+        assert "Checkout" in started.json()["text"]
+    finally:
+        stalled.close()
