@@ -10,6 +10,7 @@ transaction that connection is in.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,23 +26,29 @@ class Prepared:
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         self.sql = compiled.string
-        self._order = list(compiled.positiontup or []) if compiled.positional else None
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        # The positional parameters in the driver's order, picked in one C call.
+        self._in_order: Callable[[dict[str, Any]], Any] | None = None
+        if order is not None and len(order) > 1:
+            self._in_order = operator.itemgetter(*order)
+        elif order is not None:
+            self._in_order = lambda given: tuple(given[name] for name in order)
         self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
-        self._processors: dict[str, Callable[[Any], Any]] = {}
+        self._processors: list[tuple[str, Callable[[Any], Any]]] = []
         for name, bind in compiled.binds.items():
             processor = bind.type.bind_processor(dialect)
             if processor is not None:
-                self._processors[name] = processor
+                self._processors.append((name, processor))
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters: every bind filled from `values` (or the statement's own
         literal), processed by its column type, in the driver's style."""
         given = {**self._defaults, **values}
-        for name, processor in self._processors.items():
+        for name, processor in self._processors:
             given[name] = processor(given[name])
-        if self._order is None:
+        if self._in_order is None:
             return given
-        return tuple(given[name] for name in self._order)
+        return self._in_order(given)
 
 
 def prepared(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> Prepared:

@@ -208,6 +208,8 @@ def similar(name: str, existing: list[Candidate], *, cutoff: float = 0.85) -> li
     `existing` is usually the few elements found through `twin_keys`; the comparison itself
     does not depend on that.
     """
+    if not existing:  # the usual case: the name index found nothing close
+        return []
     wanted = _core(name)
     matcher = difflib.SequenceMatcher(None, b=wanted)  # compares many names against one
     found = []

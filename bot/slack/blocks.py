@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
-
 from bot.core.messages import Post
 from bot.core.text import escape
 
@@ -60,22 +58,30 @@ def _entity_safe(text: str, cut: int) -> int:
     return start if start > 0 and ";" not in text[start:cut] else cut
 
 
-def _header(text: str) -> HeaderBlock:
+# Block Kit as plain dicts: slack_sdk's models validate every field on every `to_dict`, 40 µs
+# an acknowledgement, for limits this module already keeps (text lengths, blocks per message).
+def _header(text: str) -> dict[str, Any]:
     plain = text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…"
-    return HeaderBlock(text=plain)
+    return {"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": True}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def build_messages(post: Post) -> list[SlackMessage]:
     """The messages that carry `post`: the first has the heading, the rest continue it."""
     blocks: list[dict[str, Any]] = []
     if post.heading:
-        blocks.append(_header(post.heading).to_dict())
+        blocks.append(_header(post.heading))
     for section in post.sections:
-        for chunk in _split_text(section):
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict())
+        blocks.extend(_section(chunk) for chunk in _split_text(section))
     if post.context:
-        for chunk in _split_text(post.context):
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=chunk)]).to_dict())
+        blocks.extend(_context(chunk) for chunk in _split_text(post.context))
     fallback = escape(post.text)
     if len(fallback) > MAX_FALLBACK_TEXT:
         fallback = fallback[: _entity_safe(fallback, MAX_FALLBACK_TEXT - 1)] + "…"
@@ -91,11 +97,5 @@ def build_single(post: Post) -> SlackMessage:
     pages = build_messages(post)
     if len(pages) == 1:
         return pages[0]
-    note = ContextBlock(
-        elements=[
-            MarkdownTextObject(
-                text="…this answer is longer than one message; see the channel's report."
-            )
-        ]
-    ).to_dict()
+    note = _context("…this answer is longer than one message; see the channel's report.")
     return SlackMessage(text=pages[0].text, blocks=[*pages[0].blocks[: MAX_BLOCKS - 1], note])
