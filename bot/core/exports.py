@@ -582,41 +582,60 @@ class _NotPlainJson(Exception):
     """A value `_indented_json` leaves to `json.dumps`."""
 
 
-def _indented_json(value: Any, level: int = 0) -> str:
+def _indented_json(value: Any) -> str:
     """Exactly `json.dumps(value, indent=2, ensure_ascii=False)` for documents made only of
     dicts with string keys, lists, strings, ints, booleans and None (raises `_NotPlainJson`
     on anything else). With `indent`, `json.dumps` runs its pure-Python encoder, a chain of
     generators that passes every piece of text up through each level of nesting; an event
-    model of 10,000 elements is 10 MB of JSON, and this is about twice as fast.
+    model of 10,000 elements is 10 MB of JSON. Here every piece is appended once to one list
+    and joined once at the end, so no text is copied again at each level.
     """
+    pieces: list[str] = []
+    _write_json(value, "\n", pieces.append)
+    return "".join(pieces)
+
+
+def _write_json(value: Any, newline: str, write: Callable[[str], None]) -> None:
+    """Append `value` as indented JSON; `newline` is a line break and the current indent."""
     kind = type(value)
     if kind is str:
-        return _json_string(value)
-    if kind is dict:
+        write(_json_string(value))
+    elif kind is dict:
         if not value:
-            return "{}"
-        inner = "\n" + "  " * (level + 1)
-        items = []
+            write("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotPlainJson
-            items.append(f"{_json_string(key)}: {_indented_json(item, level + 1)}")
-        return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
-    if kind is list:
+            write(separator)
+            write(_json_string(key))
+            write(": ")
+            _write_json(item, inner, write)
+            separator = "," + inner
+        write(newline + "}")
+    elif kind is list:
         if not value:
-            return "[]"
-        inner = "\n" + "  " * (level + 1)
-        items = [_indented_json(item, level + 1) for item in value]
-        return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is int:
-        return int.__repr__(value)
-    raise _NotPlainJson
+            write("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            write(separator)
+            _write_json(item, inner, write)
+            separator = "," + inner
+        write(newline + "]")
+    elif value is None:
+        write("null")
+    elif value is True:
+        write("true")
+    elif value is False:
+        write("false")
+    elif kind is int:
+        write(int.__repr__(value))
+    else:
+        raise _NotPlainJson
 
 
 # --- Gherkin --------------------------------------------------------------------------------
