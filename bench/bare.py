@@ -3,10 +3,10 @@
 Served exactly as Storm is (`bot/server.py`, `serve_asgi` and `served`): uvicorn,
 `WEB_CONCURRENCY` worker processes, one request per turn of each worker's event loop with the
 start-up objects frozen, Bolt's ASGI adapter (as in `Storm.asgi`) with
-`process_before_response=True`, an
-authorizer that asks Slack nothing, and the same SQLite settings as Storm's engine (WAL, a busy
-timeout, `synchronous=NORMAL`), so that the difference between the two is what Storm does per
-request and not how the server or the database is configured.
+`process_before_response=True`, an authorizer that asks Slack nothing, and the same SQLite
+settings as Storm's engine (WAL, a busy timeout, `synchronous=NORMAL`), so that the difference
+between the two is what Storm does per request and not how the server or the database is
+configured.
 
 `/storm` writes one row with SQLModel and acks with a short ephemeral text; `reaction_added`
 writes one row and acks. Run as `python -m bench.bare` with `SLACK_SIGNING_SECRET`,

@@ -614,8 +614,8 @@ def time_call(
     what exists is frozen (`gc.freeze`), so a collection during the call walks only the
     objects the call made. Otherwise one full collection of the whole process (its modules,
     the workshop under test) lands in a call or not depending on how many objects the call
-    makes compared with all the others, and
-    that threshold, not the model's size, decides a ratio between two sizes.
+    makes compared with all the others, and that threshold, not the model's size, decides a
+    ratio between two sizes.
     """
     call()  # once untimed: the first call also grows the process's heap, as a server's did
     samples: list[float] = []

@@ -86,11 +86,18 @@ class Checkpointer:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        failing = False
         while not self._stopping.wait(self._interval):
             try:
                 checkpoint(self._engine)
             except Exception:  # a locked or vanished file now is no reason to stop for good
-                log.exception("checkpointing the WAL failed; will try again")
+                if not failing:  # said once, not ten times a second
+                    log.exception("checkpointing the WAL failed; will keep trying")
+                failing = True
+            else:
+                if failing:
+                    log.info("checkpointing the WAL works again")
+                failing = False
 
 
 def checkpoint(engine: Engine) -> None:

@@ -58,8 +58,9 @@ def _entity_safe(text: str, cut: int) -> int:
     return start if start > 0 and ";" not in text[start:cut] else cut
 
 
-# Block Kit as plain dicts: slack_sdk's models validate every field on every `to_dict`, 40 µs
-# an acknowledgement, for limits this module already keeps (text lengths, blocks per message).
+# Block Kit as plain dicts, exactly what slack_sdk's models give: they validate every field on
+# every `to_dict` (most of an acknowledgement's block building: 115 µs against 20 µs under
+# cProfile), for limits this module already keeps (text lengths, blocks per message).
 def _header(text: str) -> dict[str, Any]:
     plain = text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…"
     return {"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": True}}
