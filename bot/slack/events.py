@@ -68,6 +68,7 @@ class ReactionInbox:
         self._workshops = workshops
         self._reactions = reactions
         self._fresh: set[str] = set()  # recorded by this process, not yet applied
+        self._applying: set[str] = set()  # being applied by one of this process's threads
         self._lock = threading.Lock()
 
     def record(self, body: dict[str, Any]) -> bool:
@@ -97,20 +98,30 @@ class ReactionInbox:
 
         Marking it done only afterwards means a crash in between applies it again at the next
         start; that is safe because every reaction's effect is idempotent (a message becomes
-        one event, a person's vote counts once).
+        one event, a person's vote counts once). Two threads of this process never apply the
+        same event at once (the start-up's `process_pending` and the sender's first wake-up
+        can overlap): the second would find it still pending and tell the person twice.
         """
-        with unit_of_work(self._engine, read_only=True) as session:
-            row = repo.pending_slack_event(session, event_id=event_id)
-        if row is None:
-            return
+        with self._lock:
+            if event_id in self._applying:
+                return
+            self._applying.add(event_id)
         try:
-            self._apply(row.payload)
-        except SlackApiError as error:
-            log.error("event %s: Slack answered %s", event_id, error.response.get("error"))
-        except Exception:  # a reaction that cannot be applied must not come back every start
-            log.exception("event %s could not be applied", event_id)
-        with unit_of_work(self._engine) as session:
-            repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
+            with unit_of_work(self._engine, read_only=True) as session:
+                row = repo.pending_slack_event(session, event_id=event_id)
+            if row is None:
+                return
+            try:
+                self._apply(row.payload)
+            except SlackApiError as error:
+                log.error("event %s: Slack answered %s", event_id, error.response.get("error"))
+            except Exception:  # a reaction that cannot be applied must not come back every start
+                log.exception("event %s could not be applied", event_id)
+            with unit_of_work(self._engine) as session:
+                repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
+        finally:
+            with self._lock:
+                self._applying.discard(event_id)
 
     def process_pending(self) -> None:
         """Apply every event recorded but not applied yet: the background worker's share, and

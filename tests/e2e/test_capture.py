@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
-from tests.support.running import InProcess, text_of
+from bot.slack.events import ReactionInbox, Reactions
+from tests.support.running import TEAM, InProcess, text_of
 
 
 def _export(storm: InProcess) -> dict:
@@ -153,3 +155,34 @@ def test_reactions_elsewhere_or_without_a_workshop_change_nothing(storm: InProce
     storm.run("start Checkout")
     storm.slack.reaction_added("tada", user="U2", channel="C1", ts=said.ts)
     assert _export(storm)["events"] == []
+
+
+def test_a_reaction_applied_by_two_threads_at_once_is_applied_and_told_once(
+    storm: InProcess,
+) -> None:
+    """The background worker's start-up and its sender's first wake-up both apply what the
+    web workers recorded; overlapping, they must not each tell the person about it."""
+    storm.run("start Checkout")
+    said = storm.fake.post_user_message("C1", "U2", "Parcel Lost")
+    both_ready = threading.Barrier(2, timeout=10)
+    background = ReactionInbox(  # records only, like a web worker; applies when asked
+        storm.storm.engine,
+        storm.clock,
+        storm.storm.bolt.client,
+        storm.storm.workshops,
+        Reactions(),
+        applies_after_ack=False,
+        hold=both_ready.wait,  # both threads reach the same event before either applies it
+    )
+    event = storm.slack.reaction_event("reaction_added", "zap", user="U2", channel="C1", ts=said.ts)
+    assert background.record(
+        {"event_id": "EvTwice", "team_id": TEAM, "type": "event_callback", "event": event}
+    )
+    threads = [threading.Thread(target=background.process_pending) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert [e["name"] for e in _export(storm)["events"]] == ["Parcel Lost"]
+    told = [text_of(m) for m in storm.fake.ephemerals("C1", "U2")]
+    assert len(told) == 1 and "Added *E1* Parcel Lost" in told[0], told
