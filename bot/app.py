@@ -87,6 +87,7 @@ class Storm:
         if self.role != "web":
             self.workshops.index_old_names()
             self.scheduler.start()
+        if self.role == "all":  # the background worker's sender does it on its first wake-up
             self.inbox.process_pending()
         if self.checkpointer is not None:
             self.checkpointer.start()
