@@ -602,42 +602,70 @@ class Timing:
     reps: int
 
 
-def time_call(
-    call: Callable[[], object], *, min_reps: int, budget: float, patience: float = 10.0
-) -> Timing:
-    """Call until `budget` seconds are spent (at most 50 calls), and at least `min_reps` times
-    unless the calls so far took `patience` seconds (one 12-second call is figure enough).
+def time_sizes(
+    calls: dict[int, Callable[[], object]],
+    *,
+    min_reps: int,
+    budget: float,
+    patience: float = 10.0,
+) -> dict[int, Timing]:
+    """Time one operation at every size, the sizes taking turns: each round calls every size
+    that still needs calls once, smallest first in one round and largest first in the next.
 
-    The first call is not timed: it is also the one that grows the process's heap to the
-    model's size (fresh pages from the kernel, slow on a VM), which a server that has rendered
-    a report before has done already. Before each timed call the garbage collector runs and
-    what exists is frozen (`gc.freeze`), so a collection during the call walks only the
-    objects the call made. Otherwise one full collection of the whole process (its modules,
-    the workshop under test) lands in a call or not depending on how many objects the call
-    makes compared with all the others, and that threshold, not the model's size, decides a
-    ratio between two sizes.
+    Taking turns is what makes the ratio between two sizes mean something on a shared
+    machine: its speed drifts by a third from one minute to the next (other tenants, the
+    memory they share with us), and timing all of one size before the other would put that
+    drift into the ratio. It also means no call runs with the caches warmed by the same call
+    on the same model just before, which a server rendering a freshly read workshop never
+    has either.
+
+    Each size is called until `budget` seconds are spent on it (at most 50 calls), and at
+    least `min_reps` times unless its calls so far took `patience` seconds (one 12-second call
+    is figure enough). The first call of each size is not timed: it is also the one that grows
+    the process's heap to the model's size (fresh pages from the kernel, slow on a VM), which
+    a server that has rendered a report before has done already. Before each timed call the
+    garbage collector runs and what exists is frozen (`gc.freeze`), so a collection during the
+    call walks only the objects the call made. Otherwise one full collection of the whole
+    process (its modules, the workshops under test) lands in a call or not depending on how
+    many objects the call makes compared with all the others, and that threshold, not the
+    model's size, decides a ratio between two sizes.
     """
-    call()  # once untimed: the first call also grows the process's heap, as a server's did
-    samples: list[float] = []
-    spent = 0.0
-    while (len(samples) < min_reps and spent < patience) or (spent < budget and len(samples) < 50):
-        gc.collect()
-        gc.freeze()
-        try:
-            started = time.perf_counter()
-            call()
-            elapsed = time.perf_counter() - started
-        finally:
-            gc.unfreeze()
-        samples.append(elapsed)
-        spent += elapsed
-    return Timing(statistics.median(samples), min(samples), max(samples), len(samples))
+    for call in calls.values():
+        call()  # once untimed: the first call also grows the process's heap, as a server's did
+    samples: dict[int, list[float]] = {size: [] for size in calls}
+    spent = dict.fromkeys(calls, 0.0)
+
+    def wanted(size: int) -> bool:
+        taken, used = len(samples[size]), spent[size]
+        return (taken < min_reps and used < patience) or (used < budget and taken < 50)
+
+    ascending = sorted(calls)
+    turn = 0
+    while any(wanted(size) for size in calls):
+        for size in ascending if turn % 2 == 0 else ascending[::-1]:
+            if not wanted(size):
+                continue
+            gc.collect()
+            gc.freeze()
+            try:
+                started = time.perf_counter()
+                calls[size]()
+                elapsed = time.perf_counter() - started
+            finally:
+                gc.unfreeze()
+            samples[size].append(elapsed)
+            spent[size] += elapsed
+        turn += 1
+    return {
+        size: Timing(statistics.median(taken), min(taken), max(taken), len(taken))
+        for size, taken in samples.items()
+    }
 
 
 def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
     """What a big model costs: the check, each step's summary, the report, every export."""
     from bot.core import completeness, reports
-    from bot.core.export import to_json
+    from bot.core.export import to_json_text
     from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 
     def summary(number: int) -> Callable[[Snapshot], object]:
@@ -647,7 +675,7 @@ def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
         ("completeness.check", completeness.check),
         *((f"reports.step_summary {n}", summary(n)) for n in range(1, 9)),
         ("reports.full_report", reports.full_report),
-        ("export.to_json", to_json),
+        ("export.to_json_text", to_json_text),
         ("exports.to_markdown", to_markdown),
         ("exports.to_mermaid", to_mermaid),
         ("exports.to_eventmodel", to_eventmodel),
@@ -665,24 +693,25 @@ class ModelResult:
 
 
 def measure(sizes: list[int], *, database_url: str, min_reps: int, budget: float) -> ModelResult:
-    """Time every operation at every size, and `load_snapshot` from a real SQLite file."""
+    """Time every operation at every size, and `load_snapshot` from a real SQLite file; all
+    the workshops are built (and stored) first, so that the sizes can take turns."""
     from storage.db import make_engine
 
     engine = make_engine(database_url)
-    times: dict[str, dict[int, Timing]] = defaultdict(dict)
     counts: dict[int, dict[str, int]] = {}
+    built: dict[int, Snapshot] = {}
+    stored: dict[int, int] = {}
     for size in sizes:
         workshop = plan(size)
         counts[size] = workshop.counts()
-        built = snapshot(workshop)
-        for name, operation in operations():
-            times[name][size] = time_call(
-                functools.partial(operation, built), min_reps=min_reps, budget=budget
-            )
-        workshop_id = seed(engine, workshop, team_id="TMODEL", channel_id=f"CMODEL{size}")
-        times["snapshots.load_snapshot (SQLite)"][size] = time_call(
-            functools.partial(_load, engine, workshop_id), min_reps=min_reps, budget=budget
-        )
+        built[size] = snapshot(workshop)
+        stored[size] = seed(engine, workshop, team_id="TMODEL", channel_id=f"CMODEL{size}")
+    times: dict[str, dict[int, Timing]] = {}
+    for name, operation in operations():
+        calls = {size: functools.partial(operation, built[size]) for size in sizes}
+        times[name] = time_sizes(calls, min_reps=min_reps, budget=budget)
+    loads = {size: functools.partial(_load, engine, stored[size]) for size in sizes}
+    times["snapshots.load_snapshot (SQLite)"] = time_sizes(loads, min_reps=min_reps, budget=budget)
     engine.dispose()
     return ModelResult(sizes, dict(times), counts)
 

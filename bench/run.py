@@ -60,7 +60,7 @@ class Config:
     workers: int = 2
     loadgen: str = "auto"
     model_sizes: tuple[int, ...] = (100, 1_000, 10_000)
-    model_reps: int = 5
+    model_reps: int = 9
     model_budget: float = 0.5
     sql_sizes: tuple[int, ...] = (100, 2_000)
     sql_reps: int = 5

@@ -70,7 +70,7 @@ def test_every_run_was_acknowledged_and_stored(quick_run: tuple[str, dict[str, A
 def test_model_sql_and_memory_figures_are_reported(quick_run: tuple[str, dict[str, Any]]) -> None:
     report, figures = quick_run
     sizes = figures["model"]["sizes"]
-    for operation in ("completeness.check", "reports.full_report", "export.to_json"):
+    for operation in ("completeness.check", "reports.full_report", "export.to_json_text"):
         timings = figures["model"]["times"][operation]
         assert sorted(int(size) for size in timings) == sizes
     assert "snapshots.load_snapshot (SQLite)" in figures["model"]["times"]

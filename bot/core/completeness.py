@@ -26,7 +26,7 @@ CLEAN = "Nothing to fix: every field has an origin and a destination."
 EMPTY = "Nothing to check yet: add events, the commands that cause them and the views they feed."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One check that did not pass.
 
@@ -62,7 +62,7 @@ class Report:
         return not any(f.severity == ERROR for f in self.findings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trace:
     """Where one field comes from and where it goes, one line per place, for people."""
 
@@ -116,7 +116,6 @@ class _Graph:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.by_key = snapshot.by_key()
-        self._resolved: dict[str, ElementInfo | None] = {}
         self.names = _Names()
         self.carries = self.names.carries
         self.order = {e.key: _id_order(e.key) for e in snapshot.elements}
@@ -159,10 +158,9 @@ class _Graph:
         """The live element a key (or merged alias) names, if it is of `kind`."""
         if not key:
             return None
-        try:
-            element = self._resolved[key]
-        except KeyError:
-            element = self._resolved[key] = self.by_key.get(key.strip().upper())
+        element = self.by_key.get(key)  # keys are stored as typed by Storm: E3, not " e3"
+        if element is None:
+            element = self.by_key.get(key.strip().upper())
         if element is None or (kind is not None and element.kind != kind):
             return None
         return element

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.completeness import check
+from bot.core.jsontext import indented_json
 from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot
 from bot.core.steps import STEPS
 
@@ -185,6 +186,11 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
         "scenarios": [_scenario(links, scenario) for scenario in snapshot.of_kind("scenario")],
         "completeness": _completeness(snapshot),
     }
+
+
+def to_json_text(snapshot: Snapshot) -> str:
+    """The JSON export as uploaded: indented, non-ASCII text kept as typed."""
+    return indented_json(to_json(snapshot))
 
 
 def _scenario(links: Links, element: ElementInfo) -> dict[str, Any]:

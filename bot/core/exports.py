@@ -26,15 +26,15 @@ to specify and is left out. Field types are unknown to Storm, so every field is 
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from json.encoder import encode_basestring as _json_string
 from typing import Any
 
 from bot.core.completeness import SEVERITIES, check
 from bot.core.export import Links
+from bot.core.jsontext import indented_json
 from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState
 from bot.core.steps import STEPS
 
@@ -524,8 +524,14 @@ class _EventModel:
             ),
         }
 
-    def slices(self) -> list[dict[str, Any]]:
-        """All slices in timeline order, numbered from 1."""
+    def placed(self) -> list[functools.partial[dict[str, Any]]]:
+        """How to build each slice, numbered, in timeline order.
+
+        Where a slice goes depends only on its events' positions and its type, so the order
+        is settled before any slice is built, and `to_eventmodel` can build, write and let go
+        of one slice at a time instead of holding the whole document (90 MB at 10,000
+        elements) while it writes.
+        """
         s, links = self.snapshot, self.links
         end = len(self.position) + 1
         specs: dict[str, list[dict[str, Any]]] = {}
@@ -535,7 +541,7 @@ class _EventModel:
             if subject:
                 specs.setdefault(subject, []).append(self.specification(element, subject))
 
-        placed: list[tuple[float, dict[str, Any]]] = []
+        placed: list[tuple[float, int, Callable[[], dict[str, Any]]]] = []
 
         def first(events: list[str]) -> float:
             return min((self.position[e] for e in events if e in self.position), default=end)
@@ -543,99 +549,45 @@ class _EventModel:
         def after_last(events: list[str]) -> float:
             return max((self.position[e] for e in events if e in self.position), default=end) + 0.5
 
+        def place(where: float, key: str, title: str, slice_type: str, *parts: Any) -> None:
+            build = functools.partial(self.slice, key, title, slice_type, *parts)
+            placed.append((where, _SLICE_ORDER[slice_type], build))
+
         caused: set[str] = set()
         for source in s.of_kind("command") + s.of_kind("external"):
             events = links.keys(source.causes)
             caused.update(events)
             members = ([source] if source.kind == "command" else []) + links.elements(events)
-            cut = self.slice(
-                source.key, source.name, "STATE_CHANGE", members, specs.get(source.key, [])
-            )
-            placed.append((first(events), cut))
+            specifications = specs.get(source.key, [])
+            place(first(events), source.key, source.name, "STATE_CHANGE", members, specifications)
         for view in s.of_kind("view"):
-            cut = self.slice(view.key, view.name, "STATE_VIEW", [view], specs.get(view.key, []))
-            placed.append((after_last(links.keys(view.fed_by)), cut))
+            where = after_last(links.keys(view.fed_by))
+            place(where, view.key, view.name, "STATE_VIEW", [view], specs.get(view.key, []))
         for policy in s.of_kind("policy"):
             on = links.key(policy.on)
-            cut = self.slice(policy.key, policy.name, "AUTOMATION", [policy], [])
-            placed.append((after_last([on] if on else []), cut))
+            place(
+                after_last([on] if on else []), policy.key, policy.name, "AUTOMATION", [policy], []
+            )
         loose = [event for event in s.events if event.key not in caused]
         if loose:
             title = "Events without a cause"
-            cut = self.slice("uncaused", title, "STATE_CHANGE", loose, [])
-            placed.append((first([e.key for e in loose]), cut))
+            place(first([e.key for e in loose]), "uncaused", title, "STATE_CHANGE", loose, [])
 
-        placed.sort(key=lambda pair: (pair[0], _SLICE_ORDER[pair[1]["sliceType"]]))
-        return [{**cut, "index": index} for index, (_, cut) in enumerate(placed, start=1)]
+        placed.sort(key=lambda entry: entry[:2])
+        return [
+            functools.partial(_numbered, build, index)
+            for index, (_, _, build) in enumerate(placed, start=1)
+        ]
+
+
+def _numbered(build: Callable[[], dict[str, Any]], index: int) -> dict[str, Any]:
+    return {**build(), "index": index}
 
 
 def to_eventmodel(snapshot: Snapshot) -> str:
-    """The model as Event Modeling slices (JSON text), for Event Modeling tools."""
-    document = {"slices": _EventModel(snapshot).slices()}
-    try:
-        return _indented_json(document)
-    except _NotPlainJson:
-        return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-class _NotPlainJson(Exception):
-    """A value `_indented_json` leaves to `json.dumps`."""
-
-
-def _indented_json(value: Any) -> str:
-    """Exactly `json.dumps(value, indent=2, ensure_ascii=False)` for documents made only of
-    dicts with string keys, lists, strings, ints, booleans and None (raises `_NotPlainJson`
-    on anything else). With `indent`, `json.dumps` runs its pure-Python encoder, a chain of
-    generators that passes every piece of text up through each level of nesting; an event
-    model of 10,000 elements is 10 MB of JSON. Here every piece is appended once to one list
-    and joined once at the end, so no text is copied again at each level.
-    """
-    pieces: list[str] = []
-    _write_json(value, "\n", pieces.append)
-    return "".join(pieces)
-
-
-def _write_json(value: Any, newline: str, write: Callable[[str], None]) -> None:
-    """Append `value` as indented JSON; `newline` is a line break and the current indent."""
-    kind = type(value)
-    if kind is str:
-        write(_json_string(value))
-    elif kind is dict:
-        if not value:
-            write("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _NotPlainJson
-            write(separator)
-            write(_json_string(key))
-            write(": ")
-            _write_json(item, inner, write)
-            separator = "," + inner
-        write(newline + "}")
-    elif kind is list:
-        if not value:
-            write("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for item in value:
-            write(separator)
-            _write_json(item, inner, write)
-            separator = "," + inner
-        write(newline + "]")
-    elif value is None:
-        write("null")
-    elif value is True:
-        write("true")
-    elif value is False:
-        write("false")
-    elif kind is int:
-        write(int.__repr__(value))
-    else:
-        raise _NotPlainJson
+    """The model as Event Modeling slices (JSON text), for Event Modeling tools, each slice
+    built just before it is written."""
+    return indented_json({"slices": _EventModel(snapshot).placed()})
 
 
 # --- Gherkin --------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldSpec:
     """A field of a command, event or view (SPEC §3).
 
@@ -71,7 +71,7 @@ class FieldSpec:
         return f"{self.name}*" if self.generated else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A given/when/then specification, stored as written (keys of whatever it names).
 
@@ -86,7 +86,7 @@ class Scenario:
     view: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ElementInfo:
     """One live element with its relations, as the core reads it.
 
@@ -121,7 +121,7 @@ class ElementInfo:
         return f"{self.key} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepState:
     """A step's timebox and where it stands."""
 

@@ -7,7 +7,6 @@ not retried (at most once, as SPEC §5 requires).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from sqlmodel import Session
 
 from bot.core import messages, reports
 from bot.core.clock import Clock
-from bot.core.export import to_json
+from bot.core.export import to_json_text
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
@@ -49,7 +48,7 @@ log = logging.getLogger(__name__)
 # Export formats: the files each writes, as (file name, text). Gherkin allows one feature per
 # file, so it uploads one file per aggregate.
 EXPORTS: dict[str, Callable[[Snapshot], list[tuple[str, str]]]] = {
-    "json": lambda s: [("storm-model.json", json.dumps(to_json(s), indent=2, ensure_ascii=False))],
+    "json": lambda s: [("storm-model.json", to_json_text(s))],
     "md": lambda s: [("storm.md", to_markdown(s))],
     "mermaid": lambda s: [("storm.mmd", to_mermaid(s))],
     "eventmodel": lambda s: [("storm-eventmodel.json", to_eventmodel(s))],

@@ -3,19 +3,21 @@ exactly what the plain versions say (issue "benchmarks", item 3)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import replace
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from bench import model as workshops
 from bot.core.completeness import check
-from bot.core.exports import _MD_ESCAPES, _indented_json, _md, to_eventmodel
+from bot.core.export import to_json, to_json_text
+from bot.core.exports import _MD_ESCAPES, _md, to_eventmodel
+from bot.core.jsontext import indented_json
 from bot.core.model import ElementInfo
 from bot.snapshots import load_snapshot
 from storage.tables import Workshop
@@ -40,7 +42,7 @@ def _document(rng: random.Random, depth: int = 0) -> Any:
     if choice == 0:
         return _text(rng)
     if choice == 1:
-        return rng.choice([None, True, False])
+        return rng.choice([None, True, False, 0.5, -1e-9, 1e300, 0.1 + 0.2, 3.0])
     if choice == 2:
         return rng.randint(-(10**12), 10**12)
     if choice == 3:
@@ -52,27 +54,49 @@ def _document(rng: random.Random, depth: int = 0) -> Any:
     return [_document(rng, depth + 1) for _ in range(rng.randint(1, 4))]
 
 
-def test_the_event_model_writer_is_json_dumps_with_indent() -> None:
+def test_the_json_writer_is_json_dumps_with_indent() -> None:
     rng = random.Random(5)
     for _ in range(3_000):
         document = _document(rng)
-        assert _indented_json(document) == json.dumps(document, indent=2, ensure_ascii=False)
+        assert indented_json(document) == json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def test_the_event_model_falls_back_to_json_dumps_for_anything_else() -> None:
-    from bot.core.exports import _NotPlainJson
+def test_the_json_writer_leaves_anything_else_to_json_dumps() -> None:
+    for odd in ({"a": float("nan")}, {1: "a"}, [("a", "b")], {"a": [2**70, float("-inf")]}):
+        assert indented_json(odd) == json.dumps(odd, indent=2, ensure_ascii=False)
 
-    for odd in ({"a": 1.5}, {1: "a"}, [("a", "b")], {"a": [2**70, 1.0]}):
-        with pytest.raises(_NotPlainJson):
-            _indented_json(odd)
+
+def test_parts_built_late_are_written_as_the_values_they_return() -> None:
+    built: list[str] = []
+
+    def part(name: str, value: Any) -> Any:
+        built.append(name)
+        return value
+
+    lazy = {
+        "a": [functools.partial(part, "one", {"b": [1, "x"]})],
+        "c": functools.partial(part, "two", []),
+    }
+    plain = {"a": [{"b": [1, "x"]}], "c": []}
+    assert indented_json(lazy) == json.dumps(plain, indent=2, ensure_ascii=False)
+    assert built == ["one", "two"]
+    odd = {"a": functools.partial(part, "three", {1: float("nan")})}  # left to json.dumps
+    assert indented_json(odd) == json.dumps({"a": {1: float("nan")}}, indent=2, ensure_ascii=False)
 
 
 def test_the_event_model_of_a_generated_workshop_is_what_json_dumps_writes() -> None:
     from bot.core.exports import _EventModel
 
     snapshot = workshops.snapshot(workshops.plan(300, seed=2))
-    expected = json.dumps({"slices": _EventModel(snapshot).slices()}, indent=2, ensure_ascii=False)
+    slices = [build() for build in _EventModel(snapshot).placed()]
+    expected = json.dumps({"slices": slices}, indent=2, ensure_ascii=False)
     assert to_eventmodel(snapshot) == expected
+
+
+def test_the_json_export_is_the_model_as_json_dumps_writes_it() -> None:
+    snapshot = workshops.snapshot(workshops.plan(300, seed=3))
+    expected = json.dumps(to_json(snapshot), indent=2, ensure_ascii=False)
+    assert to_json_text(snapshot) == expected
 
 
 def test_kinds_and_the_timeline_are_sorted_once_but_handed_out_as_new_lists() -> None:
