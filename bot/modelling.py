@@ -18,7 +18,7 @@ from bot.core.messages import Post
 from bot.core.model import KIND_LETTERS, FieldSpec, element_key, normalise, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
 from bot.core.steps import STEPS
-from bot.core.text import escape
+from bot.core.text import escape, with_article
 from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link, Workshop
@@ -92,7 +92,9 @@ class Action:
             element = by_key[chosen.key]
         if kinds and element.kind not in kinds:
             wanted = " or ".join(kinds)
-            raise Refused(f"{key(element)} is {_a(element.kind)}, not {_a(wanted)}.")
+            raise Refused(
+                f"{key(element)} is {with_article(element.kind)}, not {with_article(wanted)}."
+            )
         return element
 
     def survivor(self, element: Element) -> Element:
@@ -215,10 +217,6 @@ def label(element: Element) -> str:
     return f"*{key(element)}* {escape(element.name)}"
 
 
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
 def _resolve_all(action: Action, refs: tuple[str, ...], *kinds: str) -> list[Element]:
     found = [action.resolve(ref, *kinds) for ref in refs]
     return list({e.id: e for e in found}.values())
@@ -276,8 +274,8 @@ def merge(action: Action, command: grammar.Merge) -> Post:
         raise Refused(f"{key(source)} cannot be merged into itself.")
     if source.kind != target.kind:
         raise Refused(
-            f"Only elements of the same kind merge: {key(source)} is {_a(source.kind)}, "
-            f"{key(target)} is {_a(target.kind)}."
+            f"Only elements of the same kind merge: {key(source)} is {with_article(source.kind)}, "
+            f"{key(target)} is {with_article(target.kind)}."
         )
     action.require_owner(source, "merge")
     session = action.session

@@ -156,7 +156,46 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             aliases=tuple(aliases.get(element_id, ())),
         )
 
-    elements = tuple(info(row) for row in live.values())
+    return _snapshot(
+        session,
+        workshop,
+        elements=tuple(info(row) for row in live.values()),
+        dropped=tuple(
+            (keys[row.id], row.name) for row in rows if row.dropped and row.merged_into is None
+        ),
+    )
+
+
+def load_status(session: Session, workshop: Workshop) -> tuple[Snapshot, dict[str, int]]:
+    """What `/storm status` shows, without reading the elements: the workshop and its steps
+    (a snapshot without elements) and how many live elements of each kind there are.
+
+    Status is answered on the acknowledgement path; reading every element of a workshop of
+    2,000 took 58 ms there, while one worker's event loop waits for it.
+    """
+    assert workshop.id is not None
+    counts = session.exec(
+        select(Element.kind, func.count(col(Element.id)))
+        .where(
+            Element.workshop_id == workshop.id,
+            col(Element.dropped_at).is_(None),
+            col(Element.merged_into).is_(None),
+        )
+        .group_by(col(Element.kind))
+    )
+    return _snapshot(session, workshop, elements=(), dropped=()), dict(counts.all())
+
+
+def _snapshot(
+    session: Session,
+    workshop: Workshop,
+    *,
+    elements: tuple[ElementInfo, ...],
+    dropped: tuple[tuple[str, str], ...],
+) -> Snapshot:
+    """The workshop around its elements: steps, facilitators, contributors, people."""
+    assert workshop.id is not None
+    workshop_id = workshop.id
     steps = tuple(
         StepState(
             number=run.number,
@@ -183,9 +222,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             repo.channel_members(session, team_id=workshop.team_id, channel_id=workshop.channel_id)
         ),
         names=repo.user_names(session, team_id=workshop.team_id),
-        dropped=tuple(
-            (keys[row.id], row.name) for row in rows if row.dropped and row.merged_into is None
-        ),
+        dropped=dropped,
     )
 
 

@@ -26,7 +26,7 @@ from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
 from bot.core.text import escape, plural
 from bot.core.timeline import TIMELINE_KINDS, step_timeline
 from bot.modelling import Action, Actor, Refused, key, label
-from bot.snapshots import load_snapshot
+from bot.snapshots import load_snapshot, load_status
 from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, Facilitator, StepRun, Workshop
@@ -200,7 +200,8 @@ class Workshops:
     def _other(self, action: Action, command: grammar.Command) -> Post:
         session, workshop, now = action.session, action.workshop, action.now
         if isinstance(command, grammar.Status):
-            return messages.status(load_snapshot(session, workshop), now)
+            snapshot, counts = load_status(session, workshop)
+            return messages.status(snapshot, now, counts)
         if isinstance(command, grammar.Vote):
             return self._journaled(action, _vote, command)
         if isinstance(command, grammar.Undo):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.model import KIND_LETTERS, ElementInfo, FieldSpec, Snapshot, normalise
+from bot.core.text import with_article
 
 ERROR = "error"
 WARNING = "warning"
@@ -409,11 +410,6 @@ def _on(graph: _Graph, hotspot: ElementInfo) -> str:
     return f" (on {target.label})" if target else ""
 
 
-def _a(kind: str) -> str:
-    """`a command`, `an event`."""
-    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
-
-
 def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
     """What is wrong with a scenario as written, in words; empty when it holds.
 
@@ -430,7 +426,7 @@ def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
         if found is None:
             problems.append(f"given {key} no longer exists")
         elif found.kind != "event":
-            problems.append(f"given {found.label} is {_a(found.kind)}, not an event")
+            problems.append(f"given {found.label} is {with_article(found.kind)}, not an event")
     if spec.when is None and spec.view is None:
         problems.append("it names neither a command nor a view")
     when = graph.resolve(spec.when)
@@ -438,7 +434,7 @@ def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
     if spec.when is not None and when is None:
         problems.append(f"when {spec.when} no longer exists")
     elif when is not None and command is None:
-        problems.append(f"when {when.label} is {_a(when.kind)}, not a command")
+        problems.append(f"when {when.label} is {with_article(when.kind)}, not a command")
     if spec.view is not None and graph.resolve(spec.view, "view") is None:
         problems.append(f"{spec.view} is not a view (any more)")
     caused = {e.key for e in graph.causes(command)} if command else set()
@@ -447,7 +443,7 @@ def _scenario_problems(graph: _Graph, scenario: ElementInfo) -> list[str]:
         if found is None:
             problems.append(f"then {key} no longer exists")
         elif found.kind != "event":
-            problems.append(f"then {found.label} is {_a(found.kind)}, not an event")
+            problems.append(f"then {found.label} is {with_article(found.kind)}, not an event")
         elif command is not None and found.key not in caused:
             problems.append(f"then {found.label} is not caused by {command.label}")
     return problems

@@ -167,9 +167,10 @@ def times_up(
     )
 
 
-def status(snapshot: Snapshot, now: datetime) -> Post:
+def status(snapshot: Snapshot, now: datetime, counts: dict[str, int]) -> Post:
+    """Where the workshop stands; `counts` are its live elements by kind (the snapshot may
+    leave the elements out: status only needs how many there are)."""
     state = snapshot.current
-    counts = snapshot.counts_by_kind()
     count_text = (
         ", ".join(plural(n, kind) for kind, n in sorted(counts.items()))
         if counts

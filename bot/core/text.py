@@ -72,6 +72,11 @@ def clean_name(text: str, *, what: str = "a name") -> str:
     return collapsed
 
 
+def with_article(kind: str) -> str:
+    """`a command`, `an event`: an element kind as a sentence names it."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 event`, `3 events`."""
     return f"{count} {word if count == 1 else (many or word + 's')}"

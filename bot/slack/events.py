@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from bot.core import messages
 from bot.core.clock import Clock
-from bot.core.text import TextError, clean_name, escape, from_slack
+from bot.core.text import TextError, clean_name, escape, from_slack, with_article
 from bot.slack.blocks import build_single
 from bot.workshops import Actor, Workshops
 from storage import capture
@@ -193,7 +193,8 @@ class ReactionInbox:
             name = clean_name(from_slack(text), what=f"the {kind}'s name")
         except TextError as error:
             self._tell(
-                actor, f":warning: That message cannot become {_a(kind)}: {escape(str(error))}."
+                actor,
+                f":warning: That message cannot become {with_article(kind)}: {escape(str(error))}.",
             )
             return
         author = actor.user_id if from_bot else message.get("user") or actor.user_id
@@ -217,10 +218,6 @@ class ReactionInbox:
         self._client.chat_postEphemeral(
             channel=actor.channel_id, user=actor.user_id, text=message.text, blocks=message.blocks
         )
-
-
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def register(app: App, *, inbox: ReactionInbox) -> None:

@@ -48,6 +48,18 @@ def test_status_shows_step_time_counts_and_who_has_not_contributed(storm: InProc
     assert "<@" not in status
 
 
+def test_status_counts_only_what_is_still_on_the_board(storm: InProcess) -> None:
+    storm.run("start Checkout")
+    storm.run("event Order Placed; Payment Received; Order Shipped; Order Cancelled")
+    storm.run("command Place Order -> E1")
+    storm.run("merge E2 into E1")
+    storm.run("drop E3")
+    status = storm.run("status")
+    assert "*Model:* 1 command, 2 events" in status
+    storm.run("undo")  # E3 is back on the board
+    assert "*Model:* 1 command, 3 events" in storm.run("status")
+
+
 def test_next_posts_the_summary_and_opens_the_next_step(storm: InProcess) -> None:
     storm.run("start Checkout")
     storm.run("event Order Placed; Payment Received", user="U2")
