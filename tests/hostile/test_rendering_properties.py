@@ -150,7 +150,7 @@ def all_posts(workshop: Workshop) -> list[tuple[str, Post, frozenset[str]]]:
     nobody: frozenset[str] = frozenset()
     posts: list[tuple[str, Post, frozenset[str]]] = [
         ("kickoff", messages.kickoff(s), nobody),
-        ("status", messages.status(s, now), nobody),
+        ("status", messages.status(s, now, s.counts_by_kind()), nobody),
         ("help", messages.help_card(), nobody),
         ("help event", messages.help_card("event"), nobody),
         ("completeness", reports.completeness_report(s), nobody),
