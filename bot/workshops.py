@@ -137,49 +137,59 @@ class Workshops:
 
     def _add_events(self, actor: Actor, names: tuple[str, ...]) -> Post:
         """`/storm event`: the command a whole department runs at once, so it runs as a few
-        prepared statements in one short transaction of its own (`storage.capture`)."""
+        prepared statements in one short transaction of its own (`storage.capture`).
+
+        The naming help is looked up after the commit, outside the writers' lock: it only
+        reads, and under a burst every moment spent holding that lock is a moment the other
+        web workers wait. It then also sees a twin added a moment later by someone else.
+        """
         now = self._clock.now()
-        with capture.transaction(self._engine) as store:
-            workshop = store.open_workshop(team_id=actor.team_id, channel_id=actor.channel_id)
-            if workshop is None:
-                raise Refused(NO_WORKSHOP)
-            lines, entries = [], []
-            for name in names:
-                element_id, number = store.add_element(
+        heading = f"Added {plural(len(names), 'event')}:"
+        with capture.connected(self._engine) as connection:
+            with connection.writing() as store:
+                workshop = store.open_workshop(team_id=actor.team_id, channel_id=actor.channel_id)
+                if workshop is None:
+                    raise Refused(NO_WORKSHOP)
+                added, entries = [], []
+                for name in names:
+                    element_id, number = store.add_element(
+                        workshop_id=workshop.id,
+                        kind="event",
+                        name=name,
+                        keys=naming.name_keys(name),
+                        author=actor.user_id,
+                        added_by=actor.user_id,
+                        step_number=workshop.current_step,
+                        now=now,
+                    )
+                    store.schedule_post(
+                        workshop_id=workshop.id,
+                        kind="element",
+                        due_at=now,
+                        step_number=workshop.current_step,
+                        payload={"element_id": element_id},
+                    )
+                    entries.append({"table": "element", "op": "insert", "id": element_id})
+                    added.append((element_id, element_key("event", number), name))
+                store.add_contribution(
                     workshop_id=workshop.id,
-                    kind="event",
-                    name=name,
-                    keys=naming.name_keys(name),
-                    author=actor.user_id,
-                    added_by=actor.user_id,
                     step_number=workshop.current_step,
-                    now=now,
+                    user_id=actor.user_id,
+                    at=now,
                 )
-                store.schedule_post(
+                store.add_change(
                     workshop_id=workshop.id,
-                    kind="element",
-                    due_at=now,
-                    step_number=workshop.current_step,
-                    payload={"element_id": element_id},
+                    user_id=actor.user_id,
+                    at=now,
+                    summary=_summary(messages.notice(heading)),
+                    entries=entries,
                 )
-                entries.append({"table": "element", "op": "insert", "id": element_id})
-                event = element_key("event", number)
-                notes = modelling.naming_notes(store, workshop.id, element_id, "event", name, event)
-                lines.append(f"*{event}* {escape(name)}{notes}")
-            store.add_contribution(
-                workshop_id=workshop.id,
-                step_number=workshop.current_step,
-                user_id=actor.user_id,
-                at=now,
-            )
-            answer = messages.notice(f"Added {plural(len(names), 'event')}:\n" + "\n".join(lines))
-            store.add_change(
-                workshop_id=workshop.id,
-                user_id=actor.user_id,
-                at=now,
-                summary=_summary(answer),
-                entries=entries,
-            )
+            lines = [
+                f"*{event}* {escape(name)}"
+                + modelling.naming_notes(connection, workshop.id, element_id, "event", name, event)
+                for element_id, event, name in added
+            ]
+        answer = messages.notice(f"{heading}\n" + "\n".join(lines))
         return _with_post_problem(answer, workshop.post_problem)
 
     def _journaled(self, action: Action, handler: _Handler, command: Any) -> Post:

@@ -295,24 +295,53 @@ def in_session(session: Session) -> Capture:
     return Capture(connection.connection.driver_connection, connection.dialect)
 
 
+class Connected(Capture):
+    """Capture on a pooled connection of its own, outside any transaction until `writing`.
+
+    Reads outside `writing` see what is committed and take no lock. That is where work that
+    only reads belongs (naming help after a capture): under a burst, the web workers queue for
+    the one writer's lock, so whatever runs while holding it is paid for by every worker.
+    """
+
+    def __init__(self, dbapi_connection: Any, engine: Engine) -> None:
+        super().__init__(dbapi_connection, engine.dialect)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._writers = writer_lock(engine) if self._sqlite else None
+
+    @contextmanager
+    def writing(self) -> Iterator[Capture]:
+        """A write transaction, committed when the block ends normally.
+
+        On SQLite it queues on the writers' lock and takes SQLite's write lock up front
+        (BEGIN IMMEDIATE), as every unit of work does; other drivers begin on the first
+        statement.
+        """
+        with self._writers if self._writers is not None else nullcontext():
+            if self._sqlite:
+                self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+                self._connection.commit()
+            except BaseException:
+                self._connection.rollback()
+                raise
+
+
+@contextmanager
+def connected(engine: Engine) -> Iterator[Connected]:
+    """A connection from the pool for capture's statements, given back when the block ends.
+
+    It is taken before any lock, so a writer holds the writers' lock only for its statements.
+    """
+    pooled = engine.raw_connection()
+    try:
+        yield Connected(pooled.driver_connection, engine)
+    finally:
+        pooled.close()
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Capture]:
-    """A write transaction of capture's own, committed when the block ends normally.
-
-    On SQLite it queues on the process's writer lock and takes the write lock up front
-    (BEGIN IMMEDIATE), as every unit of work does; other drivers begin on the first statement.
-    """
-    sqlite = engine.dialect.name == "sqlite"
-    with writer_lock(engine) if sqlite else nullcontext():
-        pooled = engine.raw_connection()
-        try:
-            if sqlite:
-                pooled.driver_connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield Capture(pooled.driver_connection, engine.dialect)
-                pooled.driver_connection.commit()
-            except BaseException:
-                pooled.driver_connection.rollback()
-                raise
-        finally:
-            pooled.close()
+    """A write transaction of capture's own on a connection of its own (`Connected.writing`)."""
+    with connected(engine) as store, store.writing():
+        yield store

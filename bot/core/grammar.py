@@ -754,71 +754,63 @@ def _vote(rest: str) -> Command:
 
 
 def _named_links(
-    rest: str, arrow: re.Pattern[str], *, what: str, targets: str, example: str
-) -> tuple[str, tuple[str, ...]]:
-    """`<name> <arrow> <ref>[, <ref>…]`, the arrow part optional: (name, refs).
+    make: Callable[[str, tuple[str, ...]], Command],
+    arrow: re.Pattern[str],
+    *,
+    what: str,
+    targets: str,
+    example: str,
+) -> _Parser:
+    """A parser for `<name> <arrow> <ref>[, <ref>…]`, the arrow part optional, that passes
+    (name, refs) to `make`.
 
     Without the arrow the element is only created (or left as it is); the wrong arrow is
     refused rather than read as part of the name.
     """
-    split = _partition(rest, arrow)
-    if split is None:
-        if _partition(rest, _ANY_ARROW) is not None:
-            raise ValueError(f"the arrow points the other way: {example}")
-        return _text(rest, what), ()
-    name, links = split
-    refs = _refs(links, targets)
-    if not refs:
-        raise ValueError(f"name at least one {targets} after the arrow: {example}")
-    return _text(name, what), refs
+
+    def parser(rest: str) -> Command:
+        split = _partition(rest, arrow)
+        if split is None:
+            if _partition(rest, _ANY_ARROW) is not None:
+                raise ValueError(f"the arrow points the other way: {example}")
+            return make(_text(rest, what), ())
+        name, links = split
+        refs = _refs(links, targets)
+        if not refs:
+            raise ValueError(f"name at least one {targets} after the arrow: {example}")
+        return make(_text(name, what), refs)
+
+    return parser
 
 
-def _command(rest: str) -> Command:
-    return AddCommand(
-        *_named_links(
-            rest,
-            _RIGHT_ARROW,
-            what="a command name",
-            targets="event",
-            example="command Place Order -> E1, E2",
-        )
-    )
-
-
-def _view(rest: str) -> Command:
-    return AddView(
-        *_named_links(
-            rest,
-            _LEFT_ARROW,
-            what="a view name",
-            targets="event",
-            example="view Order Summary <- E1, E3",
-        )
-    )
-
-
-def _actor(rest: str) -> Command:
-    return AddActor(
-        *_named_links(
-            rest,
-            _RIGHT_ARROW,
-            what="an actor name",
-            targets="command",
-            example="actor Customer -> C1, C2",
-        )
-    )
-
-
-def _external(rest: str) -> Command:
-    return AddExternal(
-        *_named_links(
-            rest,
-            _RIGHT_ARROW,
-            what="an external system name",
-            targets="event",
-            example="external Payment Provider -> E2",
-        )
-    )
+_command = _named_links(
+    AddCommand,
+    _RIGHT_ARROW,
+    what="a command name",
+    targets="event",
+    example="command Place Order -> E1, E2",
+)
+_view = _named_links(
+    AddView,
+    _LEFT_ARROW,
+    what="a view name",
+    targets="event",
+    example="view Order Summary <- E1, E3",
+)
+_actor = _named_links(
+    AddActor,
+    _RIGHT_ARROW,
+    what="an actor name",
+    targets="command",
+    example="actor Customer -> C1, C2",
+)
+_external = _named_links(
+    AddExternal,
+    _RIGHT_ARROW,
+    what="an external system name",
+    targets="event",
+    example="external Payment Provider -> E2",
+)
 
 
 def _policy(rest: str) -> Command:

@@ -15,6 +15,7 @@ Stdlib only (``urllib.request``); non-2xx answers are returned, never raised.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -290,8 +291,9 @@ class SlackRequests:
         event["event_ts"] = new_event_ts()
         return event
 
-    def reaction_added(
+    def reaction(
         self,
+        kind: str,
         reaction: str,
         *,
         user: str,
@@ -301,26 +303,14 @@ class SlackRequests:
         event_id: str | None = None,
         retry_num: int | None = None,
     ) -> Response:
+        """Deliver a ``reaction_added`` or ``reaction_removed`` event (``kind``)."""
         event = self.reaction_event(
-            "reaction_added", reaction, user=user, channel=channel, ts=ts, item_user=item_user
+            kind, reaction, user=user, channel=channel, ts=ts, item_user=item_user
         )
         return self.event(event, event_id=event_id, retry_num=retry_num)
 
-    def reaction_removed(
-        self,
-        reaction: str,
-        *,
-        user: str,
-        channel: str,
-        ts: str,
-        item_user: str | None = None,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-    ) -> Response:
-        event = self.reaction_event(
-            "reaction_removed", reaction, user=user, channel=channel, ts=ts, item_user=item_user
-        )
-        return self.event(event, event_id=event_id, retry_num=retry_num)
+    reaction_added = functools.partialmethod(reaction, "reaction_added")
+    reaction_removed = functools.partialmethod(reaction, "reaction_removed")
 
     def url_verification(
         self,
