@@ -4,9 +4,10 @@ Capture is what a whole department does at once (`/storm event`, :zap:), so its 
 few and cheap: the element's number and timeline position are computed inside its INSERT, and
 its name's keys, the person's contribution, the element's post and the change for undo are
 one statement each, however large the workshop. They run as prepared statements on the driver's
-connection (`storage.prepared`), either in a transaction of their own (`transaction`, the
-`/storm event` acknowledgement) or inside an ORM unit of work (`in_session`), so an element,
-a post or a contribution comes to be one way only.
+connection (`storage.prepared`), either on a connection of their own (`connected`, whose
+`writing` is the transaction behind the `/storm event` acknowledgement, and `transaction`) or
+inside an ORM unit of work (`in_session`), so an element, a post or a contribution comes to be
+one way only.
 """
 
 from __future__ import annotations
