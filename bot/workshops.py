@@ -181,7 +181,7 @@ class Workshops:
                     workshop_id=workshop.id,
                     user_id=actor.user_id,
                     at=now,
-                    summary=_summary(messages.notice(heading)),
+                    summary=heading,  # what `/storm undo` will say it undid
                     entries=entries,
                 )
             lines = [
