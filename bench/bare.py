@@ -1,6 +1,6 @@
 """The floor Storm is measured against: a bare Bolt app that writes one row and acknowledges.
 
-Served exactly as Storm is (`bot/server.py`, `serve_asgi` and `served`): uvicorn,
+Served exactly as Storm is (`bot/runtime/server.py`, `serve_asgi` and `served`): uvicorn,
 `WEB_CONCURRENCY` worker processes, one request per turn of each worker's event loop with the
 start-up objects frozen, Bolt's ASGI adapter (as in `Storm.asgi`) with
 `process_before_response=True`, an authorizer that asks Slack nothing, and the same SQLite
@@ -25,9 +25,9 @@ from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy import Engine, event
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from bot.app import Asgi
-from bot.server import serve_asgi, served
-from bot.settings import load_settings
+from bot.runtime.app import Asgi
+from bot.runtime.server import serve_asgi, served
+from bot.runtime.settings import load_settings
 
 ACK_TEXT = "Added 1 event"
 
@@ -120,7 +120,7 @@ def build(signing_secret: str, database_url: str) -> Asgi:
 
 
 def worker_app() -> Asgi:
-    """uvicorn's factory, called in each worker process (as `bot.server.worker_app` is)."""
+    """uvicorn's factory, called in each worker process (as `bot.runtime.server.worker_app` is)."""
     settings = load_settings()
     _configure_logging(settings.log_level)
     assert settings.slack_signing_secret is not None

@@ -717,7 +717,7 @@ def measure(sizes: list[int], *, database_url: str, min_reps: int, budget: float
 
 
 def _load(engine: Engine, workshop_id: int) -> Snapshot:
-    from bot.snapshots import load_snapshot
+    from bot.service.snapshots import load_snapshot
     from storage.unit_of_work import unit_of_work
 
     with unit_of_work(engine) as session:

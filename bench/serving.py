@@ -2,7 +2,7 @@
 
 Storm is started exactly as an admin starts it (`python -m bot serve`, README "Running in
 production"); the bare app with the same uvicorn settings (`python -m bench.bare`, through
-`bot.server.serve_asgi`). Each runs in its own session, so that stopping it stops uvicorn's
+`bot.runtime.server.serve_asgi`). Each runs in its own session, so that stopping it stops uvicorn's
 supervisor and workers and nothing else. CPU time and memory come from `/proc`: the
 supervisor ("master"), its web workers and Storm's background worker, separately.
 """
@@ -141,7 +141,7 @@ class Served:
 
     def worker_pids(self) -> list[int]:
         """uvicorn's web workers (with one worker uvicorn serves in the master itself). Storm's
-        background worker is the child that runs niced (`bot/background.py`)."""
+        background worker is the child that runs niced (`bot/runtime/background.py`)."""
         if self.workers == 1:
             return [self.master_pid]
         return [pid for pid in self.children() if _nice(pid) == 0]

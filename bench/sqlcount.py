@@ -27,9 +27,9 @@ from sqlalchemy import create_engine, event, text
 
 from bench import model
 from bench.fake import BenchSlack
-from bot.app import build_app
+from bot.runtime.app import build_app
+from bot.runtime.settings import Settings
 from bot.sandbox.slack_requests import Response, SlackRequests, new_event_id, new_event_ts
-from bot.settings import Settings
 
 BOT_TOKEN = "xoxb-bench-bot-token"
 SIGNING_SECRET = "bench-signing-secret-0123456789"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.runtime.logs import configure_logging
+from bot.runtime.settings import SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command or ("serve" if settings.slack_bot_token else "sandbox")
         configure_logging(settings, quiet=command != "serve")
         if command == "serve":
-            from bot.server import ServeError, serve
+            from bot.runtime.server import ServeError, serve
 
             try:
                 serve(settings)
@@ -69,15 +69,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stormbot: configuration error: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-def configure_logging(settings: Settings, *, quiet: bool) -> None:
-    """Serving logs at `LOG_LEVEL`; the sandbox and the demo print a channel to the
-    terminal, so they log warnings only unless `LOG_LEVEL` is set explicitly."""
-    level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else None
-    logging.basicConfig(
-        level=level or settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if settings.log_level != "DEBUG":  # it announces every job it plans
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.core.durations import DurationError, parse_duration
+from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.render import STYLES, Feed, Reader, emoji, mrkdwn
 from bot.sandbox.session import DEFAULT_CHANNEL, Sandbox, SandboxError, reaction_name
-from bot.settings import Settings
 
 HELP = """\
 *Type as in Slack*

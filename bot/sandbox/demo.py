@@ -28,11 +28,11 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
+from bot.runtime.settings import Settings
 from bot.sandbox.console import SandboxConsole
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.render import STYLES
 from bot.sandbox.session import Sandbox, SandboxError
-from bot.settings import Settings
 
 #: A Monday morning, so that the week reads naturally (and the output is the same each run).
 #: Half past nine, so that no deadline falls on the 09:00 digests the story jumps to: the

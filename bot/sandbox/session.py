@@ -27,12 +27,12 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
-from bot.app import Storm, build_app
 from bot.core.clock import ManualClock
 from bot.core.text import escape
+from bot.runtime.app import Storm, build_app
+from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import FakeSlack, Message
 from bot.sandbox.slack_requests import SlackRequests, new_event_id
-from bot.settings import Settings
 from storage import repository as repo
 from storage.tables import SlackEvent
 

@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.core import grammar, messages
+from bot.service.workshops import Actor, Workshops
 from bot.slack.blocks import build_single
-from bot.workshops import Actor, Workshops
 
 
 def register(app: App, *, workshops: Workshops) -> None:

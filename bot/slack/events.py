@@ -4,7 +4,7 @@ Each event is stored in the inbox before Slack gets its acknowledgement, keyed b
 `event_id`, so a retried delivery changes nothing and a crash after the ack loses nothing:
 left-over events are processed at start-up. The work itself (which needs the Web API to read
 the message) runs after the ack: as a Bolt lazy listener in a single process, or in the
-background worker when web workers only acknowledge (`bot/server.py`).
+background worker when web workers only acknowledge (`bot/runtime/server.py`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from bot.core import messages
 from bot.core.clock import Clock
 from bot.core.text import TextError, clean_name, escape, from_slack, with_article
+from bot.service.workshops import Actor, Workshops
 from bot.slack.blocks import build_single
-from bot.workshops import Actor, Workshops
 from storage import capture
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work

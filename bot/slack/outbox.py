@@ -35,10 +35,10 @@ from bot.core.timeline import (
     is_late,
     next_digest,
 )
+from bot.service.workshops import Workshops
 from bot.slack.blocks import SlackMessage, build_messages, build_single
 from bot.slack.events import ELEMENT_METADATA
 from bot.slack.people import People
-from bot.workshops import Workshops
 from storage import repository as repo
 from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
@@ -72,7 +72,7 @@ class Outbox:
         hold: Callable[[], None] = lambda: None,
     ) -> None:
         """`hold` is called before each post: the background worker's way to let the web
-        workers' acknowledgements go first (`bot.background.Acknowledging`)."""
+        workers' acknowledgements go first (`bot.runtime.acknowledging.Acknowledging`)."""
         self._engine = engine
         self._clock = clock
         self._client = client

@@ -25,11 +25,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from bot.app import Storm, build_app
 from bot.core.clock import ManualClock
+from bot.runtime.app import Storm, build_app
+from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests
-from bot.settings import Settings
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work
 from tests.support.running import free_port, serve_process

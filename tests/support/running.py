@@ -17,11 +17,11 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from bot.app import Storm, build_app
 from bot.core.clock import ManualClock
+from bot.runtime.app import Storm, build_app
+from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import FakeSlack, Message
 from bot.sandbox.slack_requests import SlackRequests
-from bot.settings import Settings
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-e2e-bot-token"

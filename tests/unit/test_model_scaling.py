@@ -19,7 +19,7 @@ from bot.core.export import to_json, to_json_text
 from bot.core.exports import _MD_ESCAPES, _md, to_eventmodel
 from bot.core.jsontext import indented_json
 from bot.core.model import ElementInfo
-from bot.snapshots import load_snapshot
+from bot.service.snapshots import load_snapshot
 from storage.tables import Workshop
 
 _SPECIAL = "\\`*_[]|~<>&;#:\"' aZé\u2028\n\r\t\x00😀"

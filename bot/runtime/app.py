@@ -20,15 +20,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from bot.background import Acknowledging
 from bot.core.clock import Clock, SystemClock
-from bot.scheduling import PostScheduler
-from bot.settings import Settings
+from bot.runtime.acknowledging import Acknowledging
+from bot.runtime.scheduling import PostScheduler
+from bot.runtime.settings import Settings
+from bot.service.workshops import Workshops
 from bot.slack import commands, events
 from bot.slack.events import ReactionInbox, Reactions
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
-from bot.workshops import Workshops
 from storage.db import Checkpointer, is_reachable, make_engine
 from storage.unit_of_work import sqlite_file
 
@@ -57,7 +57,7 @@ def make_client(settings: Settings) -> WebClient:
 # What a process does. "all": everything, in one process (Socket Mode, the sandbox, tests).
 # "web": acknowledge Slack's requests and record what they ask for (the HTTP workers).
 # "background": everything Slack does not wait for: send the outbox's posts on schedule and
-# apply recorded reactions (one process beside the web workers, see `bot/server.py`).
+# apply recorded reactions (one process beside the web workers, see `bot/runtime/server.py`).
 Role = Literal["all", "web", "background"]
 # How often the background worker looks for work the web workers queued.
 BACKGROUND_POLL_SECONDS = 0.2
@@ -130,7 +130,7 @@ class Storm:
         the worker's event loop, one request at a time, which costs a worker less per request
         than handing each one to a thread (bench/). That suits Storm because the ack path is
         short work on the database only (answers ride on the ack; posts, uploads and reading a
-        reacted-to message are the background worker's, `bot/background.py`): a request waits
+        reacted-to message are the background worker's, `bot/runtime/background.py`): a request waits
         for the one before it in its worker, and `WEB_CONCURRENCY` workers take requests at
         once. Each request also tells the background worker to hold back (`Acknowledging`).
         """

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import modelling
 from bot.core import completeness, grammar, messages, naming
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
@@ -25,8 +24,9 @@ from bot.core.references import UnknownReference
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
 from bot.core.text import escape, plural
 from bot.core.timeline import TIMELINE_KINDS, step_timeline
-from bot.modelling import Action, Actor, Refused, key, label
-from bot.snapshots import load_snapshot, load_status
+from bot.service import modelling
+from bot.service.modelling import Action, Actor, Refused, key, label
+from bot.service.snapshots import load_snapshot, load_status
 from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, Facilitator, StepRun, Workshop

@@ -3,7 +3,7 @@
 uvicorn starts `WEB_CONCURRENCY` web worker processes (spawned, not forked) and restarts any
 that dies. Each builds its own Storm in the "web" role when it starts (`worker_app`, which
 uvicorn calls in the worker): it acknowledges Slack's requests and records what they ask for,
-nothing else. Beside them one background worker (`bot/background.py`) sends the posts and
+nothing else. Beside them one background worker (`bot/runtime/background.py`) sends the posts and
 applies the reactions they queued, at a lower CPU priority, so that a burst of captures is
 acknowledged first and posted as soon as the CPU is free.
 
@@ -22,9 +22,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Asgi, Storm, build_app
-from bot.background import Background
-from bot.settings import Settings, load_settings
+from bot.runtime.app import Asgi, Storm, build_app
+from bot.runtime.background import Background
+from bot.runtime.logs import configure_logging
+from bot.runtime.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def worker_app() -> Asgi:
     """uvicorn's factory for Storm: runs in each worker process, which reads the same settings
     (environment and `.env`) that `stormbot serve` read."""
     settings = load_settings()
-    configure_worker_logging(settings)
+    # A spawned worker starts with no logging set up: the same set-up as `stormbot serve`.
+    configure_logging(settings, quiet=False)
     storm = build_app(settings, role="web")
     return _bracketed(storm, served(storm.asgi()))
 
@@ -102,14 +104,6 @@ def served(app: Asgi) -> Asgi:
             await asyncio.sleep(0)  # let the loop read its sockets before the next request
 
     return application
-
-
-def configure_worker_logging(settings: Settings) -> None:
-    """A spawned worker starts with no logging set up: the same set-up as `stormbot serve`
-    (a no-op with one worker, which is the serving process itself)."""
-    from bot.cli import configure_logging
-
-    configure_logging(settings, quiet=False)
 
 
 def _bracketed(storm: Storm, app: Asgi) -> Asgi:
@@ -163,6 +157,6 @@ def serve(settings: Settings) -> None:
     background = Background()
     background.start()
     try:
-        serve_asgi(settings, "bot.server:worker_app")
+        serve_asgi(settings, "bot.runtime.server:worker_app")
     finally:
         background.stop()

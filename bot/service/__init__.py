@@ -1,0 +1,1 @@
+"""The application: one handler per command, over the pure core and storage; no Slack."""
