@@ -24,11 +24,12 @@ from bot.core.clock import Clock, SystemClock
 from bot.runtime.acknowledging import Acknowledging
 from bot.runtime.scheduling import PostScheduler
 from bot.runtime.settings import Settings
+from bot.service.reactions import ReactionInbox, Reactions
 from bot.service.workshops import Workshops
 from bot.slack import commands, events
-from bot.slack.events import ReactionInbox, Reactions
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
+from bot.slack.web import WebApi
 from storage.db import Checkpointer, is_reachable, make_engine
 from storage.unit_of_work import sqlite_file
 
@@ -273,7 +274,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     inbox = ReactionInbox(
         engine,
         clock,
-        client,
+        WebApi(client),
         workshops,
         reactions,
         applies_after_ack=role == "all",

@@ -7,214 +7,20 @@ Nothing is forbidden by step: an action that belongs to a later step is done and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
-from bot.core import grammar, messages, naming
+from bot.core import commands, messages, naming
 from bot.core.messages import Post
-from bot.core.model import KIND_LETTERS, FieldSpec, element_key, normalise, parse_element_key
-from bot.core.references import Candidate, UnknownReference, resolve_by_name
-from bot.core.steps import STEPS
-from bot.core.text import escape, with_article
+from bot.core.model import FieldSpec, normalise
+from bot.core.references import UnknownReference
+from bot.core.text import escape, plural, with_article
+from bot.service.context import Action, Refused, key, label, row_id
 from storage import capture, journal
 from storage import repository as repo
-from storage.tables import Element, ElementField, Link, Workshop
+from storage.tables import Element, ElementField, Link
 
-# The step each kind of action belongs to, for "noted early" (SPEC §2).
-_STEP_OF = {
-    "hotspots": 2,
-    "renames, merges and the timeline's order": 2,
-    "commands": 3,
-    "views": 3,
-    "policies": 3,
-    "actors": 3,
-    "external systems": 3,
-    "aggregates": 4,
-    "command fields": 5,
-    "view fields": 6,
-    "event fields": 6,
-    "scenarios": 7,
-}
+# The activity that renames, merges and orders belong to (step 2), as "noted early" says it.
 _REFINE = "renames, merges and the timeline's order"
-
-
-class Refused(Exception):
-    """An action Storm will not do; the message is shown to the person as it is (escaped)."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acted, and where: every action is scoped by workspace and channel."""
-
-    team_id: str
-    channel_id: str
-    user_id: str
-
-
-@dataclass
-class Action:
-    """One person's action on one workshop, inside one transaction."""
-
-    session: Session
-    workshop: Workshop
-    actor: Actor
-    now: datetime
-    is_facilitator: bool
-
-    @property
-    def workshop_id(self) -> int:
-        assert self.workshop.id is not None
-        return self.workshop.id
-
-    # ---- references ----------------------------------------------------------------
-
-    def resolve(self, ref: str, *kinds: str) -> Element:
-        """The live element `ref` names (ID, merged ID or exact name), of one of `kinds`."""
-        parsed = parse_element_key(ref)
-        if parsed is not None:
-            element = repo.element_by_key(
-                self.session, workshop_id=self.workshop_id, kind=parsed[0], number=parsed[1]
-            )
-            if element is None:
-                raise UnknownReference(f"There is no {escape(ref.upper())} in this workshop.")
-            element = self.survivor(element)
-            if element.dropped_at is not None:
-                raise UnknownReference(f"{escape(ref.upper())} was dropped.")
-        else:
-            candidates = repo.elements_named(
-                self.session, workshop_id=self.workshop_id, kinds=kinds or KIND_LETTERS
-            )
-            by_key = {key(e): e for e in candidates}
-            chosen = resolve_by_name(ref, [Candidate(k, e.name, e.kind) for k, e in by_key.items()])
-            element = by_key[chosen.key]
-        if kinds and element.kind not in kinds:
-            wanted = " or ".join(kinds)
-            raise Refused(
-                f"{key(element)} is {with_article(element.kind)}, not {with_article(wanted)}."
-            )
-        return element
-
-    def survivor(self, element: Element) -> Element:
-        """Follow merges, so a merged element's ID still resolves (SPEC §3)."""
-        seen: set[int | None] = set()
-        while element.merged_into is not None and element.id not in seen:
-            seen.add(element.id)
-            merged_into = self.session.get(Element, element.merged_into)
-            if merged_into is None:
-                break
-            element = merged_into
-        return element
-
-    def find_or_create(self, kind: str, name: str) -> tuple[Element, bool]:
-        """The element of `kind` that `name` names (ID or name), or a new one called `name`."""
-        try:
-            return self.resolve(name, kind), False
-        except UnknownReference:
-            if parse_element_key(name) is not None:
-                raise
-            return self.new_element(kind, name), True
-
-    # ---- changes --------------------------------------------------------------------
-
-    def new_element(self, kind: str, name: str, **values: Any) -> Element:
-        """A new element, posted in the current step's thread and counted as a contribution."""
-        element_id, _ = capture.in_session(self.session).add_element(
-            workshop_id=self.workshop_id,
-            kind=kind,
-            name=name,
-            keys=naming.name_keys(name),
-            author=values.pop("author", self.actor.user_id),
-            added_by=self.actor.user_id,
-            step_number=self.workshop.current_step,
-            now=self.now,
-            **values,
-        )
-        journal.record_insert(self.session, "element", element_id)
-        self.contribute()
-        self.schedule("element", {"element_id": element_id})
-        element = self.session.get(Element, element_id)
-        assert element is not None
-        return element
-
-    def contribute(self) -> None:
-        repo.add_contribution(
-            self.session,
-            workshop_id=self.workshop_id,
-            step_number=self.workshop.current_step,
-            user_id=self.actor.user_id,
-            at=self.now,
-        )
-
-    def schedule(self, kind: str, payload: dict[str, Any] | None = None) -> None:
-        """Queue a post to go out right after this transaction commits."""
-        repo.schedule_post(
-            self.session,
-            workshop_id=self.workshop_id,
-            kind=kind,
-            due_at=self.now,
-            step_number=self.workshop.current_step,
-            payload=payload,
-        )
-
-    def link(self, kind: str, source: Element, target: Element) -> bool:
-        assert source.id is not None and target.id is not None
-        return repo.add_link(
-            self.session,
-            workshop_id=self.workshop_id,
-            kind=kind,
-            source_id=source.id,
-            target_id=target.id,
-        )
-
-    def require_owner(self, element: Element, what: str) -> None:
-        if not (self.is_facilitator or element.author == self.actor.user_id):
-            raise Refused(f"Only a facilitator or the author of {key(element)} can {what} it.")
-
-    def early(self, activity: str) -> str:
-        """“Noted early: …” when this belongs to a later step than the current one."""
-        number = _STEP_OF[activity]
-        if number <= self.workshop.current_step:
-            return ""
-        return f"\n_Noted early: {activity} belong to step {number}, {STEPS[number - 1].name}._"
-
-    def naming_notes(self, element: Element) -> str:
-        """Capture's naming help for a new or renamed element (SPEC §4.1), escaped."""
-        assert element.id is not None
-        return naming_notes(
-            capture.in_session(self.session),
-            self.workshop_id,
-            element.id,
-            element.kind,
-            element.name,
-            key(element),
-        )
-
-
-def naming_notes(
-    store: capture.Capture, workshop_id: int, element_id: int, kind: str, name: str, key: str
-) -> str:
-    """Past tense and possible twins, looked up through the name index (one query)."""
-    twins = store.twins(
-        workshop_id=workshop_id,
-        kind=kind,
-        keys=naming.twin_keys(name),
-        besides=element_id,
-    )
-    existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
-    notes = naming.hints(name, kind, key, existing)
-    return "".join(f"\n:bulb: {escape(note)}" for note in notes)
-
-
-def key(element: Element) -> str:
-    return element_key(element.kind, element.number)
-
-
-def label(element: Element) -> str:
-    """`*E3* Order Placed`, escaped, for confirmations."""
-    return f"*{key(element)}* {escape(element.name)}"
 
 
 def _resolve_all(action: Action, refs: tuple[str, ...], *kinds: str) -> list[Element]:
@@ -229,14 +35,14 @@ def _done(text: str) -> Post:
 # ---- capture --------------------------------------------------------------------------
 
 
-def add_hotspot(action: Action, command: grammar.AddHotspot) -> Post:
+def add_hotspot(action: Action, command: commands.AddHotspot) -> Post:
     about = action.resolve(command.on) if command.on else None
     hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
     on = f" on {label(about)}" if about else ""
     return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspots')}")
 
 
-def resolve_hotspot(action: Action, command: grammar.Resolve) -> Post:
+def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:
     hotspot = action.resolve(command.ref, "hotspot")
     if hotspot.resolved:
         return _done(f"Hotspot {label(hotspot)} was already resolved.")
@@ -249,7 +55,7 @@ def resolve_hotspot(action: Action, command: grammar.Resolve) -> Post:
 # ---- refining -------------------------------------------------------------------------
 
 
-def rename(action: Action, command: grammar.Rename) -> Post:
+def rename(action: Action, command: commands.Rename) -> Post:
     element = action.resolve(command.ref)
     old = element.name
     element.name, element.renamed = command.new_name, True
@@ -268,7 +74,7 @@ def rename(action: Action, command: grammar.Rename) -> Post:
     )
 
 
-def merge(action: Action, command: grammar.Merge) -> Post:
+def merge(action: Action, command: commands.Merge) -> Post:
     source, target = action.resolve(command.source), action.resolve(command.target)
     if source.id == target.id:
         raise Refused(f"{key(source)} cannot be merged into itself.")
@@ -333,7 +139,7 @@ def _move_links(action: Action, source: Element, target: Element) -> None:
         session.add(moved)
 
 
-def drop(action: Action, command: grammar.Drop) -> Post:
+def drop(action: Action, command: commands.Drop) -> Post:
     element = action.resolve(command.ref)
     action.require_owner(element, "drop")
     element.dropped_at = action.now
@@ -345,7 +151,7 @@ def drop(action: Action, command: grammar.Drop) -> Post:
     )
 
 
-def order(action: Action, command: grammar.Order) -> Post:
+def order(action: Action, command: commands.Order) -> Post:
     events = _resolve_all(action, command.refs, "event")
     if len(events) < 2:
         raise Refused("Name at least two different events to put in order.")
@@ -361,7 +167,7 @@ def order(action: Action, command: grammar.Order) -> Post:
     )
 
 
-def move(action: Action, command: grammar.Move) -> Post:
+def move(action: Action, command: commands.Move) -> Post:
     event, anchor = action.resolve(command.ref, "event"), action.resolve(command.anchor, "event")
     if event.id == anchor.id:
         raise Refused(f"{key(event)} cannot move relative to itself.")
@@ -420,7 +226,7 @@ add_external = _linker(
 add_actor = _linker("actor", "issues", "issues", "command", "issues", "actors", outgoing=True)
 
 
-def add_policy(action: Action, command: grammar.AddPolicy) -> Post:
+def add_policy(action: Action, command: commands.AddPolicy) -> Post:
     event = action.resolve(command.on, "event")
     issued, issued_created = action.find_or_create("command", command.issues)
     policy, created = action.find_or_create("policy", command.name)
@@ -447,7 +253,7 @@ def _linked(
     return _done(f"{head}{tail}.{notes}{action.early(activity)}")
 
 
-def group(action: Action, command: grammar.Group) -> Post:
+def group(action: Action, command: commands.Group) -> Post:
     aggregate, created = action.find_or_create("aggregate", command.name)
     members = _resolve_all(action, command.members, "command", "event")
     moved = []
@@ -469,7 +275,7 @@ def group(action: Action, command: grammar.Group) -> Post:
     )
 
 
-def set_fields(action: Action, command: grammar.SetFields) -> Post:
+def set_fields(action: Action, command: commands.SetFields) -> Post:
     element = action.resolve(command.ref, "command", "event", "view")
     session = action.session
     for old in repo.fields_of(session, element_id=element.id or 0):
@@ -495,11 +301,11 @@ def set_fields(action: Action, command: grammar.SetFields) -> Post:
     action.contribute()
     return _done(
         f"Fields of {label(element)}: {', '.join(shown) or 'none'}.{''.join(warnings)}"
-        f"{action.early(f'{element.kind} fields')}"
+        f"{action.early(f'{element.kind} fields', 5 if element.kind == 'command' else 6)}"
     )
 
 
-def add_scenario(action: Action, command: grammar.AddScenario) -> Post:
+def add_scenario(action: Action, command: commands.AddScenario) -> Post:
     given = _resolve_all(action, command.given)
     when = action.resolve(command.when) if command.when else None
     then = _resolve_all(action, command.then)
@@ -529,3 +335,35 @@ def add_scenario(action: Action, command: grammar.AddScenario) -> Post:
 
 def _refs(elements: list[Element]) -> str:
     return ", ".join(label(e) for e in elements) if elements else "nothing"
+
+
+# ---- votes and undo ---------------------------------------------------------------------
+
+
+def vote(action: Action, command: commands.Vote) -> Post:
+    element = action.resolve(command.ref)
+    if not repo.add_vote(
+        action.session,
+        workshop_id=action.workshop_id,
+        element_id=row_id(element),
+        user_id=action.actor.user_id,
+        at=action.now,
+    ):
+        return messages.notice(f"You already voted for *{key(element)}*.")
+    action.contribute()
+    votes = repo.vote_count(action.session, element_id=row_id(element))
+    return messages.notice(f"Voted for {label(element)} ({plural(votes, 'vote')}).")
+
+
+def undo(action: Action, _: commands.Undo) -> Post:
+    change = repo.last_change(
+        action.session, workshop_id=action.workshop_id, user_id=action.actor.user_id
+    )
+    if change is None:
+        raise Refused("You have no change in this workshop to undo.")
+    for element in journal.revert(action.session, change.entries, now=action.now):
+        if element.message_ts:
+            action.schedule("delete_message", {"ts": element.message_ts})
+    change.undone_at = action.now
+    action.session.add(change)
+    return messages.notice(f"Undone: {escape(change.summary)}")

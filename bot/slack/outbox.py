@@ -25,7 +25,6 @@ from bot.core.export import to_json_text
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
-from bot.core.steps import LAST_STEP
 from bot.core.text import escape
 from bot.core.timeline import (
     DEADLINE,
@@ -33,11 +32,11 @@ from bot.core.timeline import (
     HALF_TIME,
     LAST_CALL,
     is_late,
-    next_digest,
 )
+from bot.service import posts
+from bot.service.reactions import ELEMENT_METADATA
 from bot.service.workshops import Workshops
 from bot.slack.blocks import SlackMessage, build_messages, build_single
-from bot.slack.events import ELEMENT_METADATA
 from bot.slack.people import People
 from storage import repository as repo
 from storage.tables import Element, ScheduledPost, StepRun, Workshop
@@ -160,46 +159,8 @@ class Outbox:
             log.warning("could not look people up for post %s: %s", post.id, error)
 
     def _claim(self, post: ScheduledPost, now: datetime) -> bool:
-        """Take the post, and make the changes it stands for in the same transaction.
-
-        A deadline's step change and a digest's next date are database work: done with the
-        claim, a crash can never take the claim without them. Only the message to Slack is
-        left for after (and a deadline's message is a post of its own).
-        """
         with unit_of_work(self._engine) as session:
-            if not repo.claim_post(session, post_id=_pid(post), now=now):
-                return False
-            if post.kind == DEADLINE:
-                self._deadline(session, post, now)
-            elif post.kind == "plan_digest":
-                _plan_digest(session, post.workshop_id, after=now)
-            elif post.kind == "digest" and not post.payload.get("once"):
-                # The day after this one, even when this one is skipped: a digest missed on
-                # Friday leaves Saturday's in place (SPEC §5).
-                _plan_digest(session, post.workshop_id, after=post.due_at)
-        return True
-
-    def _deadline(self, session: Session, post: ScheduledPost, now: datetime) -> None:
-        """Time is up: say so (a post of its own), and with auto-advance move on."""
-        workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
-        if workshop.finished_at is not None or workshop.current_step != post.step_number:
-            return  # moot: the step was closed already
-        assert post.step_number is not None
-        advancing = workshop.auto_advance and post.step_number < LAST_STEP
-        repo.schedule_post(
-            session,
-            workshop_id=post.workshop_id,
-            kind="times_up",
-            due_at=now,
-            step_number=post.step_number,
-            payload={
-                "due_at": post.due_at.isoformat(),
-                "late": is_late(post.due_at, self._started_at),
-                "advancing": advancing,
-            },
-        )
-        if advancing:
-            self._workshops.advance(session, workshop, now)
+            return posts.claim(session, post, now=now, started_at=self._started_at)
 
     def _send(
         self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
@@ -515,23 +476,6 @@ class Outbox:
 _NO_SNAPSHOT = frozenset(
     {DEADLINE, "plan_digest", "members", "element", "ephemeral", "delete_message"}
 )
-
-
-def _plan_digest(session: Session, workshop_id: int, *, after: datetime) -> None:
-    """Schedule the first daily digest after `after`, in the first facilitator's zone."""
-    workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
-    if workshop.finished_at is not None or workshop.digest_time is None:
-        return
-    first = repo.facilitators(session, workshop_id=workshop_id)[0]
-    known = repo.known_users(session, team_id=workshop.team_id, user_ids=[first])
-    zone = known[first].tz if first in known else None
-    repo.cancel_pending_posts(session, workshop_id=workshop_id, kinds=("digest",))
-    repo.schedule_post(
-        session,
-        workshop_id=workshop_id,
-        kind="digest",
-        due_at=next_digest(after, workshop.digest_time, zone),
-    )
 
 
 def _pid(post: ScheduledPost) -> int:

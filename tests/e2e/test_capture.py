@@ -6,7 +6,8 @@ import json
 import threading
 import time
 
-from bot.slack.events import ReactionInbox, Reactions
+from bot.service.reactions import ReactionInbox, Reactions
+from bot.slack.web import WebApi
 from tests.support.running import TEAM, InProcess, text_of
 
 
@@ -168,7 +169,7 @@ def test_a_reaction_applied_by_two_threads_at_once_is_applied_and_told_once(
     background = ReactionInbox(  # records only, like a web worker; applies when asked
         storm.storm.engine,
         storm.clock,
-        storm.storm.bolt.client,
+        WebApi(storm.storm.bolt.client),
         storm.storm.workshops,
         Reactions(),
         applies_after_ack=False,

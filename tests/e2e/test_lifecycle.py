@@ -119,8 +119,12 @@ def test_end_posts_the_final_report_and_frees_the_channel(storm: InProcess) -> N
     assert "finished" in storm.run("end")
     report = text_of(storm.wait_for_post("Final report")[0])
     assert "E1* Order Placed" in report
-    assert "no workshop" in storm.run("status").lower()
-    assert "no workshop" in storm.run("event Late Idea").lower()
+    # Status after the end says the workshop ended and what still works on it.
+    status = storm.run("status")
+    assert "*Checkout* in this channel has ended" in status
+    assert "`/storm report`, `check`, `export` and `trace` still work" in status
+    assert "has ended" in storm.run("event Late Idea")
+    assert "has ended" in storm.run("rename E1 Order Taken")
     # The team afterwards can still export the finished workshop.
     assert "file will appear" in storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core import grammar
+from bot.core import commands
 from bot.core.grammar import USAGES, GrammarError, parse
 from tests.hostile.strategies import (
     GRAMMAR,
@@ -82,7 +82,7 @@ class Slot:
     because it is the sub-command's own separator."""
 
     line: Callable[[str], str]
-    read: Callable[[grammar.Command], str]
+    read: Callable[[commands.Command], str]
     separators: str = ""
     also_refused: Callable[[str], bool] = lambda name: False
 
@@ -171,7 +171,7 @@ def test_a_field_name_is_read_as_typed_or_refused_clearly(text: SlackText) -> No
             f"refused {shown!r} (sent as {line!r}): {error.problem}"
         )
         return
-    assert isinstance(command, grammar.SetFields)
+    assert isinstance(command, commands.SetFields)
     if not shown.strip():
         assert command.fields == ()
         return

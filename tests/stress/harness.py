@@ -521,7 +521,7 @@ class Findings:
                 ("lost scheduled posts", self.lost_posts),
                 (
                     "acknowledged reactions never applied "
-                    "(bot/slack/events.py ReactionInbox.process claims before applying)",
+                    "(bot/service/reactions.py ReactionInbox.process claims before applying)",
                     self.lost_acked_reactions,
                 ),
                 ("unexpected answers", self.odd_answers),

@@ -199,7 +199,7 @@ def test_a_reaction_acknowledged_just_before_a_kill_is_applied_after_the_restart
     _settle(bot)
     names = [e["name"] for e in _export(bot, fake_slack)["events"]]
     assert names == ["Order Placed"], (
-        "BUG (lost acknowledged reaction): ReactionInbox.process (bot/slack/events.py) commits "
+        "BUG (lost acknowledged reaction): ReactionInbox.process (bot/service/reactions.py) commits "
         "the claim (repo.claim_slack_event sets processed_at) before applying the event, so a "
         "kill in between leaves it marked processed and process_pending never retries it"
     )

@@ -4,15 +4,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core import grammar
+from bot.core import commands, grammar
 from bot.core.grammar import GrammarError, parse
 
 
 def test_empty_line_and_help_show_the_usage_card() -> None:
-    assert parse("") == grammar.Help()
-    assert parse("   ") == grammar.Help()
-    assert parse("help") == grammar.Help()
-    assert parse("help timebox") == grammar.Help("timebox")
+    assert parse("") == commands.Help()
+    assert parse("   ") == commands.Help()
+    assert parse("help") == commands.Help()
+    assert parse("help timebox") == commands.Help("timebox")
 
 
 def test_unknown_sub_command_is_refused_with_its_name() -> None:
@@ -28,7 +28,7 @@ def test_help_for_an_unknown_topic_is_refused() -> None:
 
 
 def test_start_takes_the_title_as_typed() -> None:
-    assert parse("start Checkout &amp; Payment") == grammar.Start("Checkout & Payment")
+    assert parse("start Checkout &amp; Payment") == commands.Start("Checkout & Payment")
 
 
 def test_start_without_a_title_shows_the_start_usage() -> None:
@@ -50,7 +50,7 @@ def test_start_without_a_title_shows_the_start_usage() -> None:
     ],
 )
 def test_events_several_per_line(line: str, names: tuple[str, ...]) -> None:
-    assert parse(line) == grammar.AddEvents(names)
+    assert parse(line) == commands.AddEvents(names)
 
 
 @pytest.mark.parametrize("line", ["event", "event ;;", "event \n \n"])
@@ -68,17 +68,17 @@ def test_event_name_with_control_characters_or_too_long_is_refused() -> None:
 
 
 def test_step_numbers_are_checked() -> None:
-    assert parse("step 3") == grammar.GoToStep(3)
+    assert parse("step 3") == commands.GoToStep(3)
     for bad in ("step 0", "step 9", "step three", "step"):
         with pytest.raises(GrammarError, match="1 to 8"):
             parse(bad)
 
 
 def test_extend_and_timebox_read_durations() -> None:
-    assert parse("extend 1h30m") == grammar.Extend(timedelta(hours=1, minutes=30))
-    assert parse("timebox all 2h") == grammar.SetTimebox("all", timedelta(hours=2))
-    assert parse("timebox current 90s") == grammar.SetTimebox("current", timedelta(seconds=90))
-    assert parse("timebox 5 1d") == grammar.SetTimebox(5, timedelta(days=1))
+    assert parse("extend 1h30m") == commands.Extend(timedelta(hours=1, minutes=30))
+    assert parse("timebox all 2h") == commands.SetTimebox("all", timedelta(hours=2))
+    assert parse("timebox current 90s") == commands.SetTimebox("current", timedelta(seconds=90))
+    assert parse("timebox 5 1d") == commands.SetTimebox(5, timedelta(days=1))
     with pytest.raises(GrammarError, match="not a duration"):
         parse("extend soon")
     with pytest.raises(GrammarError, match="current or all"):
@@ -86,32 +86,32 @@ def test_extend_and_timebox_read_durations() -> None:
 
 
 def test_auto_on_off() -> None:
-    assert parse("auto on") == grammar.SetAuto(True)
-    assert parse("auto OFF") == grammar.SetAuto(False)
+    assert parse("auto on") == commands.SetAuto(True)
+    assert parse("auto OFF") == commands.SetAuto(False)
     with pytest.raises(GrammarError, match="on or off"):
         parse("auto maybe")
 
 
 def test_facilitator_needs_exactly_one_mention() -> None:
-    assert parse("facilitator add <@U2|bob>") == grammar.ChangeFacilitator("add", "U2")
-    assert parse("facilitator remove <@U2>") == grammar.ChangeFacilitator("remove", "U2")
+    assert parse("facilitator add <@U2|bob>") == commands.ChangeFacilitator("add", "U2")
+    assert parse("facilitator remove <@U2>") == commands.ChangeFacilitator("remove", "U2")
     for bad in ("facilitator add bob", "facilitator add <@U2> <@U3>", "facilitator make <@U2>"):
         with pytest.raises(GrammarError):
             parse(bad)
 
 
 def test_commands_without_arguments_refuse_trailing_text() -> None:
-    assert parse("status") == grammar.Status()
-    assert parse("next") == grammar.Next()
-    assert parse("end") == grammar.End()
+    assert parse("status") == commands.Status()
+    assert parse("next") == commands.Next()
+    assert parse("end") == commands.End()
     with pytest.raises(GrammarError, match="nothing after"):
         parse("next please")
 
 
 def test_vote_and_export() -> None:
-    assert parse("vote e3") == grammar.Vote("e3")
-    assert parse("vote Order Placed") == grammar.Vote("Order Placed")
-    assert parse("export JSON") == grammar.Export("json")
+    assert parse("vote e3") == commands.Vote("e3")
+    assert parse("vote Order Placed") == commands.Vote("Order Placed")
+    assert parse("export JSON") == commands.Export("json")
     with pytest.raises(GrammarError, match="export one of"):
         parse("export pdf")
 
@@ -165,7 +165,7 @@ def test_every_usage_example_parses(name: str) -> None:
     ],
 )
 def test_digest_time_off_or_now(line: str, setting: str) -> None:
-    assert parse(line) == grammar.Digest(setting)
+    assert parse(line) == commands.Digest(setting)
 
 
 @pytest.mark.parametrize(
@@ -178,24 +178,24 @@ def test_digest_refuses_other_times(line: str) -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("hotspot Who pays the shipping?", grammar.AddHotspot("Who pays the shipping?")),
-        ("hotspot Who pays? on E3", grammar.AddHotspot("Who pays?", "E3")),
-        ("hotspot Who pays? ON c12", grammar.AddHotspot("Who pays?", "c12")),
-        ('hotspot Who pays? on "Order Placed"', grammar.AddHotspot("Who pays?", "Order Placed")),
-        ("hotspot Who pays? on “Order Placed”", grammar.AddHotspot("Who pays?", "Order Placed")),
+        ("hotspot Who pays the shipping?", commands.AddHotspot("Who pays the shipping?")),
+        ("hotspot Who pays? on E3", commands.AddHotspot("Who pays?", "E3")),
+        ("hotspot Who pays? ON c12", commands.AddHotspot("Who pays?", "c12")),
+        ('hotspot Who pays? on "Order Placed"', commands.AddHotspot("Who pays?", "Order Placed")),
+        ("hotspot Who pays? on “Order Placed”", commands.AddHotspot("Who pays?", "Order Placed")),
         # ` on ` followed by anything else is part of the text.
-        ("hotspot What happens on a refund?", grammar.AddHotspot("What happens on a refund?")),
-        ("hotspot Rely on B2 partners", grammar.AddHotspot("Rely on B2 partners")),
-        ("hotspot Act on it on E1", grammar.AddHotspot("Act on it", "E1")),
-        ("hotspot Tax &amp; &lt;VAT&gt;? on E2", grammar.AddHotspot("Tax & <VAT>?", "E2")),
-        ("hotspot Ask <@U1|dana> on E2", grammar.AddHotspot("Ask @dana", "E2")),
+        ("hotspot What happens on a refund?", commands.AddHotspot("What happens on a refund?")),
+        ("hotspot Rely on B2 partners", commands.AddHotspot("Rely on B2 partners")),
+        ("hotspot Act on it on E1", commands.AddHotspot("Act on it", "E1")),
+        ("hotspot Tax &amp; &lt;VAT&gt;? on E2", commands.AddHotspot("Tax & <VAT>?", "E2")),
+        ("hotspot Ask <@U1|dana> on E2", commands.AddHotspot("Ask @dana", "E2")),
         (
             "hotspot See <https://wiki.example.com/on E3|the wiki>",
-            grammar.AddHotspot("See the wiki"),
+            commands.AddHotspot("See the wiki"),
         ),
     ],
 )
-def test_hotspot_text_and_optional_element(line: str, command: grammar.AddHotspot) -> None:
+def test_hotspot_text_and_optional_element(line: str, command: commands.AddHotspot) -> None:
     assert parse(line) == command
 
 
@@ -206,9 +206,9 @@ def test_hotspot_needs_a_text() -> None:
 
 
 def test_resolve_and_drop_take_one_ref() -> None:
-    assert parse("resolve h2") == grammar.Resolve("h2")
-    assert parse("drop Order   Placed") == grammar.Drop("Order Placed")
-    assert parse("drop Tax &amp; Fees") == grammar.Drop("Tax & Fees")
+    assert parse("resolve h2") == commands.Resolve("h2")
+    assert parse("drop Order   Placed") == commands.Drop("Order Placed")
+    assert parse("drop Tax &amp; Fees") == commands.Drop("Tax & Fees")
     assert "cannot be empty" in _refused("resolve", "resolve")
     assert "cannot be empty" in _refused("drop", "drop")
 
@@ -216,16 +216,16 @@ def test_resolve_and_drop_take_one_ref() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("rename E3 Order Placed", grammar.Rename("E3", "Order Placed")),
-        ("rename e3   Order  Placed", grammar.Rename("e3", "Order Placed")),
-        ("rename Order placed -&gt; Order Placed", grammar.Rename("Order placed", "Order Placed")),
-        ("rename Order placed -> Order Placed", grammar.Rename("Order placed", "Order Placed")),
-        ("rename E3 → Paid", grammar.Rename("E3", "Paid")),
-        ("rename E3 -&gt; In -&gt; Out", grammar.Rename("E3", "In -> Out")),
-        ("rename E3 Tax &amp; Fees Paid", grammar.Rename("E3", "Tax & Fees Paid")),
+        ("rename E3 Order Placed", commands.Rename("E3", "Order Placed")),
+        ("rename e3   Order  Placed", commands.Rename("e3", "Order Placed")),
+        ("rename Order placed -&gt; Order Placed", commands.Rename("Order placed", "Order Placed")),
+        ("rename Order placed -> Order Placed", commands.Rename("Order placed", "Order Placed")),
+        ("rename E3 → Paid", commands.Rename("E3", "Paid")),
+        ("rename E3 -&gt; In -&gt; Out", commands.Rename("E3", "In -> Out")),
+        ("rename E3 Tax &amp; Fees Paid", commands.Rename("E3", "Tax & Fees Paid")),
     ],
 )
-def test_rename_by_id_or_with_an_arrow(line: str, command: grammar.Rename) -> None:
+def test_rename_by_id_or_with_an_arrow(line: str, command: commands.Rename) -> None:
     assert parse(line) == command
 
 
@@ -240,17 +240,17 @@ def test_rename_errors() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("merge E7 into E3", grammar.Merge("E7", "E3")),
+        ("merge E7 into E3", commands.Merge("E7", "E3")),
         (
             "merge Order was placed INTO Order Placed",
-            grammar.Merge("Order was placed", "Order Placed"),
+            commands.Merge("Order was placed", "Order Placed"),
         ),
-        ("merge Money Paid Into Account into E4", grammar.Merge("Money Paid Into Account", "E4")),
-        ("merge E3 into Money Paid Into Account", grammar.Merge("E3", "Money Paid Into Account")),
-        ("merge Tax &amp; Fees into E1", grammar.Merge("Tax & Fees", "E1")),
+        ("merge Money Paid Into Account into E4", commands.Merge("Money Paid Into Account", "E4")),
+        ("merge E3 into Money Paid Into Account", commands.Merge("E3", "Money Paid Into Account")),
+        ("merge Tax &amp; Fees into E1", commands.Merge("Tax & Fees", "E1")),
     ],
 )
-def test_merge(line: str, command: grammar.Merge) -> None:
+def test_merge(line: str, command: commands.Merge) -> None:
     assert parse(line) == command
 
 
@@ -274,7 +274,7 @@ def test_merge_errors() -> None:
     ],
 )
 def test_order_spaces_or_commas(line: str, refs: tuple[str, ...]) -> None:
-    assert parse(line) == grammar.Order(refs)
+    assert parse(line) == commands.Order(refs)
 
 
 def test_order_errors() -> None:
@@ -287,17 +287,23 @@ def test_order_errors() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("move E4 after E1", grammar.Move("E4", "after", "E1")),
-        ("move e4 BEFORE e1", grammar.Move("e4", "before", "e1")),
+        ("move E4 after E1", commands.Move("E4", "after", "E1")),
+        ("move e4 BEFORE e1", commands.Move("e4", "before", "e1")),
         (
             "move Order Shipped before Payment Received",
-            grammar.Move("Order Shipped", "before", "Payment Received"),
+            commands.Move("Order Shipped", "before", "Payment Received"),
         ),
-        ("move Paid After Deadline before E2", grammar.Move("Paid After Deadline", "before", "E2")),
-        ("move E2 after Paid Before Deadline", grammar.Move("E2", "after", "Paid Before Deadline")),
+        (
+            "move Paid After Deadline before E2",
+            commands.Move("Paid After Deadline", "before", "E2"),
+        ),
+        (
+            "move E2 after Paid Before Deadline",
+            commands.Move("E2", "after", "Paid Before Deadline"),
+        ),
     ],
 )
-def test_move(line: str, command: grammar.Move) -> None:
+def test_move(line: str, command: commands.Move) -> None:
     assert parse(line) == command
 
 
@@ -312,22 +318,22 @@ def test_move_errors() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("command Place Order -&gt; E1", grammar.AddCommand("Place Order", ("E1",))),
-        ("command Place Order -&gt; E1, E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
-        ("command Place Order -> E1,E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
-        ("command Place Order → E1 E2", grammar.AddCommand("Place Order", ("E1", "E2"))),
+        ("command Place Order -&gt; E1", commands.AddCommand("Place Order", ("E1",))),
+        ("command Place Order -&gt; E1, E2", commands.AddCommand("Place Order", ("E1", "E2"))),
+        ("command Place Order -> E1,E2", commands.AddCommand("Place Order", ("E1", "E2"))),
+        ("command Place Order → E1 E2", commands.AddCommand("Place Order", ("E1", "E2"))),
         (
             "command Place Order --&gt; Order Placed",
-            grammar.AddCommand("Place Order", ("Order Placed",)),
+            commands.AddCommand("Place Order", ("Order Placed",)),
         ),
         (
             "command Pay &amp; Ship -&gt; Paid &amp; Shipped, E4",
-            grammar.AddCommand("Pay & Ship", ("Paid & Shipped", "E4")),
+            commands.AddCommand("Pay & Ship", ("Paid & Shipped", "E4")),
         ),
-        ("command Place Order", grammar.AddCommand("Place Order")),
+        ("command Place Order", commands.AddCommand("Place Order")),
     ],
 )
-def test_command_and_the_events_it_causes(line: str, command: grammar.AddCommand) -> None:
+def test_command_and_the_events_it_causes(line: str, command: commands.AddCommand) -> None:
     assert parse(line) == command
 
 
@@ -341,17 +347,17 @@ def test_command_errors() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("view Order Summary &lt;- E1", grammar.AddView("Order Summary", ("E1",))),
+        ("view Order Summary &lt;- E1", commands.AddView("Order Summary", ("E1",))),
         (
             "view Order Summary &lt;- E1, Order Placed",
-            grammar.AddView("Order Summary", ("E1", "Order Placed")),
+            commands.AddView("Order Summary", ("E1", "Order Placed")),
         ),
-        ("view Order Summary <- E1 E3", grammar.AddView("Order Summary", ("E1", "E3"))),
-        ("view Order Summary ← E1", grammar.AddView("Order Summary", ("E1",))),
-        ("view Stock &amp; Prices", grammar.AddView("Stock & Prices")),
+        ("view Order Summary <- E1 E3", commands.AddView("Order Summary", ("E1", "E3"))),
+        ("view Order Summary ← E1", commands.AddView("Order Summary", ("E1",))),
+        ("view Stock &amp; Prices", commands.AddView("Stock & Prices")),
     ],
 )
-def test_view_and_the_events_that_feed_it(line: str, command: grammar.AddView) -> None:
+def test_view_and_the_events_that_feed_it(line: str, command: commands.AddView) -> None:
     assert parse(line) == command
 
 
@@ -364,16 +370,16 @@ def test_view_errors() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("policy Ship when paid: E2 -&gt; C3", grammar.AddPolicy("Ship when paid", "E2", "C3")),
-        ("policy Ship:E2->C3", grammar.AddPolicy("Ship", "E2", "C3")),
-        ("policy Remind at 09:00: E1 -&gt; C1", grammar.AddPolicy("Remind at 09:00", "E1", "C1")),
+        ("policy Ship when paid: E2 -&gt; C3", commands.AddPolicy("Ship when paid", "E2", "C3")),
+        ("policy Ship:E2->C3", commands.AddPolicy("Ship", "E2", "C3")),
+        ("policy Remind at 09:00: E1 -&gt; C1", commands.AddPolicy("Remind at 09:00", "E1", "C1")),
         (
             "policy Refund &amp; notify: Order Cancelled -&gt; Refund Payment",
-            grammar.AddPolicy("Refund & notify", "Order Cancelled", "Refund Payment"),
+            commands.AddPolicy("Refund & notify", "Order Cancelled", "Refund Payment"),
         ),
     ],
 )
-def test_policy(line: str, command: grammar.AddPolicy) -> None:
+def test_policy(line: str, command: commands.AddPolicy) -> None:
     assert parse(line) == command
 
 
@@ -388,15 +394,15 @@ def test_policy_errors() -> None:
 
 
 def test_actor_and_external() -> None:
-    assert parse("actor Customer -&gt; C1, C2") == grammar.AddActor("Customer", ("C1", "C2"))
-    assert parse("actor <@U1|dana> -&gt; Place Order") == grammar.AddActor(
+    assert parse("actor Customer -&gt; C1, C2") == commands.AddActor("Customer", ("C1", "C2"))
+    assert parse("actor <@U1|dana> -&gt; Place Order") == commands.AddActor(
         "@dana", ("Place Order",)
     )
-    assert parse("actor Clerk") == grammar.AddActor("Clerk")
-    assert parse("external Payment Provider -&gt; E2") == grammar.AddExternal(
+    assert parse("actor Clerk") == commands.AddActor("Clerk")
+    assert parse("external Payment Provider -&gt; E2") == commands.AddExternal(
         "Payment Provider", ("E2",)
     )
-    assert parse("external Bank &amp; Co -> E2 E3") == grammar.AddExternal(
+    assert parse("external Bank &amp; Co -> E2 E3") == commands.AddExternal(
         "Bank & Co", ("E2", "E3")
     )
     assert "at least one command" in _refused("actor Customer -&gt;", "actor")
@@ -408,14 +414,14 @@ def test_actor_and_external() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("aggregate Order: C1 E1 E2", grammar.Group("Order", ("C1", "E1", "E2"))),
-        ("aggregate Order:C1,E1", grammar.Group("Order", ("C1", "E1"))),
-        ("aggregate Order: Place Order, E1", grammar.Group("Order", ("Place Order", "E1"))),
-        ("aggregate Order &amp; Payment: C1", grammar.Group("Order & Payment", ("C1",))),
-        ("aggregate :package: Orders: C1", grammar.Group(":package: Orders", ("C1",))),
+        ("aggregate Order: C1 E1 E2", commands.Group("Order", ("C1", "E1", "E2"))),
+        ("aggregate Order:C1,E1", commands.Group("Order", ("C1", "E1"))),
+        ("aggregate Order: Place Order, E1", commands.Group("Order", ("Place Order", "E1"))),
+        ("aggregate Order &amp; Payment: C1", commands.Group("Order & Payment", ("C1",))),
+        ("aggregate :package: Orders: C1", commands.Group(":package: Orders", ("C1",))),
     ],
 )
-def test_aggregate(line: str, command: grammar.Group) -> None:
+def test_aggregate(line: str, command: commands.Group) -> None:
     assert parse(line) == command
 
 
@@ -426,12 +432,12 @@ def test_aggregate_errors() -> None:
 
 
 def test_fields_plain_generated_and_with_origin() -> None:
-    assert parse("fields C1: order_id*, customer, total &lt;- E3.amount") == grammar.SetFields(
+    assert parse("fields C1: order_id*, customer, total &lt;- E3.amount") == commands.SetFields(
         "C1",
         (
-            grammar.FieldInput("order_id", generated=True),
-            grammar.FieldInput("customer"),
-            grammar.FieldInput("total", origin_ref="E3", origin_field="amount"),
+            commands.FieldInput("order_id", generated=True),
+            commands.FieldInput("customer"),
+            commands.FieldInput("total", origin_ref="E3", origin_field="amount"),
         ),
     )
 
@@ -439,15 +445,15 @@ def test_fields_plain_generated_and_with_origin() -> None:
 @pytest.mark.parametrize(
     ("line", "command"),
     [
-        ("fields C1:", grammar.SetFields("C1", ())),
-        ("fields C1:  ", grammar.SetFields("C1", ())),
-        ("fields e3:id *", grammar.SetFields("e3", (grammar.FieldInput("id", generated=True),))),
+        ("fields C1:", commands.SetFields("C1", ())),
+        ("fields C1:  ", commands.SetFields("C1", ())),
+        ("fields e3:id *", commands.SetFields("e3", (commands.FieldInput("id", generated=True),))),
         (
             "fields Order Placed: total <- Payment Received.amount.value",
-            grammar.SetFields(
+            commands.SetFields(
                 "Order Placed",
                 (
-                    grammar.FieldInput(
+                    commands.FieldInput(
                         "total", origin_ref="Payment Received", origin_field="amount.value"
                     ),
                 ),
@@ -455,27 +461,27 @@ def test_fields_plain_generated_and_with_origin() -> None:
         ),
         (
             "fields V1: total ← E3 . amount, sent at*",
-            grammar.SetFields(
+            commands.SetFields(
                 "V1",
                 (
-                    grammar.FieldInput("total", origin_ref="E3", origin_field="amount"),
-                    grammar.FieldInput("sent at", generated=True),
+                    commands.FieldInput("total", origin_ref="E3", origin_field="amount"),
+                    commands.FieldInput("sent at", generated=True),
                 ),
             ),
         ),
         (
             "fields Tax &amp; Fees: a&amp;b, c &lt;- E1.d,",
-            grammar.SetFields(
+            commands.SetFields(
                 "Tax & Fees",
                 (
-                    grammar.FieldInput("a&b"),
-                    grammar.FieldInput("c", origin_ref="E1", origin_field="d"),
+                    commands.FieldInput("a&b"),
+                    commands.FieldInput("c", origin_ref="E1", origin_field="d"),
                 ),
             ),
         ),
     ],
 )
-def test_fields_forms(line: str, command: grammar.SetFields) -> None:
+def test_fields_forms(line: str, command: commands.SetFields) -> None:
     assert parse(line) == command
 
 
@@ -499,49 +505,49 @@ def test_fields_errors() -> None:
     [
         (
             "scenario Happy path: given E1 when C2 then E2, E3",
-            grammar.AddScenario("Happy path", ("E1",), "C2", ("E2", "E3")),
+            commands.AddScenario("Happy path", ("E1",), "C2", ("E2", "E3")),
         ),
         (
             "scenario First order: Given nothing When Place Order Then Order Placed and E2",
-            grammar.AddScenario("First order", (), "Place Order", ("Order Placed", "E2")),
+            commands.AddScenario("First order", (), "Place Order", ("Order Placed", "E2")),
         ),
         (
             "scenario Twice: given E1, E1 and E2 when C1 then E3",
-            grammar.AddScenario("Twice", ("E1", "E1", "E2"), "C1", ("E3",)),
+            commands.AddScenario("Twice", ("E1", "E1", "E2"), "C1", ("E3",)),
         ),
         (
             "scenario Declined: given E1 when C1 then error card declined when expired, then retry",
-            grammar.AddScenario(
+            commands.AddScenario(
                 "Declined", ("E1",), "C1", error="card declined when expired, then retry"
             ),
         ),
         (
             "scenario Declined: given nothing when C1 then ERROR: &lt;no&gt; &amp; stop",
-            grammar.AddScenario("Declined", (), "C1", error="<no> & stop"),
+            commands.AddScenario("Declined", (), "C1", error="<no> & stop"),
         ),
         (
             "scenario Idempotent: given E1 when C1 then nothing",
-            grammar.AddScenario("Idempotent", ("E1",), "C1", ()),
+            commands.AddScenario("Idempotent", ("E1",), "C1", ()),
         ),
         (
             "scenario Summary: given E1, E2 then Order Summary",
-            grammar.AddScenario("Summary", ("E1", "E2"), view="Order Summary"),
+            commands.AddScenario("Summary", ("E1", "E2"), view="Order Summary"),
         ),
         (
             "scenario Empty list: given nothing then V1",
-            grammar.AddScenario("Empty list", (), view="V1"),
+            commands.AddScenario("Empty list", (), view="V1"),
         ),
         (
             "scenario Cut-off: 17:00: given E1 when C1 then E2",
-            grammar.AddScenario("Cut-off: 17:00", ("E1",), "C1", ("E2",)),
+            commands.AddScenario("Cut-off: 17:00", ("E1",), "C1", ("E2",)),
         ),
         (
             "scenario Tax &amp; fees:given E1 when C1 then E2 E3",
-            grammar.AddScenario("Tax & fees", ("E1",), "C1", ("E2", "E3")),
+            commands.AddScenario("Tax & fees", ("E1",), "C1", ("E2", "E3")),
         ),
     ],
 )
-def test_scenario_forms(line: str, command: grammar.AddScenario) -> None:
+def test_scenario_forms(line: str, command: commands.AddScenario) -> None:
     assert parse(line) == command
 
 
@@ -561,26 +567,28 @@ def test_scenario_errors() -> None:
 
 
 def test_trace() -> None:
-    assert parse("trace C1.order_id") == grammar.Trace("C1", "order_id")
-    assert parse("trace Order Placed . customer.id") == grammar.Trace("Order Placed", "customer.id")
-    assert parse("trace Tax &amp; Fees.total") == grammar.Trace("Tax & Fees", "total")
+    assert parse("trace C1.order_id") == commands.Trace("C1", "order_id")
+    assert parse("trace Order Placed . customer.id") == commands.Trace(
+        "Order Placed", "customer.id"
+    )
+    assert parse("trace Tax &amp; Fees.total") == commands.Trace("Tax & Fees", "total")
     for bad in ("trace", "trace C1", "trace .order_id", "trace C1."):
         assert "<ref>.<field>" in _refused(bad, "trace")
 
 
 def test_undo_check_report_take_nothing() -> None:
-    assert parse("undo") == grammar.Undo()
-    assert parse("check") == grammar.Check()
-    assert parse("REPORT") == grammar.Report()
+    assert parse("undo") == commands.Undo()
+    assert parse("check") == commands.Check()
+    assert parse("REPORT") == commands.Report()
     for name in ("undo", "check", "report"):
         assert "nothing after" in _refused(f"{name} now", name)
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "mermaid", "eventmodel", "gherkin"])
 def test_every_export_format(fmt: str) -> None:
-    assert parse(f"export {fmt.upper()}") == grammar.Export(fmt)
+    assert parse(f"export {fmt.upper()}") == commands.Export(fmt)
 
 
 def test_export_markdown_is_md_and_others_are_refused() -> None:
-    assert parse("export markdown") == grammar.Export("md")
+    assert parse("export markdown") == commands.Export("md")
     assert "md, json, mermaid, eventmodel, gherkin" in _refused("export", "export")

@@ -1,0 +1,250 @@
+"""What every handler of the service works with: who acted, in which transaction and workshop.
+
+An `Action` is one person's action on one workshop inside one transaction: it resolves
+references, makes elements, schedules posts (into the outbox, in the same transaction) and
+records contributions. `Refused` is an action Storm will not do, said in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.core import naming
+from bot.core.messages import CHANNEL_PROBLEMS, Post
+from bot.core.model import KIND_LETTERS, element_key, parse_element_key
+from bot.core.references import Candidate, UnknownReference, resolve_by_name
+from bot.core.steps import STEPS
+from bot.core.text import escape, with_article
+from storage import capture, journal
+from storage import repository as repo
+from storage.tables import Element, Workshop
+
+
+class Refused(Exception):
+    """An action Storm will not do; the message is shown to the person as it is (escaped)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted, and where: every action is scoped by workspace and channel."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+
+
+NO_WORKSHOP = "There is no workshop in this channel. Start one with `/storm start <title>`."
+
+
+@dataclass(frozen=True)
+class Request:
+    """One person's request, for a handler that opens its own short transaction."""
+
+    engine: Engine
+    actor: Actor
+    now: datetime
+
+
+@dataclass
+class Context:
+    """One person's request inside one transaction, before any workshop is involved."""
+
+    session: Session
+    actor: Actor
+    now: datetime
+
+
+@dataclass
+class Action(Context):
+    """One person's action on one workshop, inside one transaction.
+
+    `step` is the step the command belongs to (its registration's), for "noted early".
+    """
+
+    workshop: Workshop
+    is_facilitator: bool
+    step: int | None = None
+
+    @property
+    def workshop_id(self) -> int:
+        assert self.workshop.id is not None
+        return self.workshop.id
+
+    # ---- references ----------------------------------------------------------------
+
+    def resolve(self, ref: str, *kinds: str) -> Element:
+        """The live element `ref` names (ID, merged ID or exact name), of one of `kinds`."""
+        parsed = parse_element_key(ref)
+        if parsed is not None:
+            element = repo.element_by_key(
+                self.session, workshop_id=self.workshop_id, kind=parsed[0], number=parsed[1]
+            )
+            if element is None:
+                raise UnknownReference(f"There is no {escape(ref.upper())} in this workshop.")
+            element = self.survivor(element)
+            if element.dropped_at is not None:
+                raise UnknownReference(f"{escape(ref.upper())} was dropped.")
+        else:
+            candidates = repo.elements_named(
+                self.session, workshop_id=self.workshop_id, kinds=kinds or KIND_LETTERS
+            )
+            by_key = {key(e): e for e in candidates}
+            chosen = resolve_by_name(ref, [Candidate(k, e.name, e.kind) for k, e in by_key.items()])
+            element = by_key[chosen.key]
+        if kinds and element.kind not in kinds:
+            wanted = " or ".join(kinds)
+            raise Refused(
+                f"{key(element)} is {with_article(element.kind)}, not {with_article(wanted)}."
+            )
+        return element
+
+    def survivor(self, element: Element) -> Element:
+        """Follow merges, so a merged element's ID still resolves (SPEC §3)."""
+        seen: set[int | None] = set()
+        while element.merged_into is not None and element.id not in seen:
+            seen.add(element.id)
+            merged_into = self.session.get(Element, element.merged_into)
+            if merged_into is None:
+                break
+            element = merged_into
+        return element
+
+    def find_or_create(self, kind: str, name: str) -> tuple[Element, bool]:
+        """The element of `kind` that `name` names (ID or name), or a new one called `name`."""
+        try:
+            return self.resolve(name, kind), False
+        except UnknownReference:
+            if parse_element_key(name) is not None:
+                raise
+            return self.new_element(kind, name), True
+
+    # ---- changes --------------------------------------------------------------------
+
+    def new_element(self, kind: str, name: str, **values: Any) -> Element:
+        """A new element, posted in the current step's thread and counted as a contribution."""
+        element_id, _ = capture.in_session(self.session).add_element(
+            workshop_id=self.workshop_id,
+            kind=kind,
+            name=name,
+            keys=naming.name_keys(name),
+            author=values.pop("author", self.actor.user_id),
+            added_by=self.actor.user_id,
+            step_number=self.workshop.current_step,
+            now=self.now,
+            **values,
+        )
+        journal.record_insert(self.session, "element", element_id)
+        self.contribute()
+        self.schedule("element", {"element_id": element_id})
+        element = self.session.get(Element, element_id)
+        assert element is not None
+        return element
+
+    def contribute(self) -> None:
+        repo.add_contribution(
+            self.session,
+            workshop_id=self.workshop_id,
+            step_number=self.workshop.current_step,
+            user_id=self.actor.user_id,
+            at=self.now,
+        )
+
+    def schedule(self, kind: str, payload: dict[str, Any] | None = None) -> None:
+        """Queue a post to go out right after this transaction commits."""
+        repo.schedule_post(
+            self.session,
+            workshop_id=self.workshop_id,
+            kind=kind,
+            due_at=self.now,
+            step_number=self.workshop.current_step,
+            payload=payload,
+        )
+
+    def link(self, kind: str, source: Element, target: Element) -> bool:
+        assert source.id is not None and target.id is not None
+        return repo.add_link(
+            self.session,
+            workshop_id=self.workshop_id,
+            kind=kind,
+            source_id=source.id,
+            target_id=target.id,
+        )
+
+    def require_owner(self, element: Element, what: str) -> None:
+        if not (self.is_facilitator or element.author == self.actor.user_id):
+            raise Refused(f"Only a facilitator or the author of {key(element)} can {what} it.")
+
+    def early(self, activity: str, step: int | None = None) -> str:
+        """“Noted early: …” when this belongs to a later step than the current one: `step`,
+        or the command's own."""
+        number = step or self.step
+        if number is None or number <= self.workshop.current_step:
+            return ""
+        return f"\n_Noted early: {activity} belong to step {number}, {STEPS[number - 1].name}._"
+
+    def naming_notes(self, element: Element) -> str:
+        """Capture's naming help for a new or renamed element (SPEC §4.1), escaped."""
+        assert element.id is not None
+        return naming_notes(
+            capture.in_session(self.session),
+            self.workshop_id,
+            element.id,
+            element.kind,
+            element.name,
+            key(element),
+        )
+
+
+def naming_notes(
+    store: capture.Capture, workshop_id: int, element_id: int, kind: str, name: str, key: str
+) -> str:
+    """Past tense and possible twins, looked up through the name index (one query)."""
+    twins = store.twins(
+        workshop_id=workshop_id,
+        kind=kind,
+        keys=naming.twin_keys(name),
+        besides=element_id,
+    )
+    existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
+    notes = naming.hints(name, kind, key, existing)
+    return "".join(f"\n:bulb: {escape(note)}" for note in notes)
+
+
+def key(element: Element) -> str:
+    return element_key(element.kind, element.number)
+
+
+def label(element: Element) -> str:
+    """`*E3* Order Placed`, escaped, for confirmations."""
+    return f"*{key(element)}* {escape(element.name)}"
+
+
+def row_id(row: Workshop | Element) -> int:
+    """A row's id, which exists once the row is flushed."""
+    assert row.id is not None, "rows are flushed before their id is used"
+    return row.id
+
+
+def with_post_problem(answer: Post, post_problem: str | None) -> Post:
+    """Commands in a channel that refuses Storm's posts say so until a post goes through."""
+    if post_problem not in CHANNEL_PROBLEMS:
+        return answer
+    problem = f":warning: My posts to this channel fail: {CHANNEL_PROBLEMS[post_problem]}"
+    return Post(answer.text, answer.heading, (*answer.sections, problem), answer.context)
+
+
+def refusal_without_workshop(session: Session, actor: Actor) -> Refused:
+    """Why a channel with no open workshop cannot do this: it never had one, or its last one
+    has ended (then say what still works on it)."""
+    workshop = repo.last_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+    if workshop is None:
+        return Refused(NO_WORKSHOP)
+    return Refused(
+        f"The workshop *{escape(workshop.title)}* in this channel has ended. `/storm report`, "
+        "`check`, `export` and `trace` still work on it; `/storm start <title>` begins a new one."
+    )

@@ -1,0 +1,79 @@
+"""Post planning: what a due post stands for in the model, decided when it is claimed.
+
+A deadline's step change and a digest's next date are database work. They are done in the
+same transaction as the claim, so a crash can never take the claim without them; only the
+message to Slack is left for the sender (and a deadline's message is a post of its own).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.steps import LAST_STEP
+from bot.core.timeline import DEADLINE, is_late, next_digest
+from bot.service import facilitation
+from storage import repository as repo
+from storage.tables import ScheduledPost
+
+
+def claim(session: Session, post: ScheduledPost, *, now: datetime, started_at: datetime) -> bool:
+    """Take the post (False when another sender has it) and make the changes it stands for.
+
+    `started_at` is when this sender started: what fell due before it was missed while down.
+    """
+    assert post.id is not None
+    if not repo.claim_post(session, post_id=post.id, now=now):
+        return False
+    if post.kind == DEADLINE:
+        _deadline(session, post, now=now, started_at=started_at)
+    elif post.kind == "plan_digest":
+        plan_digest(session, post.workshop_id, after=now)
+    elif post.kind == "digest" and not post.payload.get("once"):
+        # The day after this one, even when this one is skipped: a digest missed on Friday
+        # leaves Saturday's in place (SPEC §5).
+        plan_digest(session, post.workshop_id, after=post.due_at)
+    return True
+
+
+def _deadline(
+    session: Session, post: ScheduledPost, *, now: datetime, started_at: datetime
+) -> None:
+    """Time is up: say so (a post of its own), and with auto-advance move on."""
+    workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+    if workshop.finished_at is not None or workshop.current_step != post.step_number:
+        return  # moot: the step was closed already
+    assert post.step_number is not None
+    advancing = workshop.auto_advance and post.step_number < LAST_STEP
+    repo.schedule_post(
+        session,
+        workshop_id=post.workshop_id,
+        kind="times_up",
+        due_at=now,
+        step_number=post.step_number,
+        payload={
+            "due_at": post.due_at.isoformat(),
+            "late": is_late(post.due_at, started_at),
+            "advancing": advancing,
+        },
+    )
+    if advancing:
+        facilitation.advance(session, workshop, now)
+
+
+def plan_digest(session: Session, workshop_id: int, *, after: datetime) -> None:
+    """Schedule the first daily digest after `after`, in the first facilitator's zone."""
+    workshop = repo.workshop_by_id(session, workshop_id=workshop_id)
+    if workshop.finished_at is not None or workshop.digest_time is None:
+        return
+    first = repo.facilitators(session, workshop_id=workshop_id)[0]
+    known = repo.known_users(session, team_id=workshop.team_id, user_ids=[first])
+    zone = known[first].tz if first in known else None
+    repo.cancel_pending_posts(session, workshop_id=workshop_id, kinds=("digest",))
+    repo.schedule_post(
+        session,
+        workshop_id=workshop_id,
+        kind="digest",
+        due_at=next_digest(after, workshop.digest_time, zone),
+    )
