@@ -9,7 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
+
+from tests.support.shared import EVENT_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,12 +79,52 @@ def test_the_demo_plays_all_eight_steps_and_writes_every_export(played: Played) 
     assert found == FINDINGS
     assert completeness["passed"] is True
 
-    assert (out / "storm.mmd").read_text().startswith("flowchart")
-    assert "Ordering and Payment" in (out / "storm.md").read_text()
-    assert json.loads((out / "storm-eventmodel.json").read_text())["slices"]
-    features = sorted(out.glob("*.feature"))
-    assert [f.name for f in features][:2] == ["a1-order.feature", "a2-payment.feature"]
-    assert all(f.read_text().strip() for f in features)
+
+def test_every_export_of_the_demo_shows_the_same_model(played: Played) -> None:
+    out = played.out
+    model = json.loads((out / "storm-model.json").read_text())
+    markdown = (out / "storm.md").read_text()
+    assert markdown.startswith("# Ordering and Payment\n")
+    rows = [f"| {n} | {e['id']} | {e['name']} |" for n, e in enumerate(model["events"], start=1)]
+    at = [markdown.find(row) for row in rows]
+    assert -1 not in at and at == sorted(at), rows  # the timeline, in order
+
+    mermaid = [line.strip() for line in (out / "storm.mmd").read_text().splitlines()]
+    assert mermaid[0] == "flowchart LR"
+    for kind in ("events", "commands", "views"):
+        for element in model[kind]:
+            assert f'{element["id"]}["{element["id"]} {element["name"]}"]' in mermaid
+    for command in model["commands"]:
+        for event in command["causes"]:
+            assert f"{command['id']} --> {event}" in mermaid
+    for view in model["views"]:
+        for event in view["fed_by"]:
+            assert f"{event} --> {view['id']}" in mermaid
+
+    eventmodel = json.loads((out / "storm-eventmodel.json").read_text())
+    jsonschema.validate(eventmodel, EVENT_MODEL)
+    slices = eventmodel["slices"]
+    assert sorted(c["id"] for s in slices for c in s["commands"]) == sorted(
+        c["id"] for c in model["commands"]
+    )
+    assert {e["id"] for s in slices for e in s["events"]} == {e["id"] for e in model["events"]}
+    assert sorted(spec["id"] for s in slices for spec in s["specifications"]) == sorted(
+        scenario["id"] for scenario in model["scenarios"]
+    )
+
+    features = {f.name: f.read_text().splitlines() for f in sorted(out.glob("*.feature"))}
+    assert {
+        name: [line for line in lines if line.startswith("Feature: ")]
+        for name, lines in features.items()
+    } == {
+        "a1-order.feature": ["Feature: Order"],
+        "a2-payment.feature": ["Feature: Payment"],
+        "ungrouped.feature": ["Feature: Ungrouped"],
+    }
+    scenarios = [
+        line for lines in features.values() for line in lines if line.startswith("  Scenario: ")
+    ]
+    assert len(scenarios) == len(model["scenarios"])
 
 
 def test_the_demo_tells_the_story_and_ends_with_the_completeness_report(played: Played) -> None:

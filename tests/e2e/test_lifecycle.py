@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from tests.support.running import InProcess, text_of
 
@@ -129,7 +130,9 @@ def test_end_posts_the_final_report_and_frees_the_channel(storm: InProcess) -> N
     assert "file will appear" in storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1)
     model = json.loads(storm.fake.files()[0].text)
-    assert model["workshop"]["finished_at"] is not None
+    started, finished = model["workshop"]["started_at"], model["workshop"]["finished_at"]
+    assert started.endswith("Z") and finished.endswith("Z")  # ISO 8601 UTC
+    assert datetime.fromisoformat(started) <= datetime.fromisoformat(finished) <= storm.clock.now()
     assert [e["name"] for e in model["events"]] == ["Order Placed"]
     assert "started" in storm.run("start Round two")
 

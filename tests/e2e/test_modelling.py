@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.support.running import InProcess, text_of
+from tests.support.shared import EVENT_MODEL
 
 
 def export(storm: InProcess, fmt: str = "json") -> Any:
@@ -269,18 +272,50 @@ def test_naming_help_finds_typos_and_follows_renames_merges_and_drops(checkout: 
 
 
 @pytest.mark.parametrize(
-    ("fmt", "needle"),
+    ("fmt", "lines"),
     [
-        ("md", "# Checkout"),
-        ("mermaid", "flowchart"),
-        ("gherkin", "Feature:"),
+        (
+            "md",
+            [
+                "# Checkout",
+                "| 1 | E1 | Order Placed | 0 | alice | A1 Order |",
+                "| 2 | E2 | Payment Received | 0 | alice | — |",
+                "| 3 | E3 | Order Shipped | 0 | alice | — |",
+                "| A1 | Order | C1 Place Order | E1 Order Placed |",
+                "- **When** C1 Place Order",
+            ],
+        ),
+        (
+            "mermaid",
+            [
+                "flowchart LR",
+                '  subgraph A1["A1 Order"]',
+                '    C1["C1 Place Order"]',
+                '  E2["E2 Payment Received"]',
+                "  C1 --> E1",
+            ],
+        ),
+        (
+            "gherkin",
+            [
+                "Feature: Order",
+                "  Scenario: Happy path",
+                "    Given nothing has happened",
+                "    When Place Order",
+                "    Then Order Placed",
+            ],
+        ),
     ],
 )
-def test_every_export_format_is_uploaded(checkout: InProcess, fmt: str, needle: str) -> None:
+def test_every_export_format_is_uploaded_with_the_model(
+    checkout: InProcess, fmt: str, lines: list[str]
+) -> None:
     checkout.run("command Place Order -> E1")
     checkout.run("aggregate Order: C1 E1")
     checkout.run("scenario Happy path: given nothing when C1 then E1")
-    assert needle in export(checkout, fmt)
+    uploaded = export(checkout, fmt).splitlines()
+    for line in lines:
+        assert line in uploaded, line
 
 
 def test_gherkin_uploads_one_feature_file_per_aggregate(checkout: InProcess) -> None:
@@ -297,8 +332,169 @@ def test_gherkin_uploads_one_feature_file_per_aggregate(checkout: InProcess) -> 
     assert all(text.count("Feature:") == 1 for text in files.values())
 
 
-def test_eventmodel_export_is_uploaded(checkout: InProcess) -> None:
+def test_the_json_export_is_the_workshop_in_storm_model_1(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1", user="U2")
+    checkout.run("fields C1: order id*, items")
+    checkout.run("fields E1: order id, items")
+    checkout.run("view Order Summary <- E1")
+    checkout.run("fields V1: order id, items, count <- E1.items")
+    checkout.run("vote E1", user="U3")
+    checkout.run("aggregate Order: C1 E1")
+    checkout.run("hotspot Who ships abroad? on E3", user="U3")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
+    model = export(checkout)
+    assert list(model) == [
+        "format",
+        "workshop",
+        "events",
+        "commands",
+        "views",
+        "aggregates",
+        "policies",
+        "actors",
+        "externals",
+        "hotspots",
+        "scenarios",
+        "completeness",
+    ]
+    assert model["format"] == "storm-model/1"
+    workshop = model["workshop"]
+    started = workshop.pop("started_at")
+    assert workshop == {
+        "title": "Checkout",
+        "team": "T0001",
+        "channel": "C1",
+        "facilitators": ["U1"],
+        "step": {"number": 1, "name": "Collect Domain Events"},
+        "finished_at": None,
+    }
+    assert started.endswith("Z")
+    now = checkout.clock.now()
+    assert now - timedelta(minutes=1) <= datetime.fromisoformat(started) <= now
+    order = [field("order id"), field("items")]
+    assert model["events"] == [
+        event("E1", "Order Placed", 1, votes=1, aggregate="A1", fields=order),
+        event("E2", "Payment Received", 2),
+        event("E3", "Order Shipped", 3),
+    ]
+    assert model["commands"] == [
+        {
+            "id": "C1",
+            "name": "Place Order",
+            "causes": ["E1"],
+            "actors": [],
+            "aggregate": "A1",
+            "votes": 0,
+            "fields": [field("order id", generated=True), field("items")],
+        }
+    ]
+    assert model["views"] == [
+        {
+            "id": "V1",
+            "name": "Order Summary",
+            "fed_by": ["E1"],
+            "votes": 0,
+            "fields": [field("order id"), field("items"), field("count", origin="E1.items")],
+        }
+    ]
+    assert model["aggregates"] == [{"id": "A1", "name": "Order", "members": ["C1", "E1"]}]
+    assert model["policies"] == model["actors"] == model["externals"] == []
+    assert model["hotspots"] == [
+        {"id": "H1", "text": "Who ships abroad?", "on": "E3", "resolved": False, "author": "U3"}
+    ]
+    assert model["scenarios"] == [
+        {
+            "id": "S1",
+            "title": "Happy path",
+            "given": [],
+            "when": "C1",
+            "then": ["E1"],
+            "error": None,
+            "view": None,
+        }
+    ]
+    completeness = model["completeness"]
+    assert completeness["passed"] is True and 0 < completeness["score"] < 1
+    found = {(f["code"], f["element"], f["field"]) for f in completeness["findings"]}
+    assert found == {
+        ("event-no-cause", "E2", None),
+        ("event-no-cause", "E3", None),
+        ("element-no-fields", "E2", None),
+        ("element-no-fields", "E3", None),
+        ("not-aggregated", "E2", None),
+        ("not-aggregated", "E3", None),
+        ("hotspot-open", "H1", None),
+    }
+
+
+def field(name: str, generated: bool = False, origin: str | None = None) -> dict[str, Any]:
+    return {"name": name, "generated": generated, "origin": origin}
+
+
+def event(
+    key: str,
+    name: str,
+    position: int,
+    *,
+    votes: int = 0,
+    aggregate: str | None = None,
+    fields: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An event of the checkout fixture as the JSON export lists it (U1 added them all)."""
+    return {
+        "id": key,
+        "name": name,
+        "position": position,
+        "author": "U1",
+        "votes": votes,
+        "aggregate": aggregate,
+        "fields": fields or [],
+    }
+
+
+def test_the_eventmodel_export_is_the_model_as_slices_of_the_public_schema(
+    checkout: InProcess,
+) -> None:
     checkout.run("command Place Order -> E1")
     checkout.run("fields C1: order id*")
+    checkout.run("fields E1: order id")
+    checkout.run("view Order Summary <- E1")
+    checkout.run("fields V1: order id, placed by <- C1.order id")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
     model = export(checkout, "eventmodel")
-    assert isinstance(model, dict) and model
+    jsonschema.validate(model, EVENT_MODEL)
+    slices = {s["id"]: s for s in model["slices"]}
+    assert list(slices) == ["slice-C1", "slice-V1", "slice-uncaused"]
+    place = slices["slice-C1"]
+    assert (place["title"], place["sliceType"], place["index"]) == (
+        "Place Order",
+        "STATE_CHANGE",
+        1,
+    )
+    (command,) = place["commands"]
+    assert (command["id"], command["title"]) == ("C1", "Place Order")
+    assert command["fields"] == [{"name": "order id", "type": "String", "generated": True}]
+    assert command["dependencies"] == [
+        {"id": "E1", "type": "OUTBOUND", "title": "Order Placed", "elementType": "EVENT"}
+    ]
+    assert [(e["id"], e["title"], e["fields"]) for e in place["events"]] == [
+        ("E1", "Order Placed", [{"name": "order id", "type": "String"}])
+    ]
+    (happy,) = place["specifications"]
+    assert (happy["id"], happy["title"], happy["given"], happy["linkedId"]) == (
+        "S1",
+        "Happy path",
+        [],
+        "C1",
+    )
+    assert [(s["type"], s["linkedId"]) for s in happy["when"] + happy["then"]] == [
+        ("SPEC_COMMAND", "C1"),
+        ("SPEC_EVENT", "E1"),
+    ]
+    (summary,) = slices["slice-V1"]["readmodels"]
+    assert summary["fields"] == [
+        {"name": "order id", "type": "String"},
+        {"name": "placed by", "type": "String", "mapping": "C1.order id"},
+    ]
+    assert [d["id"] for d in summary["dependencies"]] == ["E1"]
+    assert [e["id"] for e in slices["slice-uncaused"]["events"]] == ["E2", "E3"]

@@ -41,9 +41,22 @@ def test_a_rate_limited_post_arrives_after_the_wait_and_holds_up_no_other_worksh
 
 def test_server_errors_are_retried(storm: InProcess) -> None:
     storm.fake.fail("chat.postMessage", status=500, times=2)
-    storm.run("start Checkout")
-    storm.wait_for_post("Workshop: Checkout", timeout=15)
+    answer = storm.run("start Checkout")
+    assert "Workshop *Checkout* started; you are its facilitator" in answer
     storm.wait_for_post("Step 1 of 8", timeout=15)
+    storm.wait_until_sent()
+    posts = storm.fake.calls_to("chat.postMessage")
+    # The kickoff met two server errors and was sent again, the same post, until it went through.
+    assert [c.error for c in posts] == ["internal_error", "internal_error", None, None]
+    kickoff = [(c.params["channel"], c.params["text"]) for c in posts[:3]]
+    assert kickoff == [("C1", kickoff[0][1])] * 3 and "Checkout" in kickoff[0][1]
+    # Posted once, then the step's prompt: nothing twice, nothing lost.
+    firsts = [text_of(m).splitlines()[0] for m in storm.posts()]
+    assert firsts == ["Workshop: Checkout", "Step 1 of 8: Collect Domain Events"]
+    # A fault that retrying overcame is nobody's business: no warning, in private or in status.
+    assert storm.fake.ephemerals("C1", "U1") == []
+    assert storm.fake.messages("U1") == []
+    assert "My posts to this channel fail" not in storm.run("status")
 
 
 @pytest.mark.parametrize(

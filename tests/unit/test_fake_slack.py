@@ -386,7 +386,7 @@ def test_limits_are_enforced_everywhere(
     assert [m.text for m in fake.messages("C1", include_ephemeral=True)] == ["ok"]
 
 
-def test_limits_at_the_boundary_pass(client: WebClient) -> None:
+def test_limits_at_the_boundary_pass(client: WebClient, fake: FakeSlack) -> None:
     blocks = [section("s" * 3000)] * 49 + [
         {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}}
     ]
@@ -394,6 +394,10 @@ def test_limits_at_the_boundary_pass(client: WebClient) -> None:
     context = {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 10}
     fields = {"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2000}] * 10}
     client.chat_postMessage(channel="C1", text="fallback", blocks=[context, fields])
+    assert [c.error for c in fake.calls_to("chat.postMessage")] == [None, None]
+    longest, widest = fake.messages("C1")
+    assert longest.text == "t" * 40_000 and longest.blocks == blocks  # kept whole, not cut
+    assert widest.text == "fallback" and widest.blocks == [context, fields]
 
 
 def test_invalid_blocks_reports_where(client: WebClient) -> None:
