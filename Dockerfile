@@ -1,4 +1,5 @@
-# One container: `stormbot serve` (uvicorn, HTTP on $PORT; Socket Mode with SLACK_APP_TOKEN).
+# One container: `stormbot serve` (uvicorn, HTTP on $PORT; Socket Mode with SLACK_APP_TOKEN, where
+# $PORT serves only the /healthz the HEALTHCHECK probes).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -137,21 +137,16 @@ def serve(settings: Settings) -> None:
     """Connect to Slack: Socket Mode when an app token is set, HTTP otherwise."""
     settings.require_serving()
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.runtime.socket_mode import run_socket_mode
 
-        storm = build_app(settings)
-        storm.start()
-        assert settings.slack_app_token is not None
         log.info("Storm is connecting to Slack in Socket Mode")
         try:
-            SocketModeHandler(storm.bolt, settings.slack_app_token.get_secret_value()).start()
+            run_socket_mode(settings)
         except SlackApiError as error:
             code = error.response.get("error")
             raise ServeError(
                 f"Slack refused the Socket Mode connection ({code}): check SLACK_APP_TOKEN"
             ) from None
-        finally:
-            storm.stop()
         return
     log.info("Storm serves HTTP on port %s (POST /slack/events, GET /healthz)", settings.port)
     background = Background()

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
     web_concurrency: int = Field(default=2, ge=1, le=64)
+    # Slack allows an app ten; two let one be refreshed or replaced while the other carries on.
+    socket_mode_connections: int = Field(default=2, ge=1, le=10)
     storm_capture_reaction: str = "zap"
     storm_vote_reaction: str = "+1"
     storm_hotspot_reaction: str = "question"

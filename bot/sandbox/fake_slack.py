@@ -579,6 +579,8 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._app_token: str | None = None
+        self._socket_mode_url: Callable[[], str] | None = None
         self.add_user(bot_user_id, "storm", real_name="Storm", is_bot=True)
         for user_id, info in (users or {}).items():
             self.add_user(
@@ -640,6 +642,13 @@ class FakeSlack:
     def api_url(self) -> str:
         """What goes into ``WebClient(base_url=...)``; slack_sdk appends the method name."""
         return f"{self.base_url}api/"
+
+    def enable_socket_mode(self, app_token: str, url: Callable[[], str]) -> None:
+        """Accept `app_token` for ``apps.connections.open``, which answers with ``url()``: the
+        WebSocket URL of a Socket Mode server (Slack hands out a new one on every call)."""
+        with self._lock:
+            self._app_token = app_token
+            self._socket_mode_url = url
 
     # -- recording --------------------------------------------------------------------------
     @property
@@ -1365,7 +1374,12 @@ class FakeSlack:
         self._files.extend(uploaded)
         return {"ok": True, "files": [self._file_json(f) for f in uploaded]}
 
+    def _api_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self._socket_mode_url is not None  # the app token is only known with a URL
+        return {"ok": True, "url": self._socket_mode_url()}
+
     _METHODS: ClassVar[dict[str, str]] = {
+        "apps.connections.open": "_api_apps_connections_open",
         "auth.test": "_api_auth_test",
         "chat.postMessage": "_api_chat_post_message",
         "chat.postEphemeral": "_api_chat_post_ephemeral",
@@ -1378,6 +1392,8 @@ class FakeSlack:
         "files.getUploadURLExternal": "_api_files_get_upload_url_external",
         "files.completeUploadExternal": "_api_files_complete_upload_external",
     }
+
+    _APP_TOKEN_METHODS: ClassVar[frozenset[str]] = frozenset({"apps.connections.open"})
 
     # -- internals: HTTP dispatch -----------------------------------------------------------
     def _take_fault(self, method: str) -> _Fault | None:
@@ -1471,9 +1487,13 @@ class FakeSlack:
             if fault.answers:
                 return self._fault_reply(method, params, fault)
 
+        # Slack's app-level methods take the app token (xapp-) only; every other one the bot's.
+        app_level = method in self._APP_TOKEN_METHODS
         if not token:
             payload: dict[str, Any] = {"ok": False, "error": "not_authed"}
-        elif token != self.bot_token:
+        elif token == (self.bot_token if app_level else self._app_token):
+            payload = {"ok": False, "error": "not_allowed_token_type"}
+        elif token != (self._app_token if app_level else self.bot_token):
             payload = {"ok": False, "error": "invalid_auth"}
         elif method not in self._METHODS:
             payload = {"ok": False, "error": "unknown_method"}

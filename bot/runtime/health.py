@@ -1,0 +1,60 @@
+"""`GET /healthz` for Socket Mode, where no web server runs: the container's health check
+probes it on `PORT` whichever way Storm talks to Slack."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from storage.db import is_reachable
+
+log = logging.getLogger(__name__)
+
+
+class HealthServer:
+    """Answers `GET /healthz` on a thread: 200 "ok" when the database answers, 503 otherwise,
+    as HTTP mode does (`Storm.wsgi`)."""
+
+    def __init__(self, engine: Engine, host: str, port: int) -> None:
+        self._server = ThreadingHTTPServer((host, port), _handler(engine))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="storm-healthz", daemon=True
+        )
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/healthz":
+                self._reply(404, b"not found\n")
+            elif is_reachable(engine):
+                self._reply(200, b"ok\n")
+            else:
+                self._reply(503, b"database unreachable\n")
+
+        def _reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Probes every few seconds would drown the log; debug level only."""
+            log.debug("healthz: " + format, *args)
+
+    return Handler
