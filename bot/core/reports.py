@@ -230,7 +230,9 @@ def completeness_sections(snapshot: Snapshot, report: Report) -> tuple[str, ...]
     if snapshot.current_step < FIELDS_STEP:
         listed = tuple(f for f in report.findings if f.code not in FIELD_CODES)
         bare = sum(1 for f in report.findings if f.code == "element-no-fields")
-        fields = sum(1 for f in report.findings if f.code in FIELD_CODES and f.field is not None)
+        fields = len(
+            {(f.element, f.field) for f in report.findings if f.code in FIELD_CODES and f.field}
+        )
         counted = [
             *([plural(bare, "element") + " without fields"] if bare else []),
             *([plural(fields, "field") + " without an origin or a destination"] if fields else []),
