@@ -202,7 +202,12 @@ def next_step(report: Report) -> str:
 def _finding_line(snapshot: Snapshot, key: str, found: list[Finding]) -> str:
     """One element's findings of one severity on one line, naming its fields."""
     element = snapshot.by_key().get(key)
-    head = _line(element, votes=False) if element else f"*{key}*"
+    if element is None:
+        head = f"*{key}*"
+    elif element.kind == "hotspot":
+        head = _hotspot_line(snapshot, element)
+    else:
+        head = _line(element, votes=False)
     parts = []
     by_code: dict[str, list[Finding]] = {}
     for finding in found:
@@ -212,8 +217,6 @@ def _finding_line(snapshot: Snapshot, key: str, found: list[Finding]) -> str:
         if code_name == "scenario-mismatch":
             label = element.label if element else key
             phrase = literal(findings[0].message.removeprefix(f"{label}: "))
-        elif code_name == "hotspot-open" and element and element.on:
-            phrase = f"(on {_refs(snapshot, [element.on])}) {_PHRASES[code_name]}"
         else:
             phrase = _PHRASES.get(code_name, code_name)
         parts.append(f"{phrase}{' ' + ', '.join(fields) if fields else ''} (`{code_name}`)")
