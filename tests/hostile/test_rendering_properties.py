@@ -82,7 +82,7 @@ def workshops(draw: st.DrawFn) -> Workshop:
     ]
     first_bulk = len(events) + 1
     events += [
-        _element(f"E{n}", "event", f"{bulk_name[:190]} {n}", position=n, votes=0)
+        _element(f"E{n}", "event", collapse(f"{bulk_name[:190]} {n}"), position=n, votes=0)
         for n in range(first_bulk, first_bulk + bulk)
     ]
     others = [
