@@ -43,14 +43,40 @@ class Finding:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """The next thing to do: advice for people (plain text, naming elements as typed), the
+    `/storm` line that does it, and how many other findings the same fix applies to.
+
+    Kept apart so that each renderer shows the line as code its own way (Slack, Markdown)
+    while escaping the names in the advice as text.
+    """
+
+    advice: str
+    line: str
+    more: int = 0
+
+    @property
+    def more_text(self) -> str:
+        return f" ({self.more} more like it)" if self.more else ""
+
+
 @dataclass(frozen=True)
 class Report:
-    """What the check found, most serious first, with the score and the next thing to do."""
+    """What the check found, most serious first, with the score and the next thing to do
+    (None when there is nothing to fix)."""
 
     findings: tuple[Finding, ...]
     checks: int
     passed_checks: int
-    next_step: str
+    next: NextStep | None
+
+    @property
+    def next_step(self) -> str:
+        """The next thing to do as one plain line, the `/storm` line in backticks."""
+        if self.next is None:
+            return CLEAN if self.checks else EMPTY
+        return f"Next: {self.next.advice}: `{self.next.line}`{self.next.more_text}."
 
     @property
     def score(self) -> float:
@@ -154,6 +180,15 @@ class _Graph:
                 element.aggregate, "aggregate"
             ):
                 self.aggregated.add(element.key)
+        self.named_as_origin: dict[tuple[str, str], list[tuple[ElementInfo, FieldSpec]]] = {}
+        for element in self.elements:
+            for spec in element.fields:
+                if spec.origin and self.origin_problem(element, spec.name, spec.origin) is None:
+                    key, _, name = spec.origin.partition(".")
+                    source = self.resolve(key)
+                    assert source is not None  # origin_problem found it
+                    wanted = (source.key, self.names.normalise(name))
+                    self.named_as_origin.setdefault(wanted, []).append((element, spec))
 
     def resolve(self, key: str | None, kind: str | None = None) -> ElementInfo | None:
         """The live element a key (or merged alias) names, if it is of `kind`."""
@@ -207,6 +242,11 @@ class _Graph:
             if command is not None and self.carries(command, name):
                 pairs.append((policy, command))
         return pairs
+
+    def named_by(self, element: ElementInfo, name: str) -> list[tuple[ElementInfo, FieldSpec]]:
+        """The fields that name `element`'s field `name` as their explicit origin: each is a
+        destination of that field (SPEC §6)."""
+        return self.named_as_origin.get((element.key, self.names.normalise(name)), [])
 
     def origin_problem(self, owner: ElementInfo, field: str, origin: str) -> str | None:
         """Why the explicit origin of `owner`'s `field` does not hold, as a predicate
@@ -358,12 +398,13 @@ class _Checker:
             if self.failed(
                 any(graph.carries(view, spec.name) for view in views)
                 or bool(graph.readers(event, spec.name))
+                or bool(graph.named_by(event, spec.name))
             ):
                 self.found(
                     "field-no-destination",
                     WARNING,
                     event,
-                    f"{event.label}: field “{spec.name}” goes nowhere: no view it feeds carries it and no policy it triggers reads it; show it in a view or drop it",
+                    f"{event.label}: field “{spec.name}” goes nowhere: no view it feeds carries it, no policy it triggers reads it and no field names it as its origin; show it in a view or drop it",
                     spec,
                 )
 
@@ -473,8 +514,9 @@ def check(snapshot: Snapshot) -> Report:
 
     - `event-no-cause` counts commands and external systems. A policy issues a command,
       and that command causes the events, so policies add nothing beyond commands.
-    - Destinations are exactly what SPEC §6 names (views the event feeds, policies it
-      triggers); an explicit origin elsewhere that names an event field does not count.
+    - Destinations are exactly what SPEC §6 names: views the event feeds, policies it
+      triggers, and fields anywhere that name it as their explicit origin (when that origin
+      holds: a broken one proves nothing).
     - An explicit origin must resolve to a live element (aliases included) carrying the
       field, and not to the field itself; otherwise the field has no origin.
     - A scenario is one check, whatever is wrong with it: its finding lists every problem.
@@ -487,7 +529,7 @@ def check(snapshot: Snapshot) -> Report:
         findings=findings,
         checks=checker.checks,
         passed_checks=checker.checks - len(findings),
-        next_step=_next_step(graph, findings, checker.checks),
+        next=_next_step(graph, findings, snapshot.current_step),
     )
 
 
@@ -516,62 +558,88 @@ def _with_field(element: ElementInfo, spec: str) -> str:
     return f"/storm fields {element.key}: {', '.join(written if spec in written else [*written, spec])}"
 
 
-def _advice(graph: _Graph, finding: Finding) -> str:
-    """How to fix one finding, with a `/storm` line that would do it."""
+def _advice(graph: _Graph, finding: Finding) -> tuple[str, str]:
+    """How to fix one finding, and a `/storm` line that would do it."""
     element = graph.by_key[finding.element]
     name = finding.field or ""
     code = finding.code
     if code == "command-no-event":
-        return f"say what {element.label} causes: `/storm command {element.name} -> <event>`"
+        return f"say what {element.label} causes", f"/storm command {element.name} -> <event>"
     if code == "view-no-source":
-        return f"say which events feed {element.label}: `/storm view {element.name} <- <event>`"
+        return f"say which events feed {element.label}", f"/storm view {element.name} <- <event>"
     if code == "input-lost":
         events = graph.causes(element)
         line = (
             _with_field(events[0], name) if events else f"/storm command {element.name} -> <event>"
         )
-        return f"carry “{name}” of {element.label} into an event it causes: `{line}`"
+        return f"carry “{name}” of {element.label} into an event it causes", line
     if code == "field-no-origin" and _field(element, name).origin:
-        return f"fix or drop the explicit origin of “{name}” on {element.label}: `{_with_field(element, name)}`"
+        return (
+            f"fix or drop the explicit origin of “{name}” on {element.label}",
+            _with_field(element, name),
+        )
     if code == "field-no-origin":
         sources = (
             graph.commands_causing(element) if element.kind == "event" else graph.sources(element)
         )
         if sources:
-            return f"give “{name}” of {element.label} an origin: `{_with_field(sources[0], name)}`"
-        return f"give “{name}” of {element.label} an origin, or mark it generated: `{_with_field(element, name + '*')}`"
+            return f"give “{name}” of {element.label} an origin", _with_field(sources[0], name)
+        return (
+            f"give “{name}” of {element.label} an origin, or mark it generated",
+            _with_field(element, name + "*"),
+        )
     if code == "scenario-mismatch":
         problems = "; ".join(_scenario_problems(graph, element))
-        return f"fix {element.label} ({problems}): drop it and write it again with `/storm scenario <title>: given … when … then …`"
+        return (
+            f"fix {element.label} ({problems}) by dropping it and writing it again",
+            "/storm scenario <title>: given … when … then …",
+        )
     if code == "event-no-cause":
-        return f"say what causes {element.label}: `/storm command <command> -> {element.key}`"
+        return f"say what causes {element.label}", f"/storm command <command> -> {element.key}"
     if code == "element-no-fields":
         return (
-            f"list the fields of {element.label}: `/storm fields {element.key}: <field>, <field>`"
+            f"list the fields of {element.label}",
+            f"/storm fields {element.key}: <field>, <field>",
         )
     if code == "field-no-destination":
         views = graph.feeds.get(element.key, [])
         line = _with_field(views[0], name) if views else f"/storm view <view> <- {element.key}"
-        return f"show “{name}” of {element.label} in a view: `{line}`"
+        return f"show “{name}” of {element.label} in a view", line
     if code == "not-aggregated":
-        return f"group {element.label} into an aggregate: `/storm aggregate <name>: {element.key}`"
+        return (
+            f"group {element.label} into an aggregate",
+            f"/storm aggregate <name>: {element.key}",
+        )
     if code == "command-no-scenario":
         events = graph.causes(element)
         then = " ".join(e.key for e in events) or "<event>"
-        return f"specify {element.label}: `/storm scenario <title>: given nothing when {element.key} then {then}`"
-    return f"settle {element.label} and close it: `/storm resolve {element.key}`"
+        return (
+            f"specify {element.label}",
+            f"/storm scenario <title>: given nothing when {element.key} then {then}",
+        )
+    return f"settle {element.label} and close it", f"/storm resolve {element.key}"
 
 
-def _next_step(graph: _Graph, findings: tuple[Finding, ...], checks: int) -> str:
-    """One line: the most important kind of fix, shown on its first case."""
+# Findings about fields: before step 5 (Identify Inputs) they are counted in the score but
+# neither listed nor proposed as the next thing to do (SPEC §6): fields are steps 5 and 6's work.
+FIELD_CODES = frozenset(
+    {"field-no-origin", "field-no-destination", "input-lost", "element-no-fields"}
+)
+FIELDS_STEP = 5
+
+
+def _next_step(graph: _Graph, findings: tuple[Finding, ...], step: int) -> NextStep | None:
+    """The most important kind of fix, shown on its first case; before step 5, a fix to
+    anything but fields when there is one."""
     if not findings:
-        return CLEAN if checks else EMPTY
-    code = min((f.code for f in findings), key=_PRIORITY.index)
-    same = [f for f in findings if f.code == code]
-    first = same[0]
-    advice = _advice(graph, first)
-    more = f" ({len(same) - 1} more like it)" if len(same) > 1 else ""
-    return f"Next: {advice}{more}."
+        return None
+    candidates = findings
+    if step < FIELDS_STEP:
+        candidates = tuple(f for f in findings if f.code not in FIELD_CODES) or findings
+    code = min((f.code for f in candidates), key=_PRIORITY.index)
+    same = [f for f in candidates if f.code == code]
+    advice, line = _advice(graph, same[0])
+    return NextStep(advice, line, len(same) - 1)
 
 
 def _field(element: ElementInfo, name: str) -> FieldSpec:
@@ -591,9 +659,20 @@ def _own_origins(graph: _Graph, element: ElementInfo, spec: FieldSpec) -> list[s
     return ["generated by the system"] if spec.generated else []
 
 
+def _named_by(graph: _Graph, elements: list[ElementInfo], name: str) -> list[str]:
+    """The fields that name this field of these elements as their explicit origin."""
+    lines: list[str] = []
+    for element in elements:
+        for owner, spec in graph.named_by(element, name):
+            line = f"{owner.label}: field “{spec.name}” ({owner.kind}, explicit origin)"
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
 def _downstream(graph: _Graph, events: list[ElementInfo], name: str) -> list[str]:
     """Where a field goes from these events: views they feed carrying it, then policies
-    they trigger reading it."""
+    they trigger reading it, then fields naming it as their explicit origin."""
     views: dict[str, ElementInfo] = {}
     policies: list[str] = []
     for event in events:
@@ -605,7 +684,7 @@ def _downstream(graph: _Graph, events: list[ElementInfo], name: str) -> list[str
             if line not in policies:
                 policies.append(line)
     ordered = sorted(views.values(), key=graph.id_order)
-    return [f"{view.label} (view)" for view in ordered] + policies
+    return [f"{view.label} (view)" for view in ordered] + policies + _named_by(graph, events, name)
 
 
 def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
@@ -614,7 +693,8 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
     A command field goes to the events it causes carrying it, then on to their views and
     policies; its origin is whoever issues the command. An event field comes from the
     commands or external systems causing it and goes to views and policies. A view field
-    comes from the events feeding it; a view is where information ends. Raises KeyError,
+    comes from the events feeding it; a view is where information ends. Any field also goes
+    to the fields that name it as their explicit origin. Raises KeyError,
     with a message for people, when the element or the field does not exist.
     """
     graph = _Graph(snapshot)
@@ -627,8 +707,10 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
         issuers = [f"{i.label} ({i.kind}) issues it" for i in graph.issuers.get(element.key, [])]
         origins = own + (issuers or ["an input: whoever issues the command gives it"])
         events = [e for e in graph.causes(element) if graph.carries(e, spec.name)]
-        destinations = [f"{e.label} (event)" for e in events] + _downstream(
-            graph, events, spec.name
+        destinations = (
+            [f"{e.label} (event)" for e in events]
+            + _named_by(graph, [element], spec.name)
+            + _downstream(graph, events, spec.name)
         )
     elif element.kind == "event":
         commands = [c for c in graph.commands_causing(element) if graph.carries(c, spec.name)]
@@ -639,5 +721,5 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
     else:
         carriers = [e for e in graph.sources(element) if graph.carries(e, spec.name)]
         origins = [f"{e.label} (event) carries it" for e in carriers] + own
-        destinations = []
+        destinations = _named_by(graph, [element], spec.name)
     return Trace(element.key, spec.name, tuple(origins), tuple(destinations))

@@ -33,7 +33,7 @@ from typing import Any
 
 from bot.core.completeness import SEVERITIES, check
 from bot.core.export import Links, indented_json
-from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState
+from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState, normalise
 from bot.core.steps import STEPS
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -55,6 +55,21 @@ def _md(text: str) -> str:
         if plain in text:
             text = text.replace(plain, escaped)
     return text
+
+
+def _code_span(text: str) -> str:
+    """Text as a Markdown code span, as typed: nothing is escaped in one, so it is fenced with
+    more backticks than it holds in a row (CommonMark), and padded when it starts or ends with
+    one."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def _carries(element: ElementInfo, wanted: str) -> bool:
+    """Whether `element` has a field named `wanted` (already normalised) (SPEC §3)."""
+    return any(normalise(spec.name) == wanted for spec in element.fields)
 
 
 def _when(moment: datetime | None) -> str:
@@ -200,16 +215,45 @@ class _Markdown:
             for element in self.snapshot.of_kind(kind):
                 for spec in element.fields:
                     rows.append(
-                        [self.ref(element.key), kind, _md(spec.name), self._field_origin(spec)]
+                        [
+                            self.ref(element.key),
+                            kind,
+                            _md(spec.name),
+                            self._field_origin(element, spec),
+                        ]
                     )
                 if not element.fields:
                     rows.append([self.ref(element.key), kind, "_no fields_", "—"])
         return "## Fields\n\n" + _table(["Element", "Kind", "Field", "Origin"], rows)
 
-    def _field_origin(self, spec: FieldSpec) -> str:
+    def _field_origin(self, element: ElementInfo, spec: FieldSpec) -> str:
+        """Where a field comes from: generated, its explicit origin, or the elements that carry
+        it in: the commands (or external systems) causing an event, the events feeding a view.
+        A command's fields are its inputs."""
         origin = self.links.origin(spec)
         notes = (["generated"] if spec.generated else []) + ([f"← {_md(origin)}"] if origin else [])
-        return ", ".join(notes) or "—"
+        if notes:
+            return ", ".join(notes)
+        wanted = normalise(spec.name)
+        if element.kind == "command":
+            return "input"
+        if element.kind == "event":
+            sources = self._causes.get(element.key, [])
+            externals = [f"{self.ref(x.key)} (external)" for x in sources if x.kind == "external"]
+            carriers = [c.key for c in sources if c.kind == "command" and _carries(c, wanted)]
+            return ", ".join([*map(self.ref, carriers), *externals]) or "—"
+        feeding = [e.key for e in self.links.elements(element.fed_by) if _carries(e, wanted)]
+        return ", ".join(map(self.ref, feeding)) or "—"
+
+    @functools.cached_property
+    def _causes(self) -> dict[str, list[ElementInfo]]:
+        """The commands and external systems causing each event, by the event's ID."""
+        found: dict[str, list[ElementInfo]] = {}
+        for kind in ("command", "external"):
+            for source in self.snapshot.of_kind(kind):
+                for event in self.links.keys(source.causes):
+                    found.setdefault(event, []).append(source)
+        return found
 
     def views(self) -> str:
         rows = [
@@ -260,7 +304,10 @@ class _Markdown:
         blocks = [
             "## Completeness",
             f"Score: **{round(report.score * 100)}%** ({verdict}).",
-            _md(report.next_step),
+            _md(report.next_step)
+            if report.next is None
+            else f"Next: {_md(report.next.advice)}: {_code_span(report.next.line)}"
+            f"{_md(report.next.more_text)}.",
         ]
         for severity in SEVERITIES:
             found = [f for f in report.findings if f.severity == severity]

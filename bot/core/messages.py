@@ -13,7 +13,7 @@ from bot.core.durations import format_duration
 from bot.core.grammar import USAGES, Usage
 from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
 from bot.core.steps import LAST_STEP, STEPS
-from bot.core.text import escape, plural, unescape
+from bot.core.text import code, escape, literal, plural, unescape
 
 # Slack's answers that mean a channel cannot take posts, and what a facilitator can do.
 CHANNEL_PROBLEMS = {
@@ -43,14 +43,16 @@ def when(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def _names(snapshot: Snapshot, users: list[str] | frozenset[str]) -> str:
-    names = sorted(escape(snapshot.name_of(u)) for u in users)
-    return ", ".join(names) if names else "nobody yet"
+def _names(
+    snapshot: Snapshot, users: list[str] | frozenset[str], *, none: str = "nobody yet"
+) -> str:
+    names = sorted(literal(snapshot.name_of(u)) for u in users)
+    return ", ".join(names) if names else none
 
 
 def _element_line(element: ElementInfo, *, with_votes: bool = True) -> str:
     votes = f" · {plural(element.votes, 'vote')}" if with_votes and element.votes else ""
-    return f"{KIND_EMOJI[element.kind]} *{element.key}* {escape(element.name)}{votes}"
+    return f"{KIND_EMOJI[element.kind]} *{element.key}* {literal(element.name)}{votes}"
 
 
 def _time_left(snapshot: Snapshot, now: datetime, *, plain: bool = False) -> str:
@@ -91,10 +93,65 @@ def kickoff(snapshot: Snapshot) -> Post:
     )
 
 
+def _examples(snapshot: Snapshot, number: int) -> tuple[str, ...]:
+    """A step's command examples on the workshop's own elements (its first events, commands
+    and views, by ID), so that they make sense in its domain; the step's generic examples
+    when it has nothing yet to point at."""
+    events = snapshot.events
+    commands = snapshot.of_kind("command")
+    views = snapshot.of_kind("view")
+    if not events or number == 1:
+        return STEPS[number - 1].examples
+    e1 = events[0].key
+    e2 = events[1].key if len(events) > 1 else e1
+    c1 = commands[0] if commands else None
+    command = c1.key if c1 else "<command>"
+    if number == 2:
+        found = [f"/storm rename {e1} <better name>"]
+        if len(events) > 1:
+            found += [f"/storm move {e2} before {e1}", f"/storm merge {e2} into {e1}"]
+        return (*found, f"/storm hotspot Who decides this? on {e1}")
+    if number == 3:
+        return (
+            f"/storm command <command name> -> {e1}",
+            f"/storm view <view name> <- {e1}, {e2}"
+            if e2 != e1
+            else f"/storm view <view name> <- {e1}",
+            f"/storm policy <policy name>: {e2} -> {command}",
+            f"/storm actor <role> -> {command}",
+            f"/storm external <system> -> {e2}",
+        )
+    if number == 4:
+        members = " ".join(([command] if c1 else []) + [e.key for e in events[:2]])
+        return (f"/storm aggregate <name>: {members}",)
+    if number == 5:
+        return (f"/storm fields {command}: <field>, <field>, <id>*",)
+    if number == 6:
+        field = next((f.name for e in [c1] if e for f in e.fields), "<field>")
+        view = views[0].key if views else "V1"
+        return (
+            f"/storm view <view name> <- {e1}",
+            f"/storm fields {e1}: {field}, <id>*",
+            f"/storm fields {view}: {field}, <total> <- {e1}.{field}",
+        )
+    if number == 7:
+        then = c1.causes[0] if c1 and c1.causes else e1
+        found = [
+            f"/storm scenario <title>: given nothing when {command} then {then}",
+            f"/storm scenario <title>: given nothing when {command} then error <why>",
+        ]
+        if views:
+            found.append(f"/storm scenario <title>: given {e1} then {views[0].key}")
+        return tuple(found)
+    with_fields = next((e for e in [*commands, *events] if e.fields), None)
+    trace = f"{with_fields.key}.{with_fields.fields[0].name}" if with_fields else f"{e1}.<field>"
+    return ("/storm check", f"/storm trace {trace}")
+
+
 def step_prompt(snapshot: Snapshot, number: int) -> Post:
     state = snapshot.steps[number - 1]
     step = state.step
-    examples = "\n".join(f"`{example}`" for example in step.examples)
+    examples = "\n".join(f"`{code(example)}`" for example in _examples(snapshot, number))
     deadline = f"until {when(state.deadline_at)}" if state.deadline_at else ""
     return Post(
         text=f"{step.title} is open",
@@ -115,7 +172,7 @@ def element_posted(element: ElementInfo, author_name: str) -> Post:
     return Post(
         text=f"{element.key} {element.name}",
         sections=(f"{_element_line(element, with_votes=False)} · {element.kind}",),
-        context=f"added by {escape(author_name)} · react :+1: to vote",
+        context=f"added by {literal(author_name)} · react :+1: to vote",
     )
 
 
@@ -138,7 +195,7 @@ def reminder(
         sections=(
             f":alarm_clock: {_time_left(snapshot, now)}.",
             f"*Added in this step ({len(added)})*\n{added_text}",
-            f"*Not contributed yet:* {_names(snapshot, missing)}",
+            f"*Not contributed yet:* {_names(snapshot, missing, none='none, everyone has')}",
         ),
         context=_late_note(due_at, late),
     )
@@ -154,15 +211,22 @@ def times_up(
         ask = "Auto-advance is on: moving to the next step."
     else:
         mentions = " ".join(f"<@{user}>" for user in snapshot.facilitators)
-        ask = f"{mentions}: run `/storm next` to move on or `/storm extend 1h` for more time."
+        move = (
+            "`/storm end` to finish the workshop"
+            if number == LAST_STEP
+            else "`/storm next` to move on"
+        )
+        ask = f"{mentions}: run {move} or `/storm extend 1h` for more time."
+    progress = (
+        f"{plural(len(added), 'element')} added by "
+        f"{plural(len(contributors), 'person', 'people')} in this step."
+        if added
+        else "Nothing was added in this step."
+    )
     return Post(
         text=f"Time's up: {step.title}",
         heading=f"Time's up · {step.name}",
-        sections=(
-            f"{plural(len(added), 'element')} added by {plural(len(contributors), 'person', 'people')}"
-            f" in this step.",
-            ask,
-        ),
+        sections=(progress, ask),
         context=_late_note(due_at, late),
     )
 
@@ -176,6 +240,7 @@ def status(snapshot: Snapshot, now: datetime, counts: dict[str, int]) -> Post:
         if counts
         else "nothing yet"
     )
+    missing = snapshot.not_contributed(state.number)
     return Post(
         text=f"{state.step.title}: {_time_left(snapshot, now, plain=True)}",
         heading=f"{snapshot.title} · {state.step.title}",
@@ -184,14 +249,14 @@ def status(snapshot: Snapshot, now: datetime, counts: dict[str, int]) -> Post:
             f"{'on' if snapshot.auto_advance else 'off'}",
             f"*Model:* {count_text}",
             f"*Contributed this step:* {_names(snapshot, snapshot.contributors(state.number))}",
-            f"*Not yet:* {_names(snapshot, snapshot.not_contributed(state.number))}",
+            f"*Not yet:* {_names(snapshot, missing, none='none, everyone has')}",
         ),
     )
 
 
 def _usage_line(usage: Usage) -> str:
     lock = " :lock:" if usage.facilitator_only else ""
-    return f"`{escape(usage.syntax)}`{lock} {escape(usage.summary)}"
+    return f"`{code(usage.syntax)}`{lock} {escape(usage.summary)}"
 
 
 def help_card(topic: str | None = None) -> Post:
@@ -201,8 +266,8 @@ def help_card(topic: str | None = None) -> Post:
         return Post(
             text=usage.syntax,
             sections=(
-                f"`{escape(usage.syntax)}`\n{escape(usage.summary)} ({who}).\n"
-                f"Example: `{escape(usage.example)}`",
+                f"`{code(usage.syntax)}`\n{escape(usage.summary)} ({who}).\n"
+                f"Example: `{code(usage.example)}`",
             ),
         )
     facilitation = [
@@ -227,7 +292,7 @@ def help_card(topic: str | None = None) -> Post:
 def usage_error(problem: str, usage: Usage | None) -> Post:
     """An ephemeral error that quotes the problem and shows the right usage."""
     right = (
-        f"\nUsage: `{escape(usage.syntax)}` (e.g. `{escape(usage.example)}`)"
+        f"\nUsage: `{code(usage.syntax)}` (e.g. `{code(usage.example)}`)"
         if usage
         else ("\nSee `/storm help` for every sub-command.")
     )

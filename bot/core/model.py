@@ -153,7 +153,10 @@ class Snapshot:
     contributors_by_step: dict[int, frozenset[str]] = field(default_factory=dict)
     members: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
-    dropped: tuple[tuple[str, str], ...] = ()  # (key, name) of elements dropped from the board
+    dropped: tuple[tuple[str, str], ...] = ()  # (key, name) of elements gone from the board
+    # Keys among `dropped` of elements taken back rather than dropped with `/storm drop`: an
+    # addition undone, an event whose :zap: was removed. Summaries do not call them drops.
+    withdrawn: frozenset[str] = frozenset()
 
     @property
     def current(self) -> StepState:

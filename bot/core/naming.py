@@ -13,147 +13,55 @@ from functools import lru_cache
 from bot.core.model import normalise
 from bot.core.references import Candidate
 
-# Past participles that do not end in -ed; enough for the business words people storm with.
-_IRREGULAR = frozenset(
-    [
-        "arisen",
-        "awoken",
-        "been",
-        "borne",
-        "beaten",
-        "become",
-        "begun",
-        "bent",
-        "bet",
-        "bid",
-        "bound",
-        "bitten",
-        "bled",
-        "blown",
-        "broken",
-        "bred",
-        "brought",
-        "built",
-        "burnt",
-        "burst",
-        "bought",
-        "cast",
-        "caught",
-        "chosen",
-        "come",
-        "cost",
-        "crept",
-        "cut",
-        "dealt",
-        "done",
-        "drawn",
-        "dreamt",
-        "drunk",
-        "driven",
-        "eaten",
-        "fallen",
-        "fed",
-        "felt",
-        "fought",
-        "found",
-        "fled",
-        "flown",
-        "forbidden",
-        "forgotten",
-        "forgiven",
-        "frozen",
-        "got",
-        "gotten",
-        "given",
-        "gone",
-        "ground",
-        "grown",
-        "hung",
-        "had",
-        "heard",
-        "hidden",
-        "hit",
-        "held",
-        "hurt",
-        "kept",
-        "known",
-        "laid",
-        "led",
-        "leant",
-        "learnt",
-        "left",
-        "lent",
-        "let",
-        "lain",
-        "lit",
-        "lost",
-        "made",
-        "meant",
-        "met",
-        "paid",
-        "proven",
-        "put",
-        "quit",
-        "read",
-        "rid",
-        "ridden",
-        "rung",
-        "risen",
-        "run",
-        "said",
-        "seen",
-        "sought",
-        "sold",
-        "sent",
-        "set",
-        "shaken",
-        "shone",
-        "shot",
-        "shown",
-        "shut",
-        "sung",
-        "sunk",
-        "sat",
-        "slept",
-        "slid",
-        "spoken",
-        "spent",
-        "spun",
-        "split",
-        "spread",
-        "stood",
-        "stolen",
-        "stuck",
-        "stung",
-        "struck",
-        "sworn",
-        "swept",
-        "swum",
-        "taken",
-        "taught",
-        "torn",
-        "told",
-        "thought",
-        "thrown",
-        "understood",
-        "undone",
-        "upset",
-        "woken",
-        "worn",
-        "woven",
-        "won",
-        "withdrawn",
-        "written",
-        "rebuilt",
-        "resent",
-        "reset",
-        "resold",
-        "rewritten",
-        "overpaid",
-        "prepaid",
-        "underpaid",
-    ]
-)
+# English irregular verbs as "base past participle" (alternatives joined by "/"): every past
+# form that does not end in -ed, so that "Loan Became Overdue" and "Fine Paid" read as facts.
+_IRREGULAR_VERBS = """
+arise arose arisen; awake awoke awoken; bear bore borne; beat beat beaten;
+become became become; begin began begun; bend bent bent; bet bet bet; bid bid bid;
+bind bound bound; bite bit bitten; bleed bled bled; blow blew blown; break broke broken;
+breed bred bred; bring brought brought; broadcast broadcast broadcast; build built built;
+burn burnt burnt; burst burst burst; buy bought bought; cast cast cast; catch caught caught;
+choose chose chosen; cling clung clung; come came come; cost cost cost; creep crept crept;
+cut cut cut; deal dealt dealt; dig dug dug; do did done; draw drew drawn; dream dreamt dreamt;
+drink drank drunk; drive drove driven; dwell dwelt dwelt; eat ate eaten; fall fell fallen;
+feed fed fed; feel felt felt; fight fought fought; find found found; flee fled fled;
+fling flung flung; fly flew flown; forbid forbade forbidden; forecast forecast forecast;
+forget forgot forgotten; forgive forgave forgiven; freeze froze frozen; get got got/gotten;
+give gave given; go went gone; grind ground ground; grow grew grown; hang hung hung;
+have had had; hear heard heard; hide hid hidden; hit hit hit; hold held held; hurt hurt hurt;
+keep kept kept; know knew known; lay laid laid; lead led led; lean leant leant;
+learn learnt learnt; leave left left; lend lent lent; let let let; lie lay lain; light lit lit;
+lose lost lost; make made made; mean meant meant; meet met met; pay paid paid;
+prove proved proven; put put put; quit quit quit; read read read; rid rid rid;
+ride rode ridden; ring rang rung; rise rose risen; run ran run; say said said; see saw seen;
+seek sought sought; sell sold sold; send sent sent; set set set; shake shook shaken;
+shine shone shone; shoot shot shot; show showed shown; shrink shrank shrunk; shut shut shut;
+sing sang sung; sink sank sunk; sit sat sat; sleep slept slept; slide slid slid;
+speak spoke spoken; spell spelt spelt; spend spent spent; spin spun spun; spill spilt spilt;
+split split split; spread spread spread; stand stood stood; steal stole stolen;
+stick stuck stuck; sting stung stung; strike struck struck; swear swore sworn;
+sweep swept swept; swim swam swum; swing swung swung; take took taken; teach taught taught;
+tear tore torn; tell told told; think thought thought; throw threw thrown; wake woke woken;
+wear wore worn; weave wove woven; win won won; wind wound wound; write wrote written
+"""
+# Prefixed verbs inflect like their verb: "Rewritten", "Overpaid", "Withdrawn", "Reset"…
+_PREFIXES = ("re", "pre", "over", "under", "mis", "out", "up", "with", "fore", "un")
+# …except where the prefixed word is a noun people name things with.
+_PREFIXED_NOUNS = frozenset({"outcome", "output", "outlet", "outset", "upshot", "outcast"})
+
+
+def _irregular_past_forms() -> frozenset[str]:
+    """Every simple past and past participle of `_IRREGULAR_VERBS`, and their prefixed forms."""
+    forms: set[str] = set()
+    for entry in _IRREGULAR_VERBS.split(";"):
+        _base, past, participle = entry.split()
+        for form in (*past.split("/"), *participle.split("/")):
+            forms.add(form)
+            forms.update(prefix + form for prefix in _PREFIXES)
+    return frozenset(forms - _PREFIXED_NOUNS)
+
+
+_IRREGULAR = _irregular_past_forms()
 _AUXILIARIES = re.compile(r"\b(?:was|were|has been|have been|had been|got|is|are|been)\b", re.I)
 _WORD = re.compile(r"[A-Za-z]+")
 

@@ -6,43 +6,55 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.core.completeness import Report, check
+from bot.core.completeness import FIELD_CODES, FIELDS_STEP, Finding, Report, check
 from bot.core.durations import format_duration
 from bot.core.messages import Post
 from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
 from bot.core.steps import STEPS
-from bot.core.text import escape, plural
+from bot.core.text import code, escape, literal, plural
 
 _SEVERITY_EMOJI = {
     "error": ":red_circle:",
     "warning": ":large_yellow_circle:",
     "info": ":large_blue_circle:",
 }
-_PLURAL_KIND = {"policy": "policies"}
+# What a finding says about its element, in the one line that element gets in a report.
+_PHRASES = {
+    "command-no-event": "causes no event",
+    "view-no-source": "has no source event",
+    "event-no-cause": "has no cause",
+    "element-no-fields": "has no fields",
+    "not-aggregated": "is in no aggregate",
+    "command-no-scenario": "has no scenario",
+    "hotspot-open": "is still open",
+    "field-no-origin": "no origin for",
+    "field-no-destination": "nothing reads",
+    "input-lost": "no event it causes carries",
+}
 
 
 def _line(element: ElementInfo, *, votes: bool = True) -> str:
     count = f" · {plural(element.votes, 'vote')}" if votes and element.votes else ""
-    return f"{KIND_EMOJI[element.kind]} *{element.key}* {escape(element.name)}{count}"
+    return f"{KIND_EMOJI[element.kind]} *{element.key}* {literal(element.name)}{count}"
 
 
 def _names(snapshot: Snapshot, users: Iterable[str]) -> str:
-    names = sorted(escape(snapshot.name_of(u)) for u in set(users))
+    names = sorted(literal(snapshot.name_of(u)) for u in set(users))
     return ", ".join(names) if names else "nobody yet"
 
 
 def _refs(snapshot: Snapshot, keys: Iterable[str]) -> str:
     index = snapshot.by_key()
-    shown = [f"*{k}* {escape(index[k].name)}" if k in index else f"*{k}* (gone)" for k in keys]
+    shown = [f"*{k}* {literal(index[k].name)}" if k in index else f"*{k}* (gone)" for k in keys]
     return ", ".join(shown) if shown else "—"
 
 
 def _fields(element: ElementInfo) -> str:
-    return ", ".join(f"`{escape(str(f))}`" for f in element.fields) or "_no fields yet_"
+    return ", ".join(f"`{code(str(f))}`" for f in element.fields) or "_no fields yet_"
 
 
 def _kind_count(kind: str, count: int) -> str:
-    return plural(count, kind, _PLURAL_KIND.get(kind))
+    return plural(count, kind)
 
 
 # ---- sections ------------------------------------------------------------------------
@@ -51,28 +63,36 @@ def _kind_count(kind: str, count: int) -> str:
 def timeline(snapshot: Snapshot) -> str:
     events = snapshot.events
     body = "\n".join(
-        f"{n}. {_line(e)} — {escape(snapshot.name_of(e.author))}" for n, e in enumerate(events, 1)
+        f"{n}. {_line(e)} — {literal(snapshot.name_of(e.author))}" for n, e in enumerate(events, 1)
     )
     return f"*Timeline ({plural(len(events), 'event')})*\n{body or 'No events yet.'}"
 
 
 def merges_and_drops(snapshot: Snapshot) -> str:
     merged = [f"*{alias}* → *{e.key}*" for e in snapshot.elements for alias in e.aliases]
-    dropped = [f"*{k}* {escape(name)}" for k, name in snapshot.dropped]
+    dropped = [
+        f"*{k}* {literal(name)}" for k, name in snapshot.dropped if k not in snapshot.withdrawn
+    ]
     return (
         f"*Merged ({len(merged)})*: {', '.join(merged) or 'none'}\n"
         f"*Dropped ({len(dropped)})*: {', '.join(dropped) or 'none'}"
     )
 
 
+_DIGEST_HOTSPOTS = 15  # open hotspots a digest lists; the report lists them all
+
+
+def _hotspot_line(snapshot: Snapshot, hotspot: ElementInfo) -> str:
+    return (
+        _line(hotspot, votes=False)
+        + (f" (on {_refs(snapshot, [hotspot.on])})" if hotspot.on else "")
+        + (" · resolved" if hotspot.resolved else "")
+    )
+
+
 def hotspots(snapshot: Snapshot, *, open_only: bool = True) -> str:
     spots = [h for h in snapshot.of_kind("hotspot") if not (open_only and h.resolved)]
-    lines = [
-        f"{_line(h, votes=False)}"
-        + (f" (on {_refs(snapshot, [h.on])})" if h.on else "")
-        + (" · resolved" if h.resolved else "")
-        for h in spots
-    ]
+    lines = [_hotspot_line(snapshot, h) for h in spots]
     title = "Open hotspots" if open_only else "Hotspots"
     return f"*{title} ({len(spots)})*\n" + ("\n".join(lines) or "None.")
 
@@ -116,11 +136,16 @@ def aggregates(snapshot: Snapshot) -> str:
         f"{_line(a, votes=False)}: {_refs(snapshot, a.members)}"
         for a in snapshot.of_kind("aggregate")
     ]
-    loose = [e.key for e in snapshot.elements if e.kind in ("command", "event") and not e.aggregate]
+    grouped = [e for e in snapshot.elements if e.kind in ("command", "event")]
+    loose = [e.key for e in grouped if not e.aggregate]
+    if loose:
+        rest = f"*Not grouped yet ({len(loose)})*: {_refs(snapshot, sorted(loose, key=_id_order))}"
+    else:
+        rest = "Every command and event is in an aggregate." if grouped and groups else ""
     return (
         f"*Aggregates ({len(groups)})*\n"
         + ("\n".join(groups) or "None yet.")
-        + f"\n*Not grouped yet ({len(loose)})*: {_refs(snapshot, sorted(loose, key=_id_order))}"
+        + (f"\n{rest}" if rest else "")
     )
 
 
@@ -158,27 +183,81 @@ def scenarios(snapshot: Snapshot) -> str:
             if spec.view:
                 shape = f"given {given} then {_refs(snapshot, [spec.view])}"
             elif spec.error is not None:
-                shape = f"given {given} when {_refs(snapshot, [spec.when or '?'])} then error “{escape(spec.error)}”"
+                shape = f"given {given} when {_refs(snapshot, [spec.when or '?'])} then error “{literal(spec.error)}”"
             else:
                 shape = f"given {given} when {_refs(snapshot, [spec.when or '?'])} then {_refs(snapshot, spec.then)}"
-            lines.append(f"    • *{scenario.key}* {escape(scenario.name)}: {shape}")
+            lines.append(f"    • *{scenario.key}* {literal(scenario.name)}: {shape}")
     count = len(snapshot.of_kind("scenario"))
     return f"*Scenarios ({count})*\n" + ("\n".join(lines) or "None yet.")
 
 
-def completeness_sections(report: Report) -> tuple[str, ...]:
+def next_step(report: Report) -> str:
+    """The report's one line on what to do next, in mrkdwn: names as typed, the line as code."""
+    found = report.next
+    if found is None:
+        return escape(report.next_step)
+    return f"Next: {literal(found.advice)}: `{code(found.line)}`{found.more_text}."
+
+
+def _finding_line(snapshot: Snapshot, key: str, found: list[Finding]) -> str:
+    """One element's findings of one severity on one line, naming its fields."""
+    element = snapshot.by_key().get(key)
+    if element is None:
+        head = f"*{key}*"
+    elif element.kind == "hotspot":
+        head = _hotspot_line(snapshot, element)
+    else:
+        head = _line(element, votes=False)
+    parts = []
+    by_code: dict[str, list[Finding]] = {}
+    for finding in found:
+        by_code.setdefault(finding.code, []).append(finding)
+    for code_name, findings in by_code.items():
+        fields = [f"“{literal(f.field)}”" for f in findings if f.field is not None]
+        if code_name == "scenario-mismatch":
+            label = element.label if element else key
+            phrase = literal(findings[0].message.removeprefix(f"{label}: "))
+        else:
+            phrase = _PHRASES.get(code_name, code_name)
+        parts.append(f"{phrase}{' ' + ', '.join(fields) if fields else ''} (`{code_name}`)")
+    return f"• {head}: " + "; ".join(parts)
+
+
+def completeness_sections(snapshot: Snapshot, report: Report) -> tuple[str, ...]:
+    """The score, then one line per element and severity, then what to do next. Before step 5
+    (Identify Inputs) findings about fields are counted, not listed (SPEC §6)."""
     verdict = ":white_check_mark: passes" if report.passed else ":x: does not pass yet"
     head = f"*Completeness {round(report.score * 100)}%* · {verdict} · {report.passed_checks} of {report.checks} checks pass"
+    listed = report.findings
+    deferred = ""
+    if snapshot.current_step < FIELDS_STEP:
+        listed = tuple(f for f in report.findings if f.code not in FIELD_CODES)
+        bare = sum(1 for f in report.findings if f.code == "element-no-fields")
+        fields = len(
+            {(f.element, f.field) for f in report.findings if f.code in FIELD_CODES and f.field}
+        )
+        counted = [
+            *([plural(bare, "element") + " without fields"] if bare else []),
+            *([plural(fields, "field") + " without an origin or a destination"] if fields else []),
+        ]
+        if counted:
+            deferred = (
+                f":hourglass_flowing_sand: {' and '.join(counted)}: "
+                f"they are the work of steps {FIELDS_STEP} and {FIELDS_STEP + 1}."
+            )
     groups = []
     for severity in ("error", "warning", "info"):
-        found = [f for f in report.findings if f.severity == severity]
+        found = [f for f in listed if f.severity == severity]
         if found:
-            # One join for the heading and the lines: at 10,000 elements the lines are 2 MB of
-            # text, and joining them first and adding the heading after copies them twice.
+            by_element: dict[str, list[Finding]] = {}
+            for finding in found:
+                by_element.setdefault(finding.element, []).append(finding)
+            # One join for the heading and the lines: at 10,000 elements the lines are megabytes
+            # of text, and joining them first and adding the heading after copies them twice.
             heading = f"{_SEVERITY_EMOJI[severity]} *{plural(len(found), severity)}*"
-            lines = (f"• `{f.code}` {escape(f.message)}" for f in found)
+            lines = (_finding_line(snapshot, key, items) for key, items in by_element.items())
             groups.append("\n".join([heading, *lines]))
-    return (head, *groups, escape(report.next_step))
+    return (head, *groups, *([deferred] if deferred else []), next_step(report))
 
 
 # ---- posts ---------------------------------------------------------------------------
@@ -209,7 +288,7 @@ def step_summary(snapshot: Snapshot, number: int) -> Post:
     elif number == 7:
         sections = (scenarios(snapshot), contributors)
     else:
-        sections = (*completeness_sections(check(snapshot)), contributors)
+        sections = (*completeness_sections(snapshot, check(snapshot)), contributors)
     return Post(
         text=f"Step {number} closed: {step.name}",
         heading=f"Step {number} closed · {step.name}",
@@ -223,7 +302,7 @@ def completeness_report(snapshot: Snapshot) -> Post:
     return Post(
         text=f"Completeness {round(report.score * 100)}%",
         heading=f"Completeness check · {snapshot.title}",
-        sections=completeness_sections(report),
+        sections=completeness_sections(snapshot, report),
     )
 
 
@@ -243,7 +322,7 @@ def full_report(snapshot: Snapshot, *, final: bool = False) -> Post:
         with_fields(snapshot, "view"),
         scenarios(snapshot),
         hotspots(snapshot, open_only=False),
-        *completeness_sections(check(snapshot)),
+        *completeness_sections(snapshot, check(snapshot)),
         f"*Contributors:* {_names(snapshot, everyone)}",
     )
     heading = f"Final report · {snapshot.title}" if final else f"Report · {snapshot.title}"
@@ -272,8 +351,22 @@ def digest(
     new_text = ", ".join(_kind_count(k, n) for k, n in sorted(by_kind.items())) or "nothing new"
     top = sorted((e for e in snapshot.elements if e.votes), key=lambda e: (-e.votes, e.key))[:5]
     top_text = "\n".join(f"{n}. {_line(e)}" for n, e in enumerate(top, 1)) or "No votes yet."
-    open_spots = [h for h in snapshot.of_kind("hotspot") if not h.resolved]
-    new_spots = [h for h in open_spots if h.created_at and h.created_at >= since]
+    spots = snapshot.of_kind("hotspot")
+    open_spots = [h for h in spots if not h.resolved]
+    # The same hotspots as "Last 24 hours" counts: new ones, resolved or not.
+    new_spots = [h for h in spots if h.created_at and h.created_at >= since]
+    settled = sum(1 for h in new_spots if h.resolved)
+    spots_text = (
+        f"*Hotspots:* {len(new_spots)} new"
+        + (f" ({settled} already resolved)" if settled else "")
+        + f", {len(open_spots)} open"
+        + "".join(f"\n{_hotspot_line(snapshot, h)}" for h in open_spots[:_DIGEST_HOTSPOTS])
+        + (
+            f"\n…and {len(open_spots) - _DIGEST_HOTSPOTS} more"
+            if len(open_spots) > _DIGEST_HOTSPOTS
+            else ""
+        )
+    )
     report = check(snapshot)
     score = round(report.score * 100)
     if previous_score is None:
@@ -292,10 +385,9 @@ def digest(
         sections=(
             f"*Last 24 hours:* {new_text}\n*Contributors:* {_names(snapshot, contributors)}",
             f"*Top votes*\n{top_text}",
-            f"*Hotspots:* {len(new_spots)} new, {len(open_spots)} open"
-            + ("\n" + "\n".join(_line(h, votes=False) for h in new_spots) if new_spots else ""),
+            spots_text,
             f"*Now:* step {state.number} of {len(STEPS)}, {state.step.name} · {left}",
-            f"*Completeness {score}%* ({change}) · {escape(report.next_step)}",
+            f"*Completeness {score}%* ({change}) · {next_step(report)}",
         ),
         context=late_note,
     )

@@ -21,8 +21,36 @@ class TextError(ValueError):
 
 
 def escape(text: str) -> str:
-    """Escape user text for mrkdwn, exactly as Slack requires: `&`, `<` and `>`."""
+    """Escape text for Slack exactly as Slack requires: `&`, `<` and `>` (enough for plain
+    text such as a notification; user text shown in mrkdwn wants `literal`)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Slack has no escape for its formatting characters. What it always shows as typed is the
+# fallback of a date token it cannot format (an invalid format, `{_}`), so a run of them
+# goes in as `<!date^00000000^{_}|*>`: the trick jsx-slack's `<Escape>` uses. A run between two
+# letters or digits (`order_id`, `a*b`) formats nothing in Slack and is left alone, which
+# also keeps emoji codes (`:large_orange_square:`) working.
+_FORMATTING = re.compile(r"(?<![^\W_])[*_~`]+|[*_~`]+(?![^\W_])")
+_LITERAL_TOKEN = re.compile(r"<!date\^00000000\^\{_\}\|([*_~`]+)>")
+_CODE_LOOKALIKE = (
+    "\u02cb"  # modifier letter grave accent: a backtick would end the code span it is shown in
+)
+
+
+def literal(text: str) -> str:
+    """User text for mrkdwn, shown as typed (SPEC §4.3, §9): `&`, `<` and `>` escaped, and
+    `*bold*`, `_italic_`, `~strike~` and `` `code` `` kept from formatting."""
+    escaped = escape(text)
+    if not any(c in escaped for c in "*_~`"):
+        return escaped
+    return _FORMATTING.sub(lambda m: f"<!date^00000000^{{_}}|{m.group(0)}>", escaped)
+
+
+def code(text: str) -> str:
+    """Text shown inside a `` `code` `` span: nothing formats there, but a backtick would end
+    the span, so it becomes its look-alike."""
+    return escape(text).replace("`", _CODE_LOOKALIKE)
 
 
 def _plain_token(inner: str) -> str:
@@ -52,7 +80,8 @@ def mentioned_users(raw: str) -> list[str]:
 
 def unescape(text: str) -> str:
     """The plain text behind escaped mrkdwn (for notification text, which is escaped again)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    plain = _LITERAL_TOKEN.sub(lambda m: m.group(1), text) if "<!date^00000000^" in text else text
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def clean_name(text: str, *, what: str = "a name") -> str:
@@ -73,10 +102,24 @@ def clean_name(text: str, *, what: str = "a name") -> str:
 
 
 def with_article(kind: str) -> str:
-    """`a command`, `an event`: an element kind as a sentence names it."""
+    """`a command`, `an event`: an element kind as a sentence names it; alternatives written
+    `command or event or view` become `a command, an event or a view`."""
+    if " or " in kind:
+        *first, last = [with_article(part) for part in kind.split(" or ")]
+        return f"{', '.join(first)} or {last}"
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 event`, `3 events`."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    """`1 event`, `3 events`, `2 policies` (a consonant and `y` make `ies`)."""
+    if count == 1:
+        return f"{count} {word}"
+    if many is None:
+        regular = len(word) > 1 and word[-1] == "y" and word[-2] not in "aeiou"
+        many = word[:-1] + "ies" if regular else word + "s"
+    return f"{count} {many}"
+
+
+def sentence(text: str) -> str:
+    """`text` ended with a full stop, unless it already ends a sentence (`…cancellation?`)."""
+    return text if text.endswith((".", "?", "!", "…")) else text + "."

@@ -292,10 +292,14 @@ def blank_looking() -> st.SearchStrategy[str]:
 SLACK_SPECIAL = re.compile(r"<([^<>]*)>")
 #: The tokens that notify or link: `<@U…>`, `<#C…>`, `<!channel>`, `<!subteam^…>`, `<url|label>`.
 _MENTION_OR_LINK = re.compile(r"[@#!]|[a-z][a-z0-9+.-]*:|[^|]*\|", re.IGNORECASE)
-#: The only such token Storm writes itself besides mentioning people on purpose: times.
+#: The only such tokens Storm writes itself besides mentioning people on purpose: times, and
+#: a date Slack cannot format, whose fallback shows mrkdwn's formatting characters as typed.
 STORM_DATE = re.compile(
     r"!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC"
+    r"|!date\^00000000\^\{_\}\|[*_~`]+"
 )
+#: Such a formatting character as a reader sees it: the token's fallback.
+_LITERAL = re.compile(r"<!date\^00000000\^\{_\}\|([*_~`]+)>")
 
 
 def special_tokens(text: str, *, allowed_users: frozenset[str] = frozenset()) -> list[str]:
@@ -324,8 +328,10 @@ def broken_entities(text: str) -> list[str]:
 
 
 def unescape(mrkdwn: str) -> str:
-    """What a person reads in mrkdwn text (entities decoded)."""
-    return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """What a person reads in mrkdwn text (formatting characters shown as typed through a date
+    token's fallback, entities decoded)."""
+    plain = _LITERAL.sub(r"\1", mrkdwn)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def mrkdwn_texts(text: str, blocks: list[dict[str, Any]] | None) -> list[str]:
