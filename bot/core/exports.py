@@ -26,6 +26,7 @@ to specify and is left out. Field types are unknown to Storm, so every field is 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
