@@ -53,6 +53,8 @@ def revert(session: Session, recorded: list[dict[str, Any]], *, now: datetime) -
         if entry["op"] == "insert":
             if isinstance(row, Element):
                 row.dropped_at = now
+                # Taken back, not dropped: summaries list only what `/storm drop` dropped.
+                row.details = {**(row.details or {}), "withdrawn": True}
                 session.add(row)
                 dropped.append(row)
             elif row is not None:

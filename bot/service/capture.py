@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.core import commands, messages, naming
 from bot.core.messages import Post
 from bot.core.model import element_key
-from bot.core.text import escape, plural
+from bot.core.text import literal, plural
 from bot.service.context import Request, naming_notes, refusal_without_workshop, with_post_problem
 from storage import capture
 from storage.unit_of_work import unit_of_work
@@ -62,7 +62,7 @@ def add_events(request: Request, command: commands.AddEvents) -> Post:
                 entries=entries,
             )
         lines = [
-            f"*{event}* {escape(name)}"
+            f"*{event}* {literal(name)}"
             + naming_notes(connection, workshop.id, element_id, "event", name, event)
             for element_id, event, name in added
         ]
@@ -73,6 +73,8 @@ def add_events(request: Request, command: commands.AddEvents) -> Post:
 
 
 def _summary(added: list[tuple[int, str, str]]) -> str:
-    """`added E4 Order Placed, E5 Payment Taken`, short enough for the change journal."""
-    text = "added " + ", ".join(f"{event} {name}" for _, event, name in added)
-    return text if len(text) <= 200 else text[:199] + "…"
+    """`added *E4* Order Placed, *E5* Payment Taken` (mrkdwn), short enough for the change
+    journal: past a few names, the rest are counted."""
+    shown = [f"*{event}* {literal(name[:80])}" for _, event, name in added[:5]]
+    more = f" and {len(added) - 5} more" if len(added) > 5 else ""
+    return "added " + ", ".join(shown) + more

@@ -19,7 +19,7 @@ from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import KIND_LETTERS, element_key, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
 from bot.core.steps import STEPS
-from bot.core.text import escape, with_article
+from bot.core.text import literal, with_article
 from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, Workshop
@@ -85,10 +85,10 @@ class Action(Context):
                 self.session, workshop_id=self.workshop_id, kind=parsed[0], number=parsed[1]
             )
             if element is None:
-                raise UnknownReference(f"There is no {escape(ref.upper())} in this workshop.")
+                raise UnknownReference(f"There is no {literal(ref.upper())} in this workshop.")
             element = self.survivor(element)
             if element.dropped_at is not None:
-                raise UnknownReference(f"{escape(ref.upper())} was dropped.")
+                raise UnknownReference(f"{literal(ref.upper())} was dropped.")
         else:
             candidates = repo.elements_named(
                 self.session, workshop_id=self.workshop_id, kinds=kinds or KIND_LETTERS
@@ -212,7 +212,7 @@ def naming_notes(
     )
     existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
     notes = naming.hints(name, kind, key, existing)
-    return "".join(f"\n:bulb: {escape(note)}" for note in notes)
+    return "".join(f"\n:bulb: {literal(note)}" for note in notes)
 
 
 def key(element: Element) -> str:
@@ -221,7 +221,7 @@ def key(element: Element) -> str:
 
 def label(element: Element) -> str:
     """`*E3* Order Placed`, escaped, for confirmations."""
-    return f"*{key(element)}* {escape(element.name)}"
+    return f"*{key(element)}* {literal(element.name)}"
 
 
 def row_id(row: Workshop | Element) -> int:
@@ -245,6 +245,6 @@ def refusal_without_workshop(session: Session, actor: Actor) -> Refused:
     if workshop is None:
         return Refused(NO_WORKSHOP)
     return Refused(
-        f"The workshop *{escape(workshop.title)}* in this channel has ended. `/storm report`, "
+        f"The workshop *{literal(workshop.title)}* in this channel has ended. `/storm report`, "
         "`check`, `export` and `trace` still work on it; `/storm start <title>` begins a new one."
     )

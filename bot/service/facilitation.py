@@ -15,7 +15,7 @@ from bot.core import commands, messages
 from bot.core.durations import format_duration
 from bot.core.messages import Post
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
-from bot.core.text import escape
+from bot.core.text import literal
 from bot.core.timeline import TIMELINE_KINDS, step_timeline
 from bot.service.context import Action, Context, Refused, row_id
 from storage import repository as repo
@@ -56,7 +56,7 @@ def start(context: Context, command: commands.Start) -> Post:
     repo.schedule_post(session, workshop_id=workshop_id, kind="members", due_at=now)
     repo.schedule_post(session, workshop_id=workshop_id, kind="plan_digest", due_at=now)
     return messages.notice(
-        f"Workshop *{escape(command.title)}* started; you are its facilitator. Step 1 is open."
+        f"Workshop *{literal(command.title)}* started; you are its facilitator. Step 1 is open."
     )
 
 
@@ -166,7 +166,7 @@ def end(action: Action, _: commands.End) -> Post:
     session.add(workshop)
     repo.schedule_post(session, workshop_id=row_id(workshop), kind="final_report", due_at=now)
     return messages.notice(
-        f"Workshop *{escape(workshop.title)}* finished; the final report is on its way."
+        f"Workshop *{literal(workshop.title)}* finished; the final report is on its way."
     )
 
 

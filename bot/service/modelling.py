@@ -13,7 +13,7 @@ from bot.core import commands, messages, naming
 from bot.core.messages import Post
 from bot.core.model import FieldSpec, normalise
 from bot.core.references import UnknownReference
-from bot.core.text import escape, plural, with_article
+from bot.core.text import literal, plural, sentence, with_article
 from bot.service.context import Action, Refused, key, label, row_id
 from storage import capture, journal
 from storage import repository as repo
@@ -39,7 +39,7 @@ def add_hotspot(action: Action, command: commands.AddHotspot) -> Post:
     about = action.resolve(command.on) if command.on else None
     hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
     on = f" on {label(about)}" if about else ""
-    return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspots')}")
+    return _done(sentence(f"Added hotspot {label(hotspot)}{on}") + action.early("hotspots"))
 
 
 def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:
@@ -49,7 +49,7 @@ def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:
     hotspot.resolved = True
     action.session.add(hotspot)
     action.contribute()
-    return _done(f"Resolved hotspot {label(hotspot)}.")
+    return _done(sentence(f"Resolved hotspot {label(hotspot)}"))
 
 
 # ---- refining -------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def rename(action: Action, command: commands.Rename) -> Post:
     )
     action.contribute()
     return _done(
-        f"Renamed *{key(element)}* from {escape(old)} to {escape(element.name)}."
+        f"Renamed *{key(element)}* from {literal(old)} to {literal(element.name)}."
         f"{action.naming_notes(element)}{action.early(_REFINE)}"
     )
 
@@ -288,7 +288,7 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
                 origin = f"{key(action.resolve(spec.origin_ref))}.{spec.origin_field}"
             except UnknownReference:
                 origin = f"{spec.origin_ref.upper()}.{spec.origin_field}"
-                warnings.append(f"\n:warning: {escape(spec.origin_ref)} does not exist (yet).")
+                warnings.append(f"\n:warning: {literal(spec.origin_ref)} does not exist (yet).")
         field = ElementField(
             element_id=element.id or 0,
             position=position,
@@ -297,7 +297,7 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
             origin=origin,
         )
         session.add(field)
-        shown.append(escape(str(FieldSpec(field.name, field.generated, field.origin))))
+        shown.append(literal(str(FieldSpec(field.name, field.generated, field.origin))))
     action.contribute()
     return _done(
         f"Fields of {label(element)}: {', '.join(shown) or 'none'}.{''.join(warnings)}"
@@ -327,7 +327,7 @@ def add_scenario(action: Action, command: commands.AddScenario) -> Post:
     if view is not None:
         shape += f" then {label(view)}"
     elif command.error is not None:
-        shape += f" then error “{escape(command.error)}”"
+        shape += f" then error “{literal(command.error)}”"
     else:
         shape += f" then {_refs(then)}"
     return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenarios')}")
@@ -366,4 +366,4 @@ def undo(action: Action, _: commands.Undo) -> Post:
             action.schedule("delete_message", {"ts": element.message_ts})
     change.undone_at = action.now
     action.session.add(change)
-    return messages.notice(f"Undone: {escape(change.summary)}")
+    return messages.notice(f"Undone: {change.summary}")

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from bot.core import messages
 from bot.core.clock import Clock
-from bot.core.text import TextError, clean_name, escape, from_slack, with_article
+from bot.core.text import TextError, clean_name, from_slack, literal, with_article
 from bot.service.ports import SlackFailure, SlackPort
 from bot.service.workshops import Actor, Workshops
 from storage import capture
@@ -190,7 +190,7 @@ class ReactionInbox:
         except TextError as error:
             self._tell(
                 actor,
-                f":warning: That message cannot become {with_article(kind)}: {escape(str(error))}.",
+                f":warning: That message cannot become {with_article(kind)}: {literal(str(error))}.",
             )
             return
         author = actor.user_id if from_bot else message.get("user") or actor.user_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import commands, completeness, messages
 from bot.core.messages import Post
-from bot.core.text import escape
+from bot.core.text import literal
 from bot.service.context import Action, Refused, key
 from bot.service.snapshots import load_snapshot, load_status
 
@@ -24,13 +24,13 @@ def trace(action: Action, command: commands.Trace) -> Post:
     try:
         found = completeness.trace(snapshot, key(element), command.field)
     except KeyError as missing:
-        raise Refused(escape(str(missing.args[0])) if missing.args else "No such field.") from None
-    origins = "\n".join(f"• {escape(line)}" for line in found.origins) or "• none"
-    destinations = "\n".join(f"• {escape(line)}" for line in found.destinations) or "• none"
+        raise Refused(literal(str(missing.args[0])) if missing.args else "No such field.") from None
+    origins = "\n".join(f"• {literal(line)}" for line in found.origins) or "• none"
+    destinations = "\n".join(f"• {literal(line)}" for line in found.destinations) or "• none"
     return Post(
         text=f"Trace of {key(element)}.{command.field}",
         sections=(
-            f"*{key(element)}.{escape(found.field)}* ({escape(element.name)})",
+            f"*{key(element)}.{literal(found.field)}* ({literal(element.name)})",
             f"*Comes from*\n{origins}",
             f"*Goes to*\n{destinations}",
         ),

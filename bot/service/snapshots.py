@@ -163,6 +163,9 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
         dropped=tuple(
             (keys[row.id], row.name) for row in rows if row.dropped and row.merged_into is None
         ),
+        withdrawn=frozenset(
+            keys[row.id] for row in rows if row.dropped and (row.details or {}).get("withdrawn")
+        ),
     )
 
 
@@ -192,6 +195,7 @@ def _snapshot(
     *,
     elements: tuple[ElementInfo, ...],
     dropped: tuple[tuple[str, str], ...],
+    withdrawn: frozenset[str] = frozenset(),
 ) -> Snapshot:
     """The workshop around its elements: steps, facilitators, contributors, people."""
     assert workshop.id is not None
@@ -223,6 +227,7 @@ def _snapshot(
         ),
         names=repo.user_names(session, team_id=workshop.team_id),
         dropped=dropped,
+        withdrawn=withdrawn,
     )
 
 

@@ -12,6 +12,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Post
 from bot.core.model import Snapshot
 from bot.core.references import UnknownReference
+from bot.core.text import literal
 from bot.service.context import (
     Action,
     Actor,
@@ -161,6 +162,7 @@ class Workshops:
                 answer = messages.notice(f"*{key(element)}* stays: {reason}.")
             else:
                 element.dropped_at = action.now
+                element.details = {**(element.details or {}), "withdrawn": True}
                 action.session.add(element)
                 if element.message_ts:
                     action.schedule("delete_message", {"ts": element.message_ts})
@@ -268,5 +270,9 @@ def _journaled(action: Action, handler: Callable[[Any, Any], Post], command: Any
 
 
 def _summary(answer: Post) -> str:
-    """What `/storm undo` will say it undid: the confirmation's first line."""
-    return answer.text.splitlines()[0][:200]
+    """What `/storm undo` will say it undid: the confirmation's first line, as mrkdwn (a
+    very long one as plain text, shortened, so no cut can break Slack's markup)."""
+    line = (answer.sections[0] if answer.sections else answer.text).splitlines()[0]
+    if len(line) <= 300:
+        return line
+    return literal(answer.text.splitlines()[0][:200] + "…")

@@ -25,7 +25,7 @@ from bot.core.export import to_json_text
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
-from bot.core.text import escape
+from bot.core.text import literal
 from bot.core.timeline import (
     DEADLINE,
     DIGEST_STALE_AFTER,
@@ -232,7 +232,7 @@ class Outbox:
             first = repo.facilitators(session, workshop_id=workshop_id)[0]
         text = (
             f"I cannot post in <#{workshop.channel_id}> for the workshop "
-            f"*{escape(workshop.title)}*: {CHANNEL_PROBLEMS[code]}"
+            f"*{literal(workshop.title)}*: {CHANNEL_PROBLEMS[code]}"
         )
         try:
             self._client.chat_postMessage(channel=first, text=text)

@@ -187,3 +187,23 @@ def test_a_reaction_applied_by_two_threads_at_once_is_applied_and_told_once(
     assert [e["name"] for e in _export(storm)["events"]] == ["Parcel Lost"]
     told = [text_of(m) for m in storm.fake.ephemerals("C1", "U2")]
     assert len(told) == 1 and "Added *E1* Parcel Lost" in told[0], told
+
+
+def test_step_two_lists_as_dropped_only_what_was_dropped(storm: InProcess) -> None:
+    """An event taken back by removing its :zap:, and a hotspot undone, were never on the
+    board as far as people are concerned: only `/storm drop` drops (step 2's summary)."""
+    storm.run("start Checkout")
+    said = storm.fake.post_user_message("C1", "U2", "Cart Abandoned")
+    storm.slack.reaction_added("zap", user="U2", channel="C1", ts=said.ts)
+    _element_message(storm, "E1")
+    storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=said.ts)
+    storm.fake.wait_for(lambda f: len(f.deleted("C1")) == 1)
+    storm.run("hotspot Who pays shipping?", user="U3")
+    assert "Undone" in storm.run("undo", user="U3")
+    storm.run("event Order Placed; Order Placd")
+    storm.run("drop E3")
+    storm.run("next")
+    storm.run("next")
+    summary = text_of(storm.wait_for_post("Step 2 closed")[0])
+    assert "*Dropped (1)*: *E3* Order Placd" in summary, summary
+    assert "Cart Abandoned" not in summary and "Who pays shipping" not in summary

@@ -107,7 +107,7 @@ def test_undo_reverts_only_your_own_last_change(checkout: InProcess) -> None:
     message = checkout.wait_for_post("*E4* Refund Issued")[0]
     checkout.run("rename E1 Order Submitted")
     assert "no change in this workshop to undo" in checkout.run("undo", user="U3")
-    assert "Undone: added E4 Refund Issued" in checkout.run("undo", user="U2")
+    assert "Undone: added *E4* Refund Issued" in checkout.run("undo", user="U2")
     checkout.fake.wait_for(lambda f: message.ts in {m.ts for m in f.deleted("C1")})
     assert [e["name"] for e in export(checkout)["events"]] == [
         "Order Submitted",
@@ -117,8 +117,9 @@ def test_undo_reverts_only_your_own_last_change(checkout: InProcess) -> None:
     assert "Undone: Renamed" in checkout.run("undo")
     assert export(checkout)["events"][0]["name"] == "Order Placed"
     # the first change: the events, named
-    assert "Undone: added E1 Order Placed, E2 Payment Received, E3 Order Shipped" in checkout.run(
-        "undo"
+    assert (
+        "Undone: added *E1* Order Placed, *E2* Payment Received, *E3* Order Shipped"
+        in checkout.run("undo")
     )
     assert export(checkout)["events"] == []
     assert "*E5* Order Placed" in checkout.run("event Order Placed")  # IDs are never reused
