@@ -33,10 +33,11 @@ from storage.tables import (
     ScheduledPost,
     SlackEvent,
     Workshop,
+    table_of,
 )
 from storage.unit_of_work import writer_lock
 
-_ELEMENT = Element.__table__
+_ELEMENT = table_of(Element)
 
 # Enough to point out every real twin; a name that shares a key with more elements than
 # this is one of a family of numbered names ("Invoice 12 sent"), not a duplicate.
@@ -70,14 +71,16 @@ def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
     elements count too."""
     return (
         select(func.coalesce(func.max(column), 0) + 1)
-        .where(Element.workshop_id == bindparam("in_workshop"), Element.kind == kind)
+        .where(col(Element.workshop_id) == bindparam("in_workshop"), col(Element.kind) == kind)
         .scalar_subquery()
     )
 
 
-_OPEN_WORKSHOP = select(Workshop.id, Workshop.current_step, Workshop.post_problem).where(
-    Workshop.team_id == bindparam("team_id"),
-    Workshop.channel_id == bindparam("channel_id"),
+_OPEN_WORKSHOP = select(
+    col(Workshop.id), col(Workshop.current_step), col(Workshop.post_problem)
+).where(
+    col(Workshop.team_id) == bindparam("team_id"),
+    col(Workshop.channel_id) == bindparam("channel_id"),
     col(Workshop.finished_at).is_(None),
 )
 _INSERT_ELEMENT = (
@@ -87,18 +90,18 @@ _INSERT_ELEMENT = (
 )
 # A new event goes to the end of the timeline.
 _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event"))
-_INSERT_NAME_KEY = insert(NameKey.__table__)
-_INSERT_CONTRIBUTION = insert(Contribution.__table__)
-_INSERT_POST = insert(ScheduledPost.__table__)
-_INSERT_CHANGE = insert(Change.__table__)
-_INSERT_SLACK_EVENT = insert(SlackEvent.__table__)
+_INSERT_NAME_KEY = insert(table_of(NameKey))
+_INSERT_CONTRIBUTION = insert(table_of(Contribution))
+_INSERT_POST = insert(table_of(ScheduledPost))
+_INSERT_CHANGE = insert(table_of(Change))
+_INSERT_SLACK_EVENT = insert(table_of(SlackEvent))
 _TWINS = (
-    select(Element.kind, Element.number, Element.name)
+    select(col(Element.kind), col(Element.number), col(Element.name))
     .distinct()
     .join(NameKey, col(NameKey.element_id) == col(Element.id))
     .where(
-        NameKey.workshop_id == bindparam("workshop_id"),
-        NameKey.kind == bindparam("kind"),
+        col(NameKey.workshop_id) == bindparam("workshop_id"),
+        col(NameKey.kind) == bindparam("kind"),
         col(NameKey.name_key).in_([bindparam(f"k{n}") for n in range(KEY_SLOTS)]),
         col(Element.id) != bindparam("besides"),
         col(Element.dropped_at).is_(None),

@@ -106,7 +106,9 @@ def checkpoint(engine: Engine) -> None:
     # inside a transaction SQLite refuses to checkpoint: "database table is locked").
     pooled = engine.raw_connection()
     try:
-        pooled.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        driver = pooled.driver_connection
+        assert driver is not None, "a pooled connection has its driver's connection"
+        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         pooled.close()
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _compiled: dict[tuple[int, str, tuple[str, ...]], Prepared] = {}
 
@@ -24,7 +25,7 @@ class Prepared:
     """One statement compiled for one dialect, with its parameters' type processors."""
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
         self.sql = compiled.string
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         # The positional parameters in the driver's order, picked in one C call.

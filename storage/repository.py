@@ -36,8 +36,8 @@ def open_workshop(session: Session, *, team_id: str, channel_id: str) -> Worksho
     """The channel's unfinished workshop, if any."""
     return session.exec(
         select(Workshop).where(
-            Workshop.team_id == team_id,
-            Workshop.channel_id == channel_id,
+            col(Workshop.team_id) == team_id,
+            col(Workshop.channel_id) == channel_id,
             col(Workshop.finished_at).is_(None),
         )
     ).first()
@@ -47,7 +47,7 @@ def last_workshop(session: Session, *, team_id: str, channel_id: str) -> Worksho
     """The channel's most recently started workshop, finished or not."""
     return session.exec(
         select(Workshop)
-        .where(Workshop.team_id == team_id, Workshop.channel_id == channel_id)
+        .where(col(Workshop.team_id) == team_id, col(Workshop.channel_id) == channel_id)
         .order_by(col(Workshop.id).desc())
     ).first()
 
@@ -63,7 +63,7 @@ def facilitators(session: Session, *, workshop_id: int) -> list[str]:
     """Facilitators' user ids, the first facilitator first."""
     rows = session.exec(
         select(Facilitator.user_id)
-        .where(Facilitator.workshop_id == workshop_id)
+        .where(col(Facilitator.workshop_id) == workshop_id)
         .order_by(col(Facilitator.id))
     )
     return list(rows)
@@ -72,7 +72,7 @@ def facilitators(session: Session, *, workshop_id: int) -> list[str]:
 def remove_facilitator(session: Session, *, workshop_id: int, user_id: str) -> None:
     row = session.exec(
         select(Facilitator).where(
-            Facilitator.workshop_id == workshop_id, Facilitator.user_id == user_id
+            col(Facilitator.workshop_id) == workshop_id, col(Facilitator.user_id) == user_id
         )
     ).one()
     session.delete(row)
@@ -81,21 +81,27 @@ def remove_facilitator(session: Session, *, workshop_id: int, user_id: str) -> N
 def step_runs(session: Session, *, workshop_id: int) -> list[StepRun]:
     return list(
         session.exec(
-            select(StepRun).where(StepRun.workshop_id == workshop_id).order_by(col(StepRun.number))
+            select(StepRun)
+            .where(col(StepRun.workshop_id) == workshop_id)
+            .order_by(col(StepRun.number))
         )
     )
 
 
 def step_run(session: Session, *, workshop_id: int, number: int) -> StepRun:
     run = session.exec(
-        select(StepRun).where(StepRun.workshop_id == workshop_id, StepRun.number == number)
+        select(StepRun).where(
+            col(StepRun.workshop_id) == workshop_id, col(StepRun.number) == number
+        )
     ).one()
     return run
 
 
 def links(session: Session, *, workshop_id: int) -> list[Link]:
     return list(
-        session.exec(select(Link).where(Link.workshop_id == workshop_id).order_by(col(Link.id)))
+        session.exec(
+            select(Link).where(col(Link.workshop_id) == workshop_id).order_by(col(Link.id))
+        )
     )
 
 
@@ -103,7 +109,7 @@ def fields_of(session: Session, *, element_id: int) -> list[ElementField]:
     return list(
         session.exec(
             select(ElementField)
-            .where(ElementField.element_id == element_id)
+            .where(col(ElementField.element_id) == element_id)
             .order_by(col(ElementField.position))
         )
     )
@@ -113,7 +119,9 @@ def links_of(session: Session, *, element_id: int) -> list[Link]:
     """Links from or to one element."""
     return list(
         session.exec(
-            select(Link).where(or_(Link.source_id == element_id, Link.target_id == element_id))
+            select(Link).where(
+                or_(col(Link.source_id) == element_id, col(Link.target_id) == element_id)
+            )
         )
     )
 
@@ -124,7 +132,9 @@ def add_link(
     """Link two elements; False when that link exists already."""
     exists = session.exec(
         select(Link.id).where(
-            Link.source_id == source_id, Link.kind == kind, Link.target_id == target_id
+            col(Link.source_id) == source_id,
+            col(Link.kind) == kind,
+            col(Link.target_id) == target_id,
         )
     ).first()
     if exists is not None:
@@ -134,7 +144,7 @@ def add_link(
 
 
 def votes_of(session: Session, *, element_id: int) -> list[Vote]:
-    return list(session.exec(select(Vote).where(Vote.element_id == element_id)))
+    return list(session.exec(select(Vote).where(col(Vote.element_id) == element_id)))
 
 
 def elements_on(session: Session, *, element_id: int) -> list[Element]:
@@ -142,7 +152,7 @@ def elements_on(session: Session, *, element_id: int) -> list[Element]:
     return list(
         session.exec(
             select(Element).where(
-                or_(Element.on_element == element_id, Element.aggregate_id == element_id)
+                or_(col(Element.on_element) == element_id, col(Element.aggregate_id) == element_id)
             )
         )
     )
@@ -154,8 +164,8 @@ def events_in_order(session: Session, *, workshop_id: int) -> list[Element]:
         session.exec(
             select(Element)
             .where(
-                Element.workshop_id == workshop_id,
-                Element.kind == "event",
+                col(Element.workshop_id) == workshop_id,
+                col(Element.kind) == "event",
                 col(Element.dropped_at).is_(None),
                 col(Element.merged_into).is_(None),
             )
@@ -184,8 +194,8 @@ def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change |
     return session.exec(
         select(Change)
         .where(
-            Change.workshop_id == workshop_id,
-            Change.user_id == user_id,
+            col(Change.workshop_id) == workshop_id,
+            col(Change.user_id) == user_id,
             col(Change.undone_at).is_(None),
         )
         .order_by(col(Change.id).desc())
@@ -195,7 +205,9 @@ def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change |
 def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
     return session.exec(
         select(Element).where(
-            Element.workshop_id == workshop_id, Element.kind == kind, Element.number == number
+            col(Element.workshop_id) == workshop_id,
+            col(Element.kind) == kind,
+            col(Element.number) == number,
         )
     ).first()
 
@@ -211,7 +223,7 @@ def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) 
     return list(
         session.exec(
             select(Element).where(
-                Element.workshop_id == workshop_id,
+                col(Element.workshop_id) == workshop_id,
                 col(Element.kind).in_(list(kinds)),
                 col(Element.dropped_at).is_(None),
                 col(Element.merged_into).is_(None),
@@ -222,7 +234,9 @@ def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) 
 
 def element_by_message(session: Session, *, workshop_id: int, message_ts: str) -> Element | None:
     return session.exec(
-        select(Element).where(Element.workshop_id == workshop_id, Element.message_ts == message_ts)
+        select(Element).where(
+            col(Element.workshop_id) == workshop_id, col(Element.message_ts) == message_ts
+        )
     ).first()
 
 
@@ -232,9 +246,9 @@ def element_from_source(
     """The element a reaction on this message made, dropped or not (a second adds nothing)."""
     return session.exec(
         select(Element).where(
-            Element.workshop_id == workshop_id,
-            Element.kind == kind,
-            Element.source_ts == source_ts,
+            col(Element.workshop_id) == workshop_id,
+            col(Element.kind) == kind,
+            col(Element.source_ts) == source_ts,
         )
     ).first()
 
@@ -244,7 +258,7 @@ def add_vote(
 ) -> bool:
     """Record a vote; False when this person already voted for this element."""
     exists = session.exec(
-        select(Vote.id).where(Vote.element_id == element_id, Vote.user_id == user_id)
+        select(Vote.id).where(col(Vote.element_id) == element_id, col(Vote.user_id) == user_id)
     ).first()
     if exists is not None:
         return False
@@ -257,7 +271,7 @@ def add_vote(
 
 def remove_vote(session: Session, *, element_id: int, user_id: str) -> bool:
     vote = session.exec(
-        select(Vote).where(Vote.element_id == element_id, Vote.user_id == user_id)
+        select(Vote).where(col(Vote.element_id) == element_id, col(Vote.user_id) == user_id)
     ).first()
     if vote is None:
         return False
@@ -266,7 +280,9 @@ def remove_vote(session: Session, *, element_id: int, user_id: str) -> bool:
 
 
 def vote_count(session: Session, *, element_id: int) -> int:
-    return session.exec(select(func.count(col(Vote.id))).where(Vote.element_id == element_id)).one()
+    return session.exec(
+        select(func.count(col(Vote.id))).where(col(Vote.element_id) == element_id)
+    ).one()
 
 
 def add_contribution(
@@ -280,7 +296,7 @@ def add_contribution(
 def contributors_by_step(session: Session, *, workshop_id: int) -> dict[int, frozenset[str]]:
     rows = session.exec(
         select(Contribution.step_number, Contribution.user_id)
-        .where(Contribution.workshop_id == workshop_id)
+        .where(col(Contribution.workshop_id) == workshop_id)
         .distinct()
     )
     found: dict[int, set[str]] = {}
@@ -292,7 +308,7 @@ def contributors_by_step(session: Session, *, workshop_id: int) -> dict[int, fro
 def contributors_since(session: Session, *, workshop_id: int, since: datetime) -> list[str]:
     rows = session.exec(
         select(Contribution.user_id)
-        .where(Contribution.workshop_id == workshop_id, Contribution.at >= since)
+        .where(col(Contribution.workshop_id) == workshop_id, col(Contribution.at) >= since)
         .distinct()
     )
     return list(rows)
@@ -321,12 +337,12 @@ def cancel_pending_posts(
     session: Session, *, workshop_id: int, kinds: Iterable[str], step_number: int | None = None
 ) -> None:
     conditions = [
-        ScheduledPost.workshop_id == workshop_id,
-        ScheduledPost.status == "pending",
+        col(ScheduledPost.workshop_id) == workshop_id,
+        col(ScheduledPost.status) == "pending",
         col(ScheduledPost.kind).in_(list(kinds)),
     ]
     if step_number is not None:
-        conditions.append(ScheduledPost.step_number == step_number)
+        conditions.append(col(ScheduledPost.step_number) == step_number)
     session.exec(update(ScheduledPost).where(and_(*conditions)).values(status="cancelled"))
 
 
@@ -334,7 +350,7 @@ def future_posts(session: Session, *, now: datetime) -> list[tuple[int, datetime
     """(id, due time) of every pending post not due yet: what the scheduler plans from."""
     rows = session.exec(
         select(ScheduledPost.id, ScheduledPost.due_at).where(
-            ScheduledPost.status == "pending", ScheduledPost.due_at > now
+            col(ScheduledPost.status) == "pending", col(ScheduledPost.due_at) > now
         )
     )
     return [(post_id, due_at) for post_id, due_at in rows if post_id is not None]
@@ -344,7 +360,7 @@ def workshops_with_due_posts(session: Session, *, now: datetime) -> list[int]:
     """The workshops that have posts due by `now`, the one waiting longest first."""
     rows = session.exec(
         select(ScheduledPost.workshop_id, func.min(ScheduledPost.due_at))
-        .where(ScheduledPost.status == "pending", ScheduledPost.due_at <= now)
+        .where(col(ScheduledPost.status) == "pending", col(ScheduledPost.due_at) <= now)
         .group_by(col(ScheduledPost.workshop_id))
         .order_by(func.min(ScheduledPost.due_at))
     )
@@ -353,7 +369,7 @@ def workshops_with_due_posts(session: Session, *, now: datetime) -> list[int]:
 
 def set_message_ts(session: Session, *, element_id: int, message_ts: str) -> None:
     """Remember an element's message, so reactions on it find the element."""
-    session.exec(update(Element).where(Element.id == element_id).values(message_ts=message_ts))
+    session.exec(update(Element).where(col(Element.id) == element_id).values(message_ts=message_ts))
 
 
 def due_posts(
@@ -361,10 +377,10 @@ def due_posts(
 ) -> list[ScheduledPost]:
     """Pending posts due by `now`, soonest first (of one workshop, or of all)."""
     query = select(ScheduledPost).where(
-        ScheduledPost.status == "pending", ScheduledPost.due_at <= now
+        col(ScheduledPost.status) == "pending", col(ScheduledPost.due_at) <= now
     )
     if workshop_id is not None:
-        query = query.where(ScheduledPost.workshop_id == workshop_id)
+        query = query.where(col(ScheduledPost.workshop_id) == workshop_id)
     return list(
         session.exec(query.order_by(col(ScheduledPost.due_at), col(ScheduledPost.id)).limit(limit))
     )
@@ -375,9 +391,9 @@ def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "
     result = session.exec(
         update(ScheduledPost)
         .where(
-            ScheduledPost.id == post_id,
-            ScheduledPost.status == "pending",
-            ScheduledPost.due_at <= now,
+            col(ScheduledPost.id) == post_id,
+            col(ScheduledPost.status) == "pending",
+            col(ScheduledPost.due_at) <= now,
         )
         .values(status=status, claimed_at=now)
     )
@@ -386,7 +402,9 @@ def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "
 
 def finish_post(session: Session, *, post_id: int, status: str, error: str | None = None) -> None:
     session.exec(
-        update(ScheduledPost).where(ScheduledPost.id == post_id).values(status=status, error=error)
+        update(ScheduledPost)
+        .where(col(ScheduledPost.id) == post_id)
+        .values(status=status, error=error)
     )
 
 
@@ -399,7 +417,7 @@ def pending_slack_event(session: Session, *, event_id: str) -> SlackEvent | None
 def mark_slack_event_done(session: Session, *, event_id: str, now: datetime) -> None:
     session.exec(
         update(SlackEvent)
-        .where(SlackEvent.event_id == event_id, col(SlackEvent.processed_at).is_(None))
+        .where(col(SlackEvent.event_id) == event_id, col(SlackEvent.processed_at).is_(None))
         .values(processed_at=now)
     )
 
@@ -416,7 +434,7 @@ def unprocessed_slack_events(session: Session) -> list[str]:
 
 def user_names(session: Session, *, team_id: str) -> dict[str, str]:
     rows = session.exec(
-        select(SlackUser.user_id, SlackUser.name).where(SlackUser.team_id == team_id)
+        select(SlackUser.user_id, SlackUser.name).where(col(SlackUser.team_id) == team_id)
     )
     return dict(rows.all())
 
@@ -424,7 +442,7 @@ def user_names(session: Session, *, team_id: str) -> dict[str, str]:
 def known_users(session: Session, *, team_id: str, user_ids: Iterable[str]) -> dict[str, SlackUser]:
     rows = session.exec(
         select(SlackUser).where(
-            SlackUser.team_id == team_id, col(SlackUser.user_id).in_(list(user_ids))
+            col(SlackUser.team_id) == team_id, col(SlackUser.user_id).in_(list(user_ids))
         )
     )
     return {user.user_id: user for user in rows}
@@ -434,7 +452,9 @@ def save_user(
     session: Session, *, team_id: str, user_id: str, name: str, tz: str | None, is_bot: bool
 ) -> None:
     user = session.exec(
-        select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
+        select(SlackUser).where(
+            col(SlackUser.team_id) == team_id, col(SlackUser.user_id) == user_id
+        )
     ).first()
     if user is None:
         user = SlackUser(team_id=team_id, user_id=user_id, name=name)
@@ -444,12 +464,12 @@ def save_user(
 
 def channel_members(session: Session, *, team_id: str, channel_id: str) -> list[str]:
     """Human members of the channel as last seen, bots left out."""
-    bots = select(SlackUser.user_id).where(SlackUser.team_id == team_id, col(SlackUser.is_bot))
+    bots = select(SlackUser.user_id).where(col(SlackUser.team_id) == team_id, col(SlackUser.is_bot))
     rows = session.exec(
         select(ChannelMember.user_id)
         .where(
-            ChannelMember.team_id == team_id,
-            ChannelMember.channel_id == channel_id,
+            col(ChannelMember.team_id) == team_id,
+            col(ChannelMember.channel_id) == channel_id,
             col(ChannelMember.user_id).not_in(bots),
         )
         .order_by(col(ChannelMember.id))
@@ -462,7 +482,7 @@ def replace_channel_members(
 ) -> None:
     existing = session.exec(
         select(ChannelMember).where(
-            ChannelMember.team_id == team_id, ChannelMember.channel_id == channel_id
+            col(ChannelMember.team_id) == team_id, col(ChannelMember.channel_id) == channel_id
         )
     )
     for member in existing:
@@ -475,13 +495,15 @@ def replace_channel_members(
 def has_live_links(session: Session, *, element_id: int) -> bool:
     """Whether anything points at or from this element (links, merges, hotspots, grouping)."""
     link = session.exec(
-        select(Link.id).where(or_(Link.source_id == element_id, Link.target_id == element_id))
+        select(Link.id).where(
+            or_(col(Link.source_id) == element_id, col(Link.target_id) == element_id)
+        )
     ).first()
     if link is not None:
         return True
     other = session.exec(
         select(Element.id).where(
-            or_(Element.merged_into == element_id, Element.on_element == element_id)
+            or_(col(Element.merged_into) == element_id, col(Element.on_element) == element_id)
         )
     ).first()
     return other is not None

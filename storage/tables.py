@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -248,3 +248,11 @@ class ChannelMember(SQLModel, table=True):
     team_id: str
     channel_id: str
     user_id: str
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table behind a model, for Core statements (the ORM's class attributes are typed
+    for the ORM, not as the table)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table

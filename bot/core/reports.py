@@ -101,8 +101,8 @@ def cause_table(snapshot: Snapshot) -> str:
     causes: dict[str, list[str]] = {}
     for element in snapshot.elements:
         if element.kind in ("command", "external"):
-            for event in element.causes:
-                causes.setdefault(event, []).append(element.key)
+            for caused in element.causes:
+                causes.setdefault(caused, []).append(element.key)
     policies: dict[str, list[str]] = {}
     for policy in snapshot.of_kind("policy"):
         for command in policy.issues:

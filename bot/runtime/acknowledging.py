@@ -47,6 +47,8 @@ class Acknowledging:
             time.sleep(self.TOUCH_EVERY_SECONDS)
 
     def _busy(self) -> bool:
+        if self._path is None:
+            return False
         try:
             return time.time() - os.stat(self._path).st_mtime < self.QUIET_AFTER_SECONDS
         except OSError:

@@ -525,7 +525,8 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             if not name:
                 continue
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             if part.get_filename():
                 out[str(name)] = payload
             else:
@@ -1272,7 +1273,8 @@ class FakeSlack:
         try:
             zone = ZoneInfo(info["tz"])
             now = datetime.now(zone)
-            offset = int(now.utcoffset().total_seconds()) if now.utcoffset() else 0
+            utc_offset = now.utcoffset()
+            offset = int(utc_offset.total_seconds()) if utc_offset else 0
             label = now.tzname() or info["tz"]
         except (ZoneInfoNotFoundError, ValueError):
             offset, label = 0, info["tz"]

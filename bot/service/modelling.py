@@ -121,20 +121,21 @@ def merge(action: Action, command: commands.Merge) -> Post:
 
 def _move_links(action: Action, source: Element, target: Element) -> None:
     session = action.session
+    source_id, target_id = row_id(source), row_id(target)
     existing = {
         (link.kind, link.source_id, link.target_id)
-        for link in repo.links_of(session, element_id=target.id or 0)
+        for link in repo.links_of(session, element_id=target_id)
     }
-    for link in repo.links_of(session, element_id=source.id or 0):
+    for link in repo.links_of(session, element_id=source_id):
         moved: Link = link
         ends = (
-            target.id if moved.source_id == source.id else moved.source_id,
-            target.id if moved.target_id == source.id else moved.target_id,
+            target_id if moved.source_id == source_id else moved.source_id,
+            target_id if moved.target_id == source_id else moved.target_id,
         )
         if ends[0] == ends[1] or (moved.kind, *ends) in existing:
             session.delete(moved)
             continue
-        moved.source_id, moved.target_id = ends[0] or 0, ends[1] or 0
+        moved.source_id, moved.target_id = ends
         existing.add((moved.kind, *ends))
         session.add(moved)
 

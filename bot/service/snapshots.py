@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState, element_key
@@ -45,30 +46,30 @@ def _elements(session: Session, workshop_id: int) -> list[_Row]:
     votes, in one query: the snapshot needs the dead ones to resolve old references."""
     votes = (
         select(Vote.element_id, func.count(col(Vote.id)).label("votes"))
-        .where(Vote.workshop_id == workshop_id)
+        .where(col(Vote.workshop_id) == workshop_id)
         .group_by(col(Vote.element_id))
         .subquery()
     )
-    rows = session.exec(
-        select(
+    rows = session.execute(
+        core_select(
             col(Element.id),
-            Element.kind,
-            Element.number,
-            Element.name,
-            Element.author,
-            Element.step_number,
-            Element.position,
-            Element.resolved,
+            col(Element.kind),
+            col(Element.number),
+            col(Element.name),
+            col(Element.author),
+            col(Element.step_number),
+            col(Element.position),
+            col(Element.resolved),
             col(Element.created_at),
             col(Element.dropped_at).is_not(None),
-            Element.merged_into,
-            Element.on_element,
-            Element.aggregate_id,
+            col(Element.merged_into),
+            col(Element.on_element),
+            col(Element.aggregate_id),
             col(Element.details),
             func.coalesce(votes.c.votes, 0),
         )
         .outerjoin(votes, votes.c.element_id == Element.id)
-        .where(Element.workshop_id == workshop_id)
+        .where(col(Element.workshop_id) == workshop_id)
         .order_by(col(Element.kind), col(Element.number))
     )
     return [_Row._make(row) for row in rows]
@@ -103,7 +104,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
     relations: dict[tuple[int, str], list[str]] = defaultdict(list)
     links = session.exec(
         select(Link.kind, Link.source_id, Link.target_id)
-        .where(Link.workshop_id == workshop_id)
+        .where(col(Link.workshop_id) == workshop_id)
         .order_by(col(Link.id))
     )
     for kind, source_id, target_id in links:
@@ -120,7 +121,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             ElementField.element_id, ElementField.name, ElementField.generated, ElementField.origin
         )
         .join(Element, col(Element.id) == ElementField.element_id)
-        .where(Element.workshop_id == workshop_id)
+        .where(col(Element.workshop_id) == workshop_id)
         .order_by(col(ElementField.element_id), col(ElementField.position))
     ):
         fields[element_id].append(FieldSpec(name, generated, origin))
@@ -180,7 +181,7 @@ def load_status(session: Session, workshop: Workshop) -> tuple[Snapshot, dict[st
     counts = session.exec(
         select(Element.kind, func.count(col(Element.id)))
         .where(
-            Element.workshop_id == workshop.id,
+            col(Element.workshop_id) == workshop.id,
             col(Element.dropped_at).is_(None),
             col(Element.merged_into).is_(None),
         )

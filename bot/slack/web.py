@@ -24,7 +24,8 @@ class WebApi:
             history = self._client.conversations_history(
                 channel=channel, latest=ts, inclusive=True, limit=1, include_all_metadata=True
             )
-            for message in history.get("messages", []):
+            found: list[dict[str, Any]] = history.get("messages", [])
+            for message in found:
                 if message.get("ts") == ts:
                     return dict(message)
             replies = self._client.conversations_replies(
@@ -32,7 +33,8 @@ class WebApi:
             )
         except SlackApiError as error:
             raise SlackFailure(str(error.response.get("error"))) from error
-        return next((dict(m) for m in replies.get("messages", []) if m.get("ts") == ts), None)
+        thread: list[dict[str, Any]] = replies.get("messages", [])
+        return next((dict(m) for m in thread if m.get("ts") == ts), None)
 
     def tell(self, channel: str, user: str, post: Post) -> None:
         message = build_single(post)
