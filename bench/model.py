@@ -665,8 +665,8 @@ def time_sizes(
 def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
     """What a big model costs: the check, each step's summary, the report, every export."""
     from bot.core import completeness, reports
-    from bot.core.export import to_json_text
     from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
+    from bot.core.exports.storm_model import to_json_text
 
     def summary(number: int) -> Callable[[Snapshot], object]:
         return lambda s: reports.step_summary(s, number)

@@ -61,12 +61,11 @@ from bot.core.commands import (
     Vote,
 )
 from bot.core.durations import DurationError, parse_duration
+from bot.core.exports import ALIASES as EXPORT_ALIASES
+from bot.core.exports import FORMATS
 from bot.core.model import normalise, parse_element_key
 from bot.core.steps import LAST_STEP
 from bot.core.text import TextError, clean_name, from_slack, mentioned_users
-
-EXPORT_FORMATS = ("md", "json", "mermaid", "eventmodel", "gherkin")
-_EXPORT_ALIASES = {"markdown": "md"}
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ USAGES: dict[str, Usage] = {
         "/storm report", "post the full report of the workshop so far", "/storm report"
     ),
     "export": Usage(
-        "/storm export md|json|mermaid|eventmodel|gherkin",
+        "/storm export " + "|".join(FORMATS),
         "upload the model to the channel as a file",
         "/storm export md",
     ),
@@ -754,9 +753,9 @@ def _trace(rest: str) -> Command:
 
 def _export(rest: str) -> Command:
     fmt = rest.lower()
-    fmt = _EXPORT_ALIASES.get(fmt, fmt)
-    if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"export one of: {', '.join(EXPORT_FORMATS)}")
+    fmt = EXPORT_ALIASES.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise ValueError(f"export one of: {', '.join(FORMATS)}")
     return Export(fmt)
 
 

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
+from bot.core.exports import FORMATS
 from bot.runtime.settings import Settings
 from bot.sandbox.console import SandboxConsole
 from bot.sandbox.fake_slack import Message
@@ -41,7 +42,6 @@ from bot.sandbox.session import Sandbox, SandboxError
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 CHANNEL = "ordering"
 PEOPLE = ("alice", "bob", "carol", "dana")
-EXPORTS = ("md", "json", "mermaid", "eventmodel", "gherkin")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _ELEMENT_KEY = re.compile(r"[A-Z]\d+")
 #: What Storm puts in an answer that refuses a line (a usage error, a refusal).
@@ -213,7 +213,7 @@ SCRIPT: tuple[Scene, ...] = (
         "Alice exports the model in every format and ends the workshop; Storm posts the final "
         "report.",
         (
-            *(f"alice: /storm export {fmt}" for fmt in EXPORTS),
+            *(f"alice: /storm export {fmt}" for fmt in FORMATS),
             "alice: /storm end",
         ),
     ),

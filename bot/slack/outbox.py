@@ -21,8 +21,7 @@ from sqlmodel import Session
 
 from bot.core import messages, reports
 from bot.core.clock import Clock
-from bot.core.export import to_json_text
-from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
+from bot.core.exports import FORMATS
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
 from bot.core.text import literal
@@ -43,16 +42,6 @@ from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
-
-# Export formats: the files each writes, as (file name, text). Gherkin allows one feature per
-# file, so it uploads one file per aggregate.
-EXPORTS: dict[str, Callable[[Snapshot], list[tuple[str, str]]]] = {
-    "json": lambda s: [("storm-model.json", to_json_text(s))],
-    "md": lambda s: [("storm.md", to_markdown(s))],
-    "mermaid": lambda s: [("storm.mmd", to_mermaid(s))],
-    "eventmodel": lambda s: [("storm-eventmodel.json", to_eventmodel(s))],
-    "gherkin": lambda s: gherkin_features(s) or [("storm.feature", "# No scenarios yet.\n")],
-}
 
 
 class Outbox:
@@ -384,7 +373,7 @@ class Outbox:
             channel=workshop.channel_id,
             file_uploads=[
                 {"filename": name, "content": text, "title": f"{snapshot.title}: {name}"}
-                for name, text in EXPORTS[fmt](snapshot)
+                for name, text in FORMATS[fmt].files(snapshot)
             ],
             initial_comment=f"Model export ({fmt}) requested by <@{post.payload.get('user')}>.",
         )

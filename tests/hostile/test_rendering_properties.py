@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import messages, reports
-from bot.core.export import to_json
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
+from bot.core.exports.storm_model import to_json
 from bot.core.grammar import USAGES, GrammarError, parse
 from bot.core.messages import Post
 from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState

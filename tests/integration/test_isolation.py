@@ -59,7 +59,7 @@ def test_facilitation_belongs_to_one_workspace(twins: Driver) -> None:
 def test_undo_and_merge_stay_in_their_workspace(twins: Driver) -> None:
     twins.run("event Account Openned", team="T2")  # U1 in T2: E2 there
     twins.run("rename E1 Order Submitted", team="T1")
-    assert twins.run("undo", team="T2") == "Undone: added E2 Account Openned"
+    assert twins.run("undo", team="T2") == "Undone: added *E2* Account Openned"
     assert twins.elements(team="T1")["E1"].name == "Order Submitted"
     twins.run("event Order was placed", team="T1")
     twins.run("merge E3 into E1", team="T1")

@@ -22,7 +22,7 @@ def test_undo_takes_back_the_last_change_first_and_names_it(checkout: Driver) ->
     assert checkout.elements()["E1"].name == "Order Placed"
     # Then the three events of the first line, all at once.
     assert checkout.run("undo") == (
-        "Undone: added E1 Order Placed, E2 Payment Received, E3 Order Shipped"
+        "Undone: added *E1* Order Placed, *E2* Payment Received, *E3* Order Shipped"
     )
     assert checkout.timeline() == []
     assert checkout.run("undo") == (":no_entry_sign: You have no change in this workshop to undo.")
@@ -37,7 +37,7 @@ def test_undo_leaves_other_peoples_changes_alone(checkout: Driver) -> None:
     elements = checkout.elements()
     assert elements["E4"].votes == 1  # U1's vote stays
     assert elements["E1"].name == "Order Submitted"
-    assert checkout.run("undo", user="U2") == "Undone: added E4 Invoice Sent"
+    assert checkout.run("undo", user="U2") == "Undone: added *E4* Invoice Sent"
     assert checkout.timeline() == ["E1", "E2", "E3"]
     assert checkout.elements()["E1"].name == "Order Submitted"
     assert "no change in this workshop to undo" in checkout.run("undo", user="U3")
@@ -96,6 +96,6 @@ def test_undo_does_not_reach_into_another_workshop(checkout: Driver) -> None:
     checkout.run("start Returns", channel="C2")
     checkout.run("event Return Requested", channel="C2")
     checkout.run("rename E1 Order Submitted")
-    assert checkout.run("undo", channel="C2") == "Undone: added E1 Return Requested"
+    assert checkout.run("undo", channel="C2") == "Undone: added *E1* Return Requested"
     assert checkout.elements()["E1"].name == "Order Submitted"
     assert checkout.timeline("C2") == []

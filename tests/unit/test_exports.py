@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import jsonschema
 
-from bot.core.export import to_json
 from bot.core.exports import (
     gherkin_features,
     to_eventmodel,
     to_markdown,
     to_mermaid,
 )
+from bot.core.exports.storm_model import to_json
 from bot.core.model import KINDS_BY_LETTER, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
 from bot.core.steps import STEPS
 from tests.support.shared import EVENT_MODEL

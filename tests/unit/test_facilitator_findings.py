@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core import messages, reports
 from bot.core.completeness import check, trace
-from bot.core.export import to_json
 from bot.core.exports import to_markdown
+from bot.core.exports.storm_model import to_json
 from bot.core.model import KINDS_BY_LETTER, ElementInfo, FieldSpec, Snapshot, StepState
 from bot.core.naming import looks_past_tense
 from bot.core.steps import LAST_STEP, STEPS

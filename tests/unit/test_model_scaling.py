@@ -14,8 +14,10 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from bench import model as workshops
 from bot.core.completeness import check
-from bot.core.export import indented_json, to_json, to_json_text
-from bot.core.exports import _MD_ESCAPES, _md, to_eventmodel
+from bot.core.exports.eventmodel import to_eventmodel
+from bot.core.exports.links import indented_json
+from bot.core.exports.markdown import _MD_ESCAPES, _md
+from bot.core.exports.storm_model import to_json, to_json_text
 from bot.core.model import ElementInfo
 from bot.service.snapshots import load_snapshot
 from storage.tables import Workshop
@@ -89,7 +91,7 @@ def test_the_json_writer_keeps_text_as_typed_and_escapes_what_json_must() -> Non
 
 
 def test_the_event_model_of_a_generated_workshop_is_its_slices_as_json() -> None:
-    from bot.core.exports import _EventModel
+    from bot.core.exports.eventmodel import _EventModel
 
     snapshot = workshops.snapshot(workshops.plan(300, seed=2))
     document = {"slices": _EventModel(snapshot).slices()}
