@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Asgi, Storm, build_app
 from bot.background import Background
 from bot.settings import Settings, load_settings
+from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,13 @@ def _bracketed(storm: Storm, app: Asgi) -> Asgi:
 
 
 def serve(settings: Settings) -> None:
-    """Connect to Slack: Socket Mode when an app token is set, HTTP otherwise."""
+    """Connect to Slack: Socket Mode when an app token is set, HTTP otherwise.
+
+    Pending migrations are applied first, here, so that the workers started next find the
+    database at head rather than queueing to migrate it.
+    """
     settings.require_serving()
+    upgrade(settings.database_url)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
