@@ -24,11 +24,15 @@ import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from storage.db import make_engine
 from storage.unit_of_work import READ_ONLY, sqlite_file, writer_lock
+
+if TYPE_CHECKING:  # imported when needed: Alembic takes a fifth of a second to import
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 RELEASE_1 = "0001"  # release 1 made its tables with `create_all`, without a version
@@ -97,7 +101,7 @@ def version(connection: Connection) -> str | None:
     return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
-def alembic_config(connection: Connection):  # type: ignore[no-untyped-def]  (Alembic is lazy)
+def alembic_config(connection: Connection) -> Config:
     """Alembic's configuration, built here rather than read from alembic.ini, for `connection`."""
     from alembic.config import Config
 
@@ -111,8 +115,8 @@ def alembic_config(connection: Connection):  # type: ignore[no-untyped-def]  (Al
 def _upgrade(engine: Engine, database: str) -> Upgrade:
     from alembic import command
 
-    sqlite = engine.dialect.name == "sqlite"
-    with writer_lock(engine) if sqlite else nullcontext(), engine.begin() as connection:
+    queue = writer_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
+    with queue, engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRESQL_LOCK}
