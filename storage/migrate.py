@@ -4,11 +4,11 @@ Whoever opens the database for Storm calls `upgrade` first (`build_app` through 
 `stormbot serve` before its workers start, `stormbot migrate`). Storm starts many times with
 the schema already at head (every web worker, the background worker, every restart), so that
 case is one query: the version row is read and compared with the newest revision file's id,
-without importing Alembic, which alone costs a fifth of a second. Otherwise one process at a
-time applies what is pending, in one transaction so that a failed revision leaves the database
-as it was: on SQLite it queues with the writers (`writer_lock`, a lock file beside the database,
-which waits as long as the migration takes), on PostgreSQL behind an advisory lock held until
-the transaction ends. The next process in line then finds nothing left to do.
+without importing Alembic (slow to import). Otherwise one process at a time applies what is
+pending, in one transaction so that a failed revision leaves the database as it was: on SQLite
+it queues with the writers (`writer_lock`, a lock file beside the database, which waits as long
+as the migration takes), on PostgreSQL behind an advisory lock held until the transaction ends.
+The next process in line then finds nothing left to do.
 
 A database written by release 1 (Storm's tables and no `alembic_version`) is adopted as it is:
 stamped at 0001, which is release 1's schema, then upgraded.
@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from storage.db import make_engine
 from storage.unit_of_work import READ_ONLY, sqlite_file, writer_lock
 
-if TYPE_CHECKING:  # imported when needed: Alembic takes a fifth of a second to import
+if TYPE_CHECKING:  # Alembic is imported only when there is something to migrate
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
