@@ -695,9 +695,9 @@ class ModelResult:
 def measure(sizes: list[int], *, database_url: str, min_reps: int, budget: float) -> ModelResult:
     """Time every operation at every size, and `load_snapshot` from a real SQLite file; all
     the workshops are built (and stored) first, so that the sizes can take turns."""
-    from storage.db import make_engine
+    from storage.migrate import ready_engine
 
-    engine = make_engine(database_url)
+    engine = ready_engine(database_url)
     counts: dict[int, dict[str, int]] = {}
     built: dict[int, Snapshot] = {}
     stored: dict[int, int] = {}

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where files Storm uploads (exports) are written (default: ./storm-files)",
     )
+    commands.add_parser(
+        "migrate", help="bring the database at DATABASE_URL up to date (serve does it too)"
+    )
     demo = commands.add_parser(
         "demo", help="play a scripted workshop through all eight steps and write its exports"
     )
@@ -61,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.sandbox.console import run_sandbox
 
             run_sandbox(settings, files=getattr(args, "files", Path("storm-files")))
+        elif command == "migrate":
+            from storage.migrate import upgrade
+
+            print(upgrade(settings.database_url))
         else:
             from bot.sandbox.demo import run_demo
 

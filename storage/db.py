@@ -7,9 +7,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlmodel import SQLModel
 
-from storage import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.unit_of_work import READ_ONLY
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
@@ -17,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
-    """Create the engine and the tables.
+    """Create the engine; the tables are `storage.migrate`'s job (`ready_engine`).
 
     On SQLite: WAL so that readers never wait for the writer, a busy timeout, and every
     writing transaction opened with BEGIN IMMEDIATE so that two writers queue for the lock at
@@ -38,7 +36,6 @@ def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
     return engine
 
 

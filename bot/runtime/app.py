@@ -30,7 +30,8 @@ from bot.slack import commands, events
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
-from storage.db import Checkpointer, is_reachable, make_engine
+from storage.db import Checkpointer, is_reachable
+from storage.migrate import ready_engine
 from storage.unit_of_work import sqlite_file
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     """Wire everything; nothing starts until `Storm.start`."""
     clock = clock or SystemClock()
     # The background worker copies the WAL into the database; web workers' requests never do.
-    engine = make_engine(settings.database_url, checkpoints=role != "web")
+    engine = ready_engine(settings.database_url, checkpoints=role != "web")
     client = make_client(settings)
     bolt_logger = logging.getLogger("storm.bolt")
     bolt_logger.addFilter(_TOKEN_FILTER)

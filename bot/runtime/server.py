@@ -26,6 +26,7 @@ from bot.runtime.app import Asgi, Storm, build_app
 from bot.runtime.background import Background
 from bot.runtime.logs import configure_logging
 from bot.runtime.settings import Settings, load_settings
+from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,13 @@ def _bracketed(storm: Storm, app: Asgi) -> Asgi:
 
 
 def serve(settings: Settings) -> None:
-    """Connect to Slack: Socket Mode when an app token is set, HTTP otherwise."""
+    """Connect to Slack: Socket Mode when an app token is set, HTTP otherwise.
+
+    Pending migrations are applied first, here, so that the workers started next find the
+    database at head rather than queueing to migrate it.
+    """
     settings.require_serving()
+    upgrade(settings.database_url)
     if settings.socket_mode:
         from bot.runtime.socket_mode import run_socket_mode
 

@@ -23,7 +23,7 @@ from bot.service.context import Actor
 from bot.service.snapshots import load_snapshot
 from bot.service.workshops import Workshops
 from storage import repository as repo
-from storage.db import make_engine
+from storage.migrate import ready_engine
 from storage.unit_of_work import unit_of_work
 
 # Storm's clock starts far from the wall clock, so that anything reading the wall clock instead
@@ -34,7 +34,7 @@ START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def db_engine(tmp_path: Path) -> Iterator[Engine]:
     """A real SQLite file (WAL, BEGIN IMMEDIATE, writer queue), as the bot runs on."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'storm.db'}")
+    engine = ready_engine(f"sqlite:///{tmp_path / 'storm.db'}")
     try:
         yield engine
     finally:
