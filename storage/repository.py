@@ -192,6 +192,43 @@ def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change |
     ).first()
 
 
+def changes_by_others_since(
+    session: Session, *, workshop_id: int, change_id: int, user_id: str
+) -> list[Change]:
+    """Changes other people made after this one and have not undone, oldest first: what
+    undoing it must not destroy."""
+    return list(
+        session.exec(
+            select(Change)
+            .where(
+                Change.workshop_id == workshop_id,
+                col(Change.id) > change_id,
+                Change.user_id != user_id,
+                col(Change.undone_at).is_(None),
+            )
+            .order_by(col(Change.id))
+        )
+    )
+
+
+def votes_by_others_since(
+    session: Session, *, element_ids: Iterable[int], user_id: str, since: datetime
+) -> list[Vote]:
+    """Votes for these elements by other people since a moment (reaction votes included,
+    which are not changes of their own)."""
+    return list(
+        session.exec(
+            select(Vote)
+            .where(
+                col(Vote.element_id).in_(list(element_ids)),
+                Vote.user_id != user_id,
+                Vote.created_at >= since,
+            )
+            .order_by(col(Vote.id))
+        )
+    )
+
+
 def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
     return session.exec(
         select(Element).where(

@@ -15,7 +15,7 @@ from bot.core.model import FieldSpec, normalise
 from bot.core.references import UnknownReference
 from bot.core.text import escape, plural, with_article
 from bot.service.context import Action, Refused, key, label, row_id
-from storage import capture, journal
+from storage import capture
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link
 
@@ -337,7 +337,7 @@ def _refs(elements: list[Element]) -> str:
     return ", ".join(label(e) for e in elements) if elements else "nothing"
 
 
-# ---- votes and undo ---------------------------------------------------------------------
+# ---- votes ------------------------------------------------------------------------------
 
 
 def vote(action: Action, command: commands.Vote) -> Post:
@@ -353,17 +353,3 @@ def vote(action: Action, command: commands.Vote) -> Post:
     action.contribute()
     votes = repo.vote_count(action.session, element_id=row_id(element))
     return messages.notice(f"Voted for {label(element)} ({plural(votes, 'vote')}).")
-
-
-def undo(action: Action, _: commands.Undo) -> Post:
-    change = repo.last_change(
-        action.session, workshop_id=action.workshop_id, user_id=action.actor.user_id
-    )
-    if change is None:
-        raise Refused("You have no change in this workshop to undo.")
-    for element in journal.revert(action.session, change.entries, now=action.now):
-        if element.message_ts:
-            action.schedule("delete_message", {"ts": element.message_ts})
-    change.undone_at = action.now
-    action.session.add(change)
-    return messages.notice(f"Undone: {escape(change.summary)}")
