@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import naming
+from bot.core.grammar import USAGES
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import KIND_LETTERS, element_key, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
@@ -213,6 +214,12 @@ def naming_notes(
     existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
     notes = naming.hints(name, kind, key, existing)
     return "".join(f"\n:bulb: {escape(note)}" for note in notes)
+
+
+def usage(sub_command: str) -> str:
+    """How a sub-command is written, for a refusal that is about how the line was written."""
+    shown = USAGES[sub_command]
+    return f"Usage: `{escape(shown.syntax)}` (e.g. `{escape(shown.example)}`)"
 
 
 def key(element: Element) -> str:

@@ -14,7 +14,7 @@ from bot.core.messages import Post
 from bot.core.model import FieldSpec, normalise
 from bot.core.references import UnknownReference
 from bot.core.text import escape, plural, with_article
-from bot.service.context import Action, Refused, key, label, row_id
+from bot.service.context import Action, Refused, key, label, row_id, usage
 from storage import capture
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link
@@ -306,10 +306,24 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
 
 
 def add_scenario(action: Action, command: commands.AddScenario) -> Post:
-    given = _resolve_all(action, command.given)
-    when = action.resolve(command.when) if command.when else None
-    then = _resolve_all(action, command.then)
-    view = action.resolve(command.view) if command.view else None
+    given = [
+        _scenario_ref(action, ref, "event", "the given of a scenario lists events")
+        for ref in dict.fromkeys(command.given)
+    ]
+    when = (
+        _scenario_ref(action, command.when, "command", "when names a command")
+        if command.when
+        else None
+    )
+    then = [
+        _scenario_ref(action, ref, "event", "the then of a scenario lists events")
+        for ref in dict.fromkeys(command.then)
+    ]
+    view = (
+        _scenario_ref(action, command.view, "view", "the then of a view scenario names a view")
+        if command.view
+        else None
+    )
     scenario = action.new_element(
         "scenario",
         command.title,
@@ -331,6 +345,23 @@ def add_scenario(action: Action, command: commands.AddScenario) -> Post:
     else:
         shape += f" then {_refs(then)}"
     return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenarios')}")
+
+
+def _scenario_ref(action: Action, ref: str, kind: str, rule: str) -> Element:
+    """The element a scenario names where it needs `kind`, or a refusal that says the rule
+    and shows the scenario's usage, as a malformed line would. A name is looked for among
+    elements of `kind` first, so that a command and an event of the same name are no puzzle."""
+    try:
+        return action.resolve(ref, kind)
+    except Refused as wrong_kind:
+        wrong = str(wrong_kind)
+    except UnknownReference as unknown:
+        try:
+            other = action.resolve(ref)
+        except UnknownReference:
+            raise unknown from None
+        wrong = f"{label(other)} is {with_article(other.kind)}, not {with_article(kind)}."
+    raise Refused(f"{wrong} {rule[0].upper()}{rule[1:]}.\n{usage('scenario')}")
 
 
 def _refs(elements: list[Element]) -> str:

@@ -1,0 +1,72 @@
+"""What a facilitator found trying Storm (issue 13), over signed HTTP: scenarios of the wrong
+kinds, hotspots on names, order's separators, policy loops and :question: on Storm's posts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.running import InProcess
+
+
+def export(storm: InProcess) -> Any:
+    before = len(storm.fake.files())
+    storm.run("export json")
+    storm.fake.wait_for(lambda f: len(f.files()) > before)
+    return json.loads(storm.fake.files()[-1].text)
+
+
+@pytest.fixture
+def hotel(storm: InProcess) -> InProcess:
+    storm.run("start Hotel")
+    storm.run("event Room Booked; Guest Checked In; Guest Checked Out")
+    storm.run("command Check In -> E2")
+    storm.run("view Arrivals <- E2")
+    return storm
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "scenario X: given Room Booked then Guest Checked In",
+            "*E2* Guest Checked In is an event, not a view. The then of a view scenario names "
+            "a view.",
+        ),
+        (
+            "scenario X: given Room Booked when Guest Checked In then E3",
+            "*E2* Guest Checked In is an event, not a command. When names a command.",
+        ),
+        (
+            "scenario X: given nothing when Arrivals then E2",
+            "*V1* Arrivals is a view, not a command. When names a command.",
+        ),
+        (
+            "scenario X: given Check In when C1 then E2",
+            "*C1* Check In is a command, not an event. The given of a scenario lists events.",
+        ),
+        (
+            "scenario X: given E1 when C1 then Arrivals",
+            "*V1* Arrivals is a view, not an event. The then of a scenario lists events.",
+        ),
+        ("scenario X: given E1 then E3", "E3 is an event: the then of a view scenario names"),
+        ("scenario X: given E1 when V1 then E2", "V1 is a view: when names a command"),
+    ],
+)
+def test_scenarios_naming_the_wrong_kinds_are_refused_with_the_usage(
+    hotel: InProcess, line: str, problem: str
+) -> None:
+    answer = hotel.run(line)
+    assert problem in answer
+    assert "Usage: `/storm scenario &lt;title&gt;: given" in answer
+    assert export(hotel)["scenarios"] == []
+
+
+def test_a_scenario_of_the_right_kinds_is_added_by_names(hotel: InProcess) -> None:
+    hotel.run("command Guest Checked In -> E2")  # a command named like the event: no puzzle
+    answer = hotel.run("scenario Arrive: given Room Booked when Check In then Guest Checked In")
+    assert "Added scenario *S1* Arrive" in answer
+    scenario = export(hotel)["scenarios"][0]
+    assert (scenario["given"], scenario["when"], scenario["then"]) == (["E1"], "C1", ["E2"])
