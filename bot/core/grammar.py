@@ -126,7 +126,7 @@ USAGES: dict[str, Usage] = {
     ),
     "hotspot": Usage(
         "/storm hotspot <text> [on <ref>]",
-        "a question or risk, optionally on an element (its ID, or a name in quotes)",
+        "a question or risk, optionally on an element (its ID or its name)",
         "/storm hotspot Who pays the shipping? on E3",
     ),
     "resolve": Usage(
@@ -453,8 +453,9 @@ def _hotspot(rest: str) -> Command:
 
     Hotspots are free text, and ` on ` is common in questions (“What happens on a refund?”),
     so only a final `on` followed by an ID (`on E3`) or by a name in quotes
-    (`on "Order Placed"`, straight or curly quotes) attaches the hotspot to an element. Any
-    other ` on ` is part of the text.
+    (`on "Order Placed"`, straight or curly quotes) is read as the element here. Any other
+    ` on ` stays in the text, where the service looks for an element's name after it
+    (names are known only there).
     """
     match = _HOTSPOT_TARGET.search(_masked(rest))
     on: str | None = None

@@ -6,6 +6,7 @@ Nothing is forbidden by step: an action that belongs to a later step is done and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,10 +37,42 @@ def _done(text: str) -> Post:
 
 
 def add_hotspot(action: Action, command: commands.AddHotspot) -> Post:
-    about = action.resolve(command.on) if command.on else None
-    hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
+    text, note = command.text, ""
+    if command.on:
+        about: Element | None = action.resolve(command.on)
+    else:
+        text, about, note = _on_by_name(action, command.text)
+    hotspot = action.new_element("hotspot", text, on_element=about.id if about else None)
     on = f" on {label(about)}" if about else ""
-    return _done(f"Added hotspot {label(hotspot)}{on}.{action.early('hotspots')}")
+    return _done(f"Added hotspot {label(hotspot)}{on}.{note}{action.early('hotspots')}")
+
+
+# ` on ` in a hotspot's text, where an element's name may follow.
+_ON = re.compile(r"(?<!\S)on\s+", re.IGNORECASE)
+
+
+def _on_by_name(action: Action, text: str) -> tuple[str, Element | None, str]:
+    """A hotspot whose text ends in `on <an element's name>` is about that element: (its
+    text without that ending, the element, ""). The grammar only knows IDs and quoted names,
+    and ` on ` is common in questions, so the longest ending that names an element exactly
+    wins; when none does, the text stays whole and a note says that it is not attached."""
+    unknown: UnknownReference | None = None
+    for match in _ON.finditer(text):
+        before, name = text[: match.start()].strip(), text[match.end() :].strip()
+        if not before or not name:
+            continue
+        try:
+            return before, action.resolve(name), ""
+        except UnknownReference as error:
+            unknown = error
+    if unknown is None:
+        return text, None, ""
+    return (
+        text,
+        None,
+        f"\n:information_source: Not attached to an element: {unknown} To attach it, end the "
+        "line with `on <ID>`.",
+    )
 
 
 def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:

@@ -70,3 +70,24 @@ def test_a_scenario_of_the_right_kinds_is_added_by_names(hotel: InProcess) -> No
     assert "Added scenario *S1* Arrive" in answer
     scenario = export(hotel)["scenarios"][0]
     assert (scenario["given"], scenario["when"], scenario["then"]) == (["E1"], "C1", ["E2"])
+
+
+def test_a_hotspot_on_an_unquoted_name_is_attached_to_that_element(hotel: InProcess) -> None:
+    answer = hotel.run("hotspot Can we check in early? on Guest Checked In")
+    assert "Added hotspot *H1* Can we check in early? on *E2* Guest Checked In." in answer
+    answer = hotel.run("hotspot Who rules on late arrivals on arrivals")  # the last `on` names V1
+    assert "Added hotspot *H2* Who rules on late arrivals on *V1* Arrivals." in answer
+    hotspots = {h["id"]: (h["text"], h["on"]) for h in export(hotel)["hotspots"]}
+    assert hotspots == {
+        "H1": ("Can we check in early?", "E2"),
+        "H2": ("Who rules on late arrivals", "V1"),
+    }
+
+
+def test_a_hotspot_whose_text_names_no_element_says_it_is_not_attached(hotel: InProcess) -> None:
+    answer = hotel.run("hotspot Can we check in early? on Guest Checkd In")
+    assert "Added hotspot *H1* Can we check in early? on Guest Checkd In." in answer
+    assert "Not attached to an element: Nothing is called “Guest Checkd In”." in answer
+    assert "Did you mean E2 Guest Checked In" in answer
+    assert export(hotel)["hotspots"][0]["on"] is None
+    assert "Not attached" not in hotel.run("hotspot Is parking free?")
