@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.core import commands, messages, naming
 from bot.core.messages import Post
-from bot.core.model import FieldSpec, normalise
+from bot.core.model import FieldSpec, normalise, parse_element_key
 from bot.core.references import UnknownReference
 from bot.core.text import escape, plural, with_article
 from bot.service.context import Action, Refused, key, label, row_id, usage
@@ -185,7 +185,13 @@ def drop(action: Action, command: commands.Drop) -> Post:
 
 
 def order(action: Action, command: commands.Order) -> Post:
-    events = _resolve_all(action, command.refs, "event")
+    try:
+        events = _resolve_all(action, command.refs, "event")
+    except UnknownReference as unknown:
+        refs = command.refs
+        if any(" " in ref for ref in refs) or all(parse_element_key(ref) for ref in refs):
+            raise  # names separated by commas, or IDs: the reference is simply unknown
+        raise UnknownReference(f"{unknown} {_commas_hint(action, command.refs)}") from None
     if len(events) < 2:
         raise Refused("Name at least two different events to put in order.")
     timeline = repo.events_in_order(action.session, workshop_id=action.workshop_id)
@@ -198,6 +204,48 @@ def order(action: Action, command: commands.Order) -> Post:
     return _done(
         "Timeline updated: " + " → ".join(f"*{key(e)}*" for e in events) + action.early(_REFINE)
     )
+
+
+def _commas_hint(action: Action, words: tuple[str, ...]) -> str:
+    """How to write an `order` whose names were read one word each (separated by spaces):
+    the line with commas, when its words make up event names, or else the events whose
+    names hold the word that names nothing."""
+    names: list[str] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            name = " ".join(words[start:end])
+            if _names_an_event(action, name):
+                names.append(name)
+                start = end
+                break
+        else:
+            names = []
+            break
+    if len(names) >= 2:
+        line = escape(f"/storm order {', '.join(names)}")
+        return f"Names with spaces need commas between them: `{line}`"
+    found = ""
+    unknown = [word for word in words if not _names_an_event(action, word)]
+    if unknown:
+        wanted = normalise(unknown[0])
+        timeline = repo.events_in_order(action.session, workshop_id=action.workshop_id)
+        holding = [e for e in timeline if wanted in normalise(e.name)]
+        if holding:
+            shown = ", ".join(label(e) for e in holding[:5])
+            found = f" Events with “{escape(unknown[0])}” in their name: {shown}."
+    return (
+        "Names with spaces need commas between them, like "
+        f"`/storm order Order Placed, Payment Received`.{found}"
+    )
+
+
+def _names_an_event(action: Action, ref: str) -> bool:
+    try:
+        action.resolve(ref, "event")
+    except (UnknownReference, Refused):
+        return False
+    return True
 
 
 def move(action: Action, command: commands.Move) -> Post:

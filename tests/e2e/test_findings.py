@@ -91,3 +91,20 @@ def test_a_hotspot_whose_text_names_no_element_says_it_is_not_attached(hotel: In
     assert "Did you mean E2 Guest Checked In" in answer
     assert export(hotel)["hotspots"][0]["on"] is None
     assert "Not attached" not in hotel.run("hotspot Is parking free?")
+
+
+def test_order_by_names_without_commas_says_how_to_write_it(storm: InProcess) -> None:
+    storm.run("start Library")
+    storm.run("event Member Registered; Book Reserved; Book Lent")
+    answer = storm.run("order Member Registered Book Reserved")
+    assert "Nothing is called “Member”." in answer
+    assert (
+        "Names with spaces need commas between them: "
+        "`/storm order Member Registered, Book Reserved`" in answer
+    )
+    answer = storm.run("order Book Registered Member")
+    assert "Names with spaces need commas between them, like" in answer
+    assert "Events with “Book” in their name: *E2* Book Reserved, *E3* Book Lent." in answer
+    assert "commas" not in storm.run("order E2 E9")  # IDs need no commas
+    assert "Timeline updated" in storm.run("order Book Reserved, Member Registered")
+    assert [e["id"] for e in export(storm)["events"]] == ["E2", "E1", "E3"]
