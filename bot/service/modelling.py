@@ -16,6 +16,7 @@ from bot.core.model import FieldSpec, normalise, parse_element_key
 from bot.core.references import UnknownReference
 from bot.core.text import escape, plural, with_article
 from bot.service.context import Action, Refused, key, label, row_id, usage
+from bot.service.loops import loop_warning
 from storage import capture
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link
@@ -294,7 +295,9 @@ def _linker(
                 action.link(link, element, other) if outgoing else action.link(link, other, element)
             )
         ]
-        return _linked(action, element, created, verb, linked, activity)
+        # A command's new cause may close a loop through a policy.
+        loop = loop_warning(action, [(element, e) for e in linked]) if kind == "command" else ""
+        return _linked(action, element, created, verb, linked, activity, loop)
 
     return add
 
@@ -318,12 +321,18 @@ def add_policy(action: Action, command: commands.AddPolicy) -> Post:
     verb = "Added" if created else "Updated"
     return _done(
         f"{verb} policy {label(policy)}: whenever {label(event)}, then {label(issued)}{made}."
-        f"{action.early('policies')}"
+        f"{loop_warning(action, [(event, issued)])}{action.early('policies')}"
     )
 
 
 def _linked(
-    action: Action, element: Element, created: bool, verb: str, linked: list[Element], activity: str
+    action: Action,
+    element: Element,
+    created: bool,
+    verb: str,
+    linked: list[Element],
+    activity: str,
+    warning: str = "",
 ) -> Post:
     if not created and not linked:
         return _done(f"Nothing new: {label(element)} already {verb} those.")
@@ -331,7 +340,7 @@ def _linked(
     head = f"Added {element.kind} {label(element)}" if created else f"Updated {label(element)}"
     tail = f": {verb} " + ", ".join(label(e) for e in linked) if linked else ""
     notes = action.naming_notes(element) if created else ""
-    return _done(f"{head}{tail}.{notes}{action.early(activity)}")
+    return _done(f"{head}{tail}.{notes}{warning}{action.early(activity)}")
 
 
 def group(action: Action, command: commands.Group) -> Post:

@@ -108,3 +108,31 @@ def test_order_by_names_without_commas_says_how_to_write_it(storm: InProcess) ->
     assert "commas" not in storm.run("order E2 E9")  # IDs need no commas
     assert "Timeline updated" in storm.run("order Book Reserved, Member Registered")
     assert [e["id"] for e in export(storm)["events"]] == ["E2", "E1", "E3"]
+
+
+def test_a_policy_that_sets_off_its_own_event_is_pointed_out(hotel: InProcess) -> None:
+    answer = hotel.run("policy Welcome again: Guest Checked In -> Check In")
+    assert "Added policy *P1* Welcome again: whenever *E2* Guest Checked In" in answer
+    assert (
+        ":warning: This makes a loop: *E2* Guest Checked In → *C1* Check In → *E2* Guest Checked In."
+        in answer
+    )
+    assert [p["id"] for p in export(hotel)["policies"]] == ["P1"]  # pointed out, not refused
+    assert ":warning:" not in hotel.run("policy Clean up: Guest Checked Out -> Clean Room")
+
+
+def test_a_cause_that_closes_a_loop_through_policies_is_pointed_out(hotel: InProcess) -> None:
+    hotel.run("policy Bill: Guest Checked In -> Send Bill")  # C2
+    assert ":warning:" not in hotel.run("command Send Bill -> Room Booked")
+    answer = hotel.run("policy Confirm: Room Booked -> Check In")
+    assert (
+        "This makes a loop: *E1* Room Booked → *C1* Check In → *E2* Guest Checked In → "
+        "*C2* Send Bill → *E1* Room Booked." in answer
+    )
+    # Links that close no new loop are not warned about again.
+    assert ":warning:" not in hotel.run("command Check In -> Guest Checked Out")
+    answer = hotel.run("command Confirm Stay -> Room Booked")
+    assert ":warning:" not in answer
+    hotel.run("policy Reconfirm: Guest Checked Out -> Confirm Stay")
+    answer = hotel.run("command Confirm Stay -> Guest Checked Out")
+    assert "This makes a loop: *C3* Confirm Stay → *E3* Guest Checked Out → *C3*" in answer
