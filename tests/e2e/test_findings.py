@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.running import InProcess
+from tests.support.running import InProcess, text_of
 
 
 def export(storm: InProcess) -> Any:
@@ -136,3 +136,17 @@ def test_a_cause_that_closes_a_loop_through_policies_is_pointed_out(hotel: InPro
     hotel.run("policy Reconfirm: Guest Checked Out -> Confirm Stay")
     answer = hotel.run("command Confirm Stay -> Guest Checked Out")
     assert "This makes a loop: *C3* Confirm Stay → *E3* Guest Checked Out → *C3*" in answer
+
+
+def test_a_question_on_storms_messages_asks_about_the_element_once(hotel: InProcess) -> None:
+    element = hotel.wait_for_post("*E2* Guest Checked In")[0]
+    hotel.slack.reaction_added("question", user="U3", channel="C1", ts=element.ts)
+    hotspot = hotel.wait_for_post("*H1* Question about E2 Guest Checked In")[0]
+    hotel.slack.reaction_added("question", user="U2", channel="C1", ts=hotspot.ts)
+    hotel.fake.wait_for(lambda f: len(f.ephemerals("C1", "U2")) == 1)
+    told = text_of(hotel.fake.ephemerals("C1", "U2")[0])
+    assert "That message is hotspot *H1* Question about E2 Guest Checked In already" in told
+    hotspots = export(hotel)["hotspots"]
+    assert [(h["id"], h["text"], h["on"]) for h in hotspots] == [
+        ("H1", "Question about E2 Guest Checked In", "E2")
+    ]
