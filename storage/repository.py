@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import capture
@@ -393,18 +393,44 @@ def set_message_ts(session: Session, *, element_id: int, message_ts: str) -> Non
     session.exec(update(Element).where(Element.id == element_id).values(message_ts=message_ts))
 
 
+# The order in which due posts are sent: soonest first, except that a digest, which reports
+# the workshop as it is when sent, waits for every other post already due (after a jump of
+# the clock it would otherwise say that time is up before "Time's up" is posted). At the same
+# moment, a deadline (whose claim queues its time's-up) and its time's-up go first.
+_DIGEST_LAST = case((col(ScheduledPost.kind) == "digest", 1), else_=0)
+_SAME_TIME_ORDER = case(
+    (col(ScheduledPost.kind) == "deadline", 0),
+    (col(ScheduledPost.kind) == "times_up", 1),
+    else_=2,
+)
+_SEND_ORDER = (_DIGEST_LAST, col(ScheduledPost.due_at), _SAME_TIME_ORDER, col(ScheduledPost.id))
+
+
 def due_posts(
     session: Session, *, now: datetime, limit: int = 100, workshop_id: int | None = None
 ) -> list[ScheduledPost]:
-    """Pending posts due by `now`, soonest first (of one workshop, or of all)."""
+    """Pending posts due by `now`, in the order they are to be sent (`_SEND_ORDER`), of one
+    workshop or of all."""
     query = select(ScheduledPost).where(
         ScheduledPost.status == "pending", ScheduledPost.due_at <= now
     )
     if workshop_id is not None:
         query = query.where(ScheduledPost.workshop_id == workshop_id)
-    return list(
-        session.exec(query.order_by(col(ScheduledPost.due_at), col(ScheduledPost.id)).limit(limit))
-    )
+    return list(session.exec(query.order_by(*_SEND_ORDER).limit(limit)))
+
+
+def next_due_post(session: Session, *, workshop_id: int, now: datetime) -> int | None:
+    """The id of the workshop's pending post that is to be sent next, if one is due."""
+    return session.exec(
+        select(ScheduledPost.id)
+        .where(
+            ScheduledPost.workshop_id == workshop_id,
+            ScheduledPost.status == "pending",
+            ScheduledPost.due_at <= now,
+        )
+        .order_by(*_SEND_ORDER)
+        .limit(1)
+    ).first()
 
 
 def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:
