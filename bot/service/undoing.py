@@ -26,7 +26,7 @@ _PHRASES = {
     "renamed": "renamed it",
     "linked": "linked {other} to it",
     "fields": "set its fields",
-    "origin": "took a field of {other} from its fields",
+    "origin": "used its fields in {other}",
     "voted": "voted for it",
     "on": "put {other} on it",
     "scenario": "used it in scenario {other}",
@@ -139,18 +139,26 @@ def _touches(action: Action, entry: dict[str, Any]) -> list[_Touch]:
 
 
 def _element_touches(entry: dict[str, Any], values: dict[str, Any]) -> list[_Touch]:
+    """An element row's change: the element itself first (for an update), then the elements
+    it came to refer to (all of them for a new element, the changed ones for an update)."""
     element_id = entry["id"]
     if entry["op"] == "update":
         changed = set(entry.get("before", {})) - {"renamed"}
-        touches = [_Touch(element_id, _how_changed(changed))]
+        how = _how_changed(changed)
+        other = {"merged": values.get("merged_into"), "grouped": values.get("aggregate_id")}
+        # Values from before the change name no element it was merged into or grouped in.
+        touches = (
+            [] if how in other and other[how] is None else [_Touch(element_id, how, other.get(how))]
+        )
     else:
+        changed = set(values)
         touches = []
-    if values.get("on_element"):
+    if "on_element" in changed and values.get("on_element"):
         touches.append(_Touch(values["on_element"], "on", element_id))
-    if values.get("aggregate_id"):
+    if "aggregate_id" in changed and values.get("aggregate_id"):
         touches.append(_Touch(element_id, "grouped", values["aggregate_id"]))
         touches.append(_Touch(values["aggregate_id"], "member", element_id))
-    if values.get("merged_into"):
+    if "merged_into" in changed and values.get("merged_into"):
         touches.append(_Touch(element_id, "merged", values["merged_into"]))
         touches.append(_Touch(values["merged_into"], "merged in", element_id))
     details = values.get("details") or {}

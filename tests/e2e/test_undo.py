@@ -88,3 +88,14 @@ def test_undo_still_reverts_what_nobody_built_on(hotel: InProcess) -> None:
     hotel.run("rename E1 Room Reserved", user=CAROL)
     assert "Undone: added E2 Guest Arrived" in hotel.run("undo", user=BOB)
     assert events(hotel) == {"E1": "Room Reserved", "E3": "Invoice Sent"}
+
+
+def test_undo_keeps_what_a_facilitator_merged_or_someone_asked_about(hotel: InProcess) -> None:
+    hotel.run("event Room Was Booked", user=BOB)
+    hotel.run("merge E2 into E1")  # alice, the facilitator
+    answer = hotel.run("undo", user=BOB)
+    assert "*E2* Room Was Booked stays: <@U1> merged it into *E1* Room Booked since." in answer
+    hotel.run("undo")
+    hotel.run("hotspot Paid already? on E2", user=CAROL)
+    answer = hotel.run("undo", user=BOB)
+    assert "*E2* Room Was Booked stays: <@U3> put *H1* Paid already? on it since." in answer
