@@ -43,6 +43,28 @@ def entries(session: Session) -> list[dict[str, Any]]:
     return list(session.info.get(_ENTRIES, []))
 
 
+def rows(recorded: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    """The rows (table, id) that recorded changes wrote."""
+    return {(entry["table"], entry["id"]) for entry in recorded}
+
+
+def values(session: Session, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """What one recorded change's row held: its values now (if it still exists) and before
+    the change (for an update or a delete), so that a reader sees every element the row
+    referred to. Columns no longer known are left out."""
+    row = session.get(JOURNALED[entry["table"]], entry["id"])
+    now = (
+        {}
+        if row is None
+        else {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
+    )
+    found = [now] if now else []
+    for recorded in (entry.get("before"), entry.get("row")):
+        if recorded:
+            found.append({**now, **{key: _decode(value) for key, value in recorded.items()}})
+    return found
+
+
 def revert(session: Session, recorded: list[dict[str, Any]], *, now: datetime) -> list[Element]:
     """Undo recorded changes, newest first. Elements made by the change are dropped (their IDs
     are never reused); returns those, so their messages can be withdrawn."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import capture
@@ -202,6 +202,43 @@ def last_change(session: Session, *, workshop_id: int, user_id: str) -> Change |
     ).first()
 
 
+def changes_by_others_since(
+    session: Session, *, workshop_id: int, change_id: int, user_id: str
+) -> list[Change]:
+    """Changes other people made after this one and have not undone, oldest first: what
+    undoing it must not destroy."""
+    return list(
+        session.exec(
+            select(Change)
+            .where(
+                col(Change.workshop_id) == workshop_id,
+                col(Change.id) > change_id,
+                col(Change.user_id) != user_id,
+                col(Change.undone_at).is_(None),
+            )
+            .order_by(col(Change.id))
+        )
+    )
+
+
+def votes_by_others_since(
+    session: Session, *, element_ids: Iterable[int], user_id: str, since: datetime
+) -> list[Vote]:
+    """Votes for these elements by other people since a moment (reaction votes included,
+    which are not changes of their own)."""
+    return list(
+        session.exec(
+            select(Vote)
+            .where(
+                col(Vote.element_id).in_(list(element_ids)),
+                col(Vote.user_id) != user_id,
+                col(Vote.created_at) >= since,
+            )
+            .order_by(col(Vote.id))
+        )
+    )
+
+
 def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
     return session.exec(
         select(Element).where(
@@ -372,18 +409,44 @@ def set_message_ts(session: Session, *, element_id: int, message_ts: str) -> Non
     session.exec(update(Element).where(col(Element.id) == element_id).values(message_ts=message_ts))
 
 
+# The order in which due posts are sent: soonest first, except that a digest, which reports
+# the workshop as it is when sent, waits for every other post already due (after a jump of
+# the clock it would otherwise say that time is up before "Time's up" is posted). At the same
+# moment, a deadline (whose claim queues its time's-up) and its time's-up go first.
+_DIGEST_LAST = case((col(ScheduledPost.kind) == "digest", 1), else_=0)
+_SAME_TIME_ORDER = case(
+    (col(ScheduledPost.kind) == "deadline", 0),
+    (col(ScheduledPost.kind) == "times_up", 1),
+    else_=2,
+)
+_SEND_ORDER = (_DIGEST_LAST, col(ScheduledPost.due_at), _SAME_TIME_ORDER, col(ScheduledPost.id))
+
+
 def due_posts(
     session: Session, *, now: datetime, limit: int = 100, workshop_id: int | None = None
 ) -> list[ScheduledPost]:
-    """Pending posts due by `now`, soonest first (of one workshop, or of all)."""
+    """Pending posts due by `now`, in the order they are to be sent (`_SEND_ORDER`), of one
+    workshop or of all."""
     query = select(ScheduledPost).where(
         col(ScheduledPost.status) == "pending", col(ScheduledPost.due_at) <= now
     )
     if workshop_id is not None:
         query = query.where(col(ScheduledPost.workshop_id) == workshop_id)
-    return list(
-        session.exec(query.order_by(col(ScheduledPost.due_at), col(ScheduledPost.id)).limit(limit))
-    )
+    return list(session.exec(query.order_by(*_SEND_ORDER).limit(limit)))
+
+
+def next_due_post(session: Session, *, workshop_id: int, now: datetime) -> int | None:
+    """The id of the workshop's pending post that is to be sent next, if one is due."""
+    return session.exec(
+        select(ScheduledPost.id)
+        .where(
+            col(ScheduledPost.workshop_id) == workshop_id,
+            col(ScheduledPost.status) == "pending",
+            col(ScheduledPost.due_at) <= now,
+        )
+        .order_by(*_SEND_ORDER)
+        .limit(1)
+    ).first()
 
 
 def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:

@@ -65,7 +65,7 @@ from bot.core.exports import ALIASES as EXPORT_ALIASES
 from bot.core.exports import FORMATS
 from bot.core.model import normalise, parse_element_key
 from bot.core.steps import LAST_STEP
-from bot.core.text import TextError, clean_name, from_slack, mentioned_users
+from bot.core.text import TextError, clean_name, from_slack, mentioned_users, with_article
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ USAGES: dict[str, Usage] = {
     ),
     "hotspot": Usage(
         "/storm hotspot <text> [on <ref>]",
-        "a question or risk, optionally on an element (its ID, or a name in quotes)",
+        "a question or risk, optionally on an element (its ID or its name)",
         "/storm hotspot Who pays the shipping? on E3",
     ),
     "resolve": Usage(
@@ -452,8 +452,9 @@ def _hotspot(rest: str) -> Command:
 
     Hotspots are free text, and ` on ` is common in questions (“What happens on a refund?”),
     so only a final `on` followed by an ID (`on E3`) or by a name in quotes
-    (`on "Order Placed"`, straight or curly quotes) attaches the hotspot to an element. Any
-    other ` on ` is part of the text.
+    (`on "Order Placed"`, straight or curly quotes) is read as the element here. Any other
+    ` on ` stays in the text, where the service looks for an element's name after it
+    (names are known only there).
     """
     match = _HOTSPOT_TARGET.search(_masked(rest))
     on: str | None = None
@@ -720,18 +721,37 @@ def _scenario(rest: str) -> Command:
             raise ValueError("a rejection scenario needs when <command ref> before then error")
         if len(_split(outcome, _COMMA)) > 1 or from_slack(outcome).lower() == _NOTHING:
             raise ValueError("a view scenario names one view after then")
-        return AddScenario(title, given, view=_text(outcome, "the view after then"))
+        view = _text(outcome, "the view after then")
+        _of_kind((view,), "view", "the then of a view scenario names a view")
+        return AddScenario(title, _events(given, "given"), view=view)
     command = body[when.end() : then.start()]
     if not command.strip():
         raise ValueError("name the command after when")
     if len(_split(command, _COMMA)) > 1:
         raise ValueError("when names one command")
     when_ref = _text(command, "the command after when")
+    _of_kind((when_ref,), "command", "when names a command")
+    given = _events(given, "given")
     if error is not None:
         return AddScenario(
             title, given, when_ref, error=_text(outcome[error.end() :], "the error text")
         )
-    return AddScenario(title, given, when_ref, then=_event_list(outcome, "then"))
+    return AddScenario(title, given, when_ref, then=_events(_event_list(outcome, "then"), "then"))
+
+
+def _of_kind(refs: tuple[str, ...], kind: str, rule: str) -> None:
+    """Refuse an ID of another kind where a scenario needs `kind` (names are checked when
+    they are resolved, by the service)."""
+    for ref in refs:
+        parsed = parse_element_key(ref)
+        if parsed is not None and parsed[0] != kind:
+            raise ValueError(f"{ref.upper()} is {with_article(parsed[0])}: {rule}")
+
+
+def _events(refs: tuple[str, ...], keyword: str) -> tuple[str, ...]:
+    """`refs` after `given` or `then` of a command scenario, once they are known to be events."""
+    _of_kind(refs, "event", f"the {keyword} of a scenario lists events")
+    return refs
 
 
 def _event_list(raw: str, keyword: str) -> tuple[str, ...]:

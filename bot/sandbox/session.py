@@ -10,6 +10,7 @@ that can jump ahead so that reminders, deadlines and digests fire without waitin
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlmodel import Session
 
 from bot.core.clock import ManualClock
@@ -114,6 +115,27 @@ def _stable_id(prefix: str, name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _clock_file(database_url: str) -> Path | None:
+    """Where the sandbox keeps its clock: beside its SQLite file (none for other databases,
+    or one in memory)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(f"{url.database}.sandbox-clock")
+
+
+def _kept_clock(path: Path | None) -> datetime | None:
+    """The time the sandbox's clock shows now, as `Sandbox._keep_clock` kept it (time that
+    passed while the sandbox was stopped has passed for it too); None when nothing is kept."""
+    if path is None or not path.exists():
+        return None
+    try:
+        ahead = float(json.loads(path.read_text())["ahead_of_real_time_seconds"])
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable file: start from real time, as the first start did
+    return datetime.now(UTC) + timedelta(seconds=ahead)
+
+
 class Sandbox:
     """Storm and a fake Slack workspace in this process, with people and a movable clock.
 
@@ -129,7 +151,8 @@ class Sandbox:
         people: tuple[str, ...] = DEFAULT_PEOPLE,
         start_at: datetime | None = None,
     ) -> None:
-        self.clock = ManualClock(start_at)
+        self._clock_file = _clock_file(settings.database_url)
+        self.clock = ManualClock(start_at or _kept_clock(self._clock_file))
         self.fake = FakeSlack(SANDBOX_BOT_TOKEN)
         self._base_settings = settings
         self._people: dict[str, str] = {}  # name -> user id
@@ -340,12 +363,24 @@ class Sandbox:
         before = time.time()
         self.clock.advance(delta)
         self._record_offset(before)
+        self._keep_clock()
         self.settle()
 
     def move_clock_to(self, moment: datetime) -> None:
         if moment <= self.clock.now():
             raise SandboxError("the clock only moves forward")
         self.advance(moment - self.clock.now())
+
+    def _keep_clock(self) -> None:
+        """Write how far the clock is ahead of real time beside the database, so that the
+        next start of the sandbox on it resumes from there rather than from real time
+        (timeboxes and digests planned on the moved clock stay right)."""
+        if self._clock_file is None:
+            return
+        ahead = self.clock.now() - datetime.now(UTC)
+        self._clock_file.write_text(
+            json.dumps({"ahead_of_real_time_seconds": ahead.total_seconds()}) + "\n"
+        )
 
     def time_of(self, ts: str) -> datetime:
         """The sandbox-clock time of a Slack `ts` (which the fake stamps in real time)."""

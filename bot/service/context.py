@@ -15,11 +15,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import naming
+from bot.core.grammar import USAGES
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import KIND_LETTERS, element_key, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
 from bot.core.steps import STEPS
-from bot.core.text import literal, with_article
+from bot.core.text import escape, literal, with_article
 from storage import capture, journal
 from storage import repository as repo
 from storage.tables import Element, Workshop
@@ -213,6 +214,12 @@ def naming_notes(
     existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
     notes = naming.hints(name, kind, key, existing)
     return "".join(f"\n:bulb: {literal(note)}" for note in notes)
+
+
+def usage(sub_command: str) -> str:
+    """How a sub-command is written, for a refusal that is about how the line was written."""
+    shown = USAGES[sub_command]
+    return f"Usage: `{escape(shown.syntax)}` (e.g. `{escape(shown.example)}`)"
 
 
 def key(element: Element) -> str:

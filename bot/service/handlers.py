@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from bot.core import commands
 from bot.core.messages import Post
-from bot.service import capture, facilitation, modelling, reading
+from bot.service import capture, facilitation, modelling, reading, undoing
 
 # What a handler is given: "nothing" (it answers from the command alone), "request" (the
 # engine, for a transaction of its own), "channel" (a transaction, no workshop yet) or
@@ -66,7 +66,7 @@ HANDLERS: dict[type, Registration] = {
     commands.Order: _modelling(modelling.order, step=2),
     commands.Move: _modelling(modelling.move, step=2),
     commands.Vote: _modelling(modelling.vote),
-    commands.Undo: Registration(modelling.undo),
+    commands.Undo: Registration(undoing.undo),
     commands.AddCommand: _modelling(modelling.add_command, step=3),
     commands.AddView: _modelling(modelling.add_view, step=3),
     commands.AddPolicy: _modelling(modelling.add_policy, step=3),

@@ -6,16 +6,18 @@ Nothing is forbidden by step: an action that belongs to a later step is done and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from bot.core import commands, messages, naming
 from bot.core.messages import Post
-from bot.core.model import FieldSpec, normalise
+from bot.core.model import FieldSpec, normalise, parse_element_key
 from bot.core.references import UnknownReference
-from bot.core.text import literal, plural, sentence, with_article
-from bot.service.context import Action, Refused, key, label, row_id
-from storage import capture, journal
+from bot.core.text import escape, literal, plural, sentence, with_article
+from bot.service.context import Action, Refused, key, label, row_id, usage
+from bot.service.loops import loop_warning
+from storage import capture
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link
 
@@ -36,10 +38,42 @@ def _done(text: str) -> Post:
 
 
 def add_hotspot(action: Action, command: commands.AddHotspot) -> Post:
-    about = action.resolve(command.on) if command.on else None
-    hotspot = action.new_element("hotspot", command.text, on_element=about.id if about else None)
+    text, note = command.text, ""
+    if command.on:
+        about: Element | None = action.resolve(command.on)
+    else:
+        text, about, note = _on_by_name(action, command.text)
+    hotspot = action.new_element("hotspot", text, on_element=about.id if about else None)
     on = f" on {label(about)}" if about else ""
-    return _done(sentence(f"Added hotspot {label(hotspot)}{on}") + action.early("hotspots"))
+    return _done(sentence(f"Added hotspot {label(hotspot)}{on}") + note + action.early("hotspots"))
+
+
+# ` on ` in a hotspot's text, where an element's name may follow.
+_ON = re.compile(r"(?<!\S)on\s+", re.IGNORECASE)
+
+
+def _on_by_name(action: Action, text: str) -> tuple[str, Element | None, str]:
+    """A hotspot whose text ends in `on <an element's name>` is about that element: (its
+    text without that ending, the element, ""). The grammar only knows IDs and quoted names,
+    and ` on ` is common in questions, so the longest ending that names an element exactly
+    wins; when none does, the text stays whole and a note says that it is not attached."""
+    unknown: UnknownReference | None = None
+    for match in _ON.finditer(text):
+        before, name = text[: match.start()].strip(), text[match.end() :].strip()
+        if not before or not name:
+            continue
+        try:
+            return before, action.resolve(name), ""
+        except UnknownReference as error:
+            unknown = error
+    if unknown is None:
+        return text, None, ""
+    return (
+        text,
+        None,
+        f"\n:information_source: Not attached to an element: {unknown} To attach it, end the "
+        "line with `on <ID>`.",
+    )
 
 
 def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:
@@ -153,7 +187,13 @@ def drop(action: Action, command: commands.Drop) -> Post:
 
 
 def order(action: Action, command: commands.Order) -> Post:
-    events = _resolve_all(action, command.refs, "event")
+    try:
+        events = _resolve_all(action, command.refs, "event")
+    except UnknownReference as unknown:
+        refs = command.refs
+        if any(" " in ref for ref in refs) or all(parse_element_key(ref) for ref in refs):
+            raise  # names separated by commas, or IDs: the reference is simply unknown
+        raise UnknownReference(f"{unknown} {_commas_hint(action, command.refs)}") from None
     if len(events) < 2:
         raise Refused("Name at least two different events to put in order.")
     timeline = repo.events_in_order(action.session, workshop_id=action.workshop_id)
@@ -166,6 +206,48 @@ def order(action: Action, command: commands.Order) -> Post:
     return _done(
         "Timeline updated: " + " → ".join(f"*{key(e)}*" for e in events) + action.early(_REFINE)
     )
+
+
+def _commas_hint(action: Action, words: tuple[str, ...]) -> str:
+    """How to write an `order` whose names were read one word each (separated by spaces):
+    the line with commas, when its words make up event names, or else the events whose
+    names hold the word that names nothing."""
+    names: list[str] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            name = " ".join(words[start:end])
+            if _names_an_event(action, name):
+                names.append(name)
+                start = end
+                break
+        else:
+            names = []
+            break
+    if len(names) >= 2:
+        line = escape(f"/storm order {', '.join(names)}")
+        return f"Names with spaces need commas between them: `{line}`"
+    found = ""
+    unknown = [word for word in words if not _names_an_event(action, word)]
+    if unknown:
+        wanted = normalise(unknown[0])
+        timeline = repo.events_in_order(action.session, workshop_id=action.workshop_id)
+        holding = [e for e in timeline if wanted in normalise(e.name)]
+        if holding:
+            shown = ", ".join(label(e) for e in holding[:5])
+            found = f" Events with “{literal(unknown[0])}” in their name: {shown}."
+    return (
+        "Names with spaces need commas between them, like "
+        f"`/storm order Order Placed, Payment Received`.{found}"
+    )
+
+
+def _names_an_event(action: Action, ref: str) -> bool:
+    try:
+        action.resolve(ref, "event")
+    except (UnknownReference, Refused):
+        return False
+    return True
 
 
 def move(action: Action, command: commands.Move) -> Post:
@@ -214,7 +296,9 @@ def _linker(
                 action.link(link, element, other) if outgoing else action.link(link, other, element)
             )
         ]
-        return _linked(action, element, created, verb, linked, activity)
+        # A command's new cause may close a loop through a policy.
+        loop = loop_warning(action, [(element, e) for e in linked]) if kind == "command" else ""
+        return _linked(action, element, created, verb, linked, activity, loop)
 
     return add
 
@@ -238,12 +322,18 @@ def add_policy(action: Action, command: commands.AddPolicy) -> Post:
     verb = "Added" if created else "Updated"
     return _done(
         f"{verb} policy {label(policy)}: whenever {label(event)}, then {label(issued)}{made}."
-        f"{action.early('policies')}"
+        f"{loop_warning(action, [(event, issued)])}{action.early('policies')}"
     )
 
 
 def _linked(
-    action: Action, element: Element, created: bool, verb: str, linked: list[Element], activity: str
+    action: Action,
+    element: Element,
+    created: bool,
+    verb: str,
+    linked: list[Element],
+    activity: str,
+    warning: str = "",
 ) -> Post:
     if not created and not linked:
         return _done(f"Nothing new: {label(element)} already {verb} those.")
@@ -251,7 +341,7 @@ def _linked(
     head = f"Added {element.kind} {label(element)}" if created else f"Updated {label(element)}"
     tail = f": {verb} " + ", ".join(label(e) for e in linked) if linked else ""
     notes = action.naming_notes(element) if created else ""
-    return _done(f"{head}{tail}.{notes}{action.early(activity)}")
+    return _done(f"{head}{tail}.{notes}{warning}{action.early(activity)}")
 
 
 def group(action: Action, command: commands.Group) -> Post:
@@ -307,10 +397,24 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
 
 
 def add_scenario(action: Action, command: commands.AddScenario) -> Post:
-    given = _resolve_all(action, command.given)
-    when = action.resolve(command.when) if command.when else None
-    then = _resolve_all(action, command.then)
-    view = action.resolve(command.view) if command.view else None
+    given = [
+        _scenario_ref(action, ref, "event", "the given of a scenario lists events")
+        for ref in dict.fromkeys(command.given)
+    ]
+    when = (
+        _scenario_ref(action, command.when, "command", "when names a command")
+        if command.when
+        else None
+    )
+    then = [
+        _scenario_ref(action, ref, "event", "the then of a scenario lists events")
+        for ref in dict.fromkeys(command.then)
+    ]
+    view = (
+        _scenario_ref(action, command.view, "view", "the then of a view scenario names a view")
+        if command.view
+        else None
+    )
     scenario = action.new_element(
         "scenario",
         command.title,
@@ -334,11 +438,28 @@ def add_scenario(action: Action, command: commands.AddScenario) -> Post:
     return _done(f"Added scenario {label(scenario)}: {shape}.{action.early('scenarios')}")
 
 
+def _scenario_ref(action: Action, ref: str, kind: str, rule: str) -> Element:
+    """The element a scenario names where it needs `kind`, or a refusal that says the rule
+    and shows the scenario's usage, as a malformed line would. A name is looked for among
+    elements of `kind` first, so that a command and an event of the same name are no puzzle."""
+    try:
+        return action.resolve(ref, kind)
+    except Refused as wrong_kind:
+        wrong = str(wrong_kind)
+    except UnknownReference as unknown:
+        try:
+            other = action.resolve(ref)
+        except UnknownReference:
+            raise unknown from None
+        wrong = f"{label(other)} is {with_article(other.kind)}, not {with_article(kind)}."
+    raise Refused(f"{wrong} {rule[0].upper()}{rule[1:]}.\n{usage('scenario')}")
+
+
 def _refs(elements: list[Element]) -> str:
     return ", ".join(label(e) for e in elements) if elements else "nothing"
 
 
-# ---- votes and undo ---------------------------------------------------------------------
+# ---- votes ------------------------------------------------------------------------------
 
 
 def vote(action: Action, command: commands.Vote) -> Post:
@@ -354,17 +475,3 @@ def vote(action: Action, command: commands.Vote) -> Post:
     action.contribute()
     votes = repo.vote_count(action.session, element_id=row_id(element))
     return messages.notice(f"Voted for {label(element)} ({plural(votes, 'vote')}).")
-
-
-def undo(action: Action, _: commands.Undo) -> Post:
-    change = repo.last_change(
-        action.session, workshop_id=action.workshop_id, user_id=action.actor.user_id
-    )
-    if change is None:
-        raise Refused("You have no change in this workshop to undo.")
-    for element in journal.revert(action.session, change.entries, now=action.now):
-        if element.message_ts:
-            action.schedule("delete_message", {"ts": element.message_ts})
-    change.undone_at = action.now
-    action.session.add(change)
-    return messages.notice(f"Undone: {change.summary}")

@@ -22,8 +22,14 @@ def claim(session: Session, post: ScheduledPost, *, now: datetime, started_at: d
     """Take the post (False when another sender has it) and make the changes it stands for.
 
     `started_at` is when this sender started: what fell due before it was missed while down.
+
+    Only the workshop's next post in sending order is taken. Claiming a deadline queues its
+    time's-up, due when time was up; a sender working through posts it read before that
+    would otherwise send a later digest first. Refused here, it reads the posts again.
     """
     assert post.id is not None
+    if repo.next_due_post(session, workshop_id=post.workshop_id, now=now) != post.id:
+        return False
     if not repo.claim_post(session, post_id=post.id, now=now):
         return False
     if post.kind == DEADLINE:
@@ -50,7 +56,7 @@ def _deadline(
         session,
         workshop_id=post.workshop_id,
         kind="times_up",
-        due_at=now,
+        due_at=post.due_at,  # before whatever fell due after time was up
         step_number=post.step_number,
         payload={
             "due_at": post.due_at.isoformat(),

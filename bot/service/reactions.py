@@ -173,8 +173,8 @@ class ReactionInbox:
     def _capture(self, actor: Actor, ts: str, kind: str) -> None:
         """Turn a message into an event (:zap:) or a hotspot (:question:).
 
-        Storm's own messages never become events; a :question: on an element's message
-        becomes a hotspot about that element, with the question being the element's name.
+        Storm's own messages never become events; a :question: on one of them asks about
+        what it says (about the element, for an element's message: `capture_message`).
         """
         message = self._slack.fetch_message(actor.channel_id, ts)
         if message is None:

@@ -225,15 +225,25 @@ def _capture(action: Action, kind: str, text: str, author: str, source_ts: str) 
     about = repo.element_by_message(
         action.session, workshop_id=action.workshop_id, message_ts=source_ts
     )
+    if about is None:
+        hotspot = action.new_element("hotspot", text, author=author, source_ts=source_ts)
+        return messages.notice(f"Added hotspot {label(hotspot)} from that message.")
+    if about.kind == "hotspot":
+        # A question about a question would only nest ("Question about H1 Question about…").
+        return messages.notice(
+            f"That message is hotspot {label(about)} already: it is the question. To ask "
+            "another, `/storm hotspot <question> on <ID>`."
+        )
+    # An element's message: the hotspot is about the element, and says so in its text.
+    element = action.survivor(about)
     hotspot = action.new_element(
         "hotspot",
-        text,
+        f"Question about {key(element)} {element.name}",
         author=author,
         source_ts=source_ts,
-        on_element=action.survivor(about).id if about else None,
+        on_element=element.id,
     )
-    on = f" on {label(action.survivor(about))}" if about else ""
-    return messages.notice(f"Added hotspot {label(hotspot)}{on} from that message.")
+    return messages.notice(f"Added hotspot {label(hotspot)} on {label(element)}.")
 
 
 def _why_event_stays(session: Session, workshop: Workshop, element: Element) -> str | None:

@@ -20,7 +20,7 @@ MODEL_LINES = [
     "fields E2: OrderId, amount",
     "aggregate Order: C1 E1 C2 E2",
     "scenario Happy: given nothing when C1 then E1",
-    "scenario Wrong: given C2 when C1 then E2",
+    "scenario Wrong: given nothing when C1 then E2",  # C1 does not cause E2
     "hotspot Free shipping?",
 ]
 

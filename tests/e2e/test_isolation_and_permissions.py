@@ -49,7 +49,7 @@ C1_LINES = [
     ("U1", "command Zebra Settle Invoice -> E1"),  # C1
     ("U1", "view Zebra Ledger Screen <- E1"),  # V1
     ("U1", "hotspot Zebra tax rules unclear on E1"),  # H1
-    ("U1", "policy Zebra ship when settled: E1 -> C1"),  # P1
+    ("U1", "policy Zebra ship when settled: E3 -> C1"),  # P1 (on E1 it would be a loop)
     ("U1", "actor Zebra Accountant -> C1"),  # R1
     ("U1", "external Zebra Bank Gateway -> E2"),  # X1
     ("U1", "aggregate Zebra Billing: C1 E1"),  # A1

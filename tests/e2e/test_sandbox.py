@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,23 @@ def test_stormbot_without_a_token_runs_the_sandbox_on_a_database_here(tmp_path: 
     assert "alice in #general> /storm start Checkout" in result.stdout  # piped lines are echoed
     assert "Step 1 of 8: Collect Domain Events" in result.stdout
     assert (tmp_path / "storm.db").exists()  # the default database, in the current folder
+
+
+def test_the_sandbox_clock_is_where_it_was_after_a_restart(tmp_path: Path) -> None:
+    first = Terminal(tmp_path)
+    first.type("/storm start Checkout")
+    first.type("/storm timebox current 1h30m")
+    moved = first.type(":clock +1h")
+    clock = re.search(r"It is (.+?) UTC", moved)
+    assert clock, moved
+    first.quit()
+
+    again = Terminal(tmp_path)  # the same database
+    banner = " ".join(again.log.getvalue().split())  # the terminal wraps long lines
+    shown = re.search(r"clock: (\w{3} \d\d \w{3} \d{4} \d\d:\d\d)", banner)
+    assert shown, banner
+    moments = [datetime.strptime(m, "%a %d %b %Y %H:%M") for m in (clock.group(1), shown.group(1))]
+    assert timedelta(0) <= moments[1] - moments[0] <= timedelta(minutes=2)
+    status = again.type("/storm status")
+    assert re.search(r"\b29m( \d+s)? left", status), status
+    assert "Half time" not in again.quit()  # it fired before the restart, once

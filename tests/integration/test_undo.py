@@ -37,8 +37,11 @@ def test_undo_leaves_other_peoples_changes_alone(checkout: Driver) -> None:
     elements = checkout.elements()
     assert elements["E4"].votes == 1  # U1's vote stays
     assert elements["E1"].name == "Order Submitted"
-    assert checkout.run("undo", user="U2") == "Undone: added *E4* Invoice Sent"
-    assert checkout.timeline() == ["E1", "E2", "E3"]
+    # U1 voted for U2's event since: it stays, and nothing changes (SPEC §3).
+    refused = checkout.run("undo", user="U2")
+    assert refused.startswith(":no_entry_sign: Nothing was undone")
+    assert "*E4* Invoice Sent stays: <@U1> voted for it since." in refused
+    assert checkout.timeline() == ["E1", "E2", "E3", "E4"]
     assert checkout.elements()["E1"].name == "Order Submitted"
     assert "no change in this workshop to undo" in checkout.run("undo", user="U3")
 

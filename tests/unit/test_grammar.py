@@ -566,6 +566,25 @@ def test_scenario_errors() -> None:
     assert "one view" in _refused("scenario V: given E1 then nothing", "scenario")
 
 
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "scenario X: given E1 then E3",
+            "E3 is an event: the then of a view scenario names a view",
+        ),
+        ("scenario X: given E1 when E3 then E4", "E3 is an event: when names a command"),
+        ("scenario X: given nothing when V1 then E1", "V1 is a view: when names a command"),
+        ("scenario X: given C1 when C2 then E1", "C1 is a command: the given of a scenario"),
+        ("scenario X: given E1 when C2 then V1", "V1 is a view: the then of a scenario lists"),
+        ("scenario X: given E1, h2 then V1", "H2 is a hotspot: the given of a scenario lists"),
+        ("scenario X: given E1 when c1 then E2 and V4", "V4 is a view"),
+    ],
+)
+def test_scenario_ids_of_the_wrong_kind_are_refused(line: str, problem: str) -> None:
+    assert problem in _refused(line, "scenario")
+
+
 def test_trace() -> None:
     assert parse("trace C1.order_id") == commands.Trace("C1", "order_id")
     assert parse("trace Order Placed . customer.id") == commands.Trace(
