@@ -110,12 +110,45 @@ def step_prompt(snapshot: Snapshot, number: int) -> Post:
     )
 
 
-def element_posted(element: ElementInfo, author_name: str) -> Post:
-    """The thread reply that carries an element's ID, so reactions on it find the element."""
+def element_posted(
+    element: ElementInfo,
+    author_name: str,
+    *,
+    dropped: bool = False,
+    merged_into: tuple[str, str] | None = None,
+) -> Post:
+    """The thread reply that carries an element's ID, so reactions on it find the element.
+
+    It is updated in place whenever the element changes (SPEC §4.3), so it shows the element
+    as it is now: its votes, fields and whether it is resolved; once `dropped` or merged
+    (`merged_into` is the survivor's key and name) it says so and no longer asks for votes.
+    """
+    line = f"{_element_line(element, with_votes=False)} · {element.kind}"
+    added = f"added by {escape(author_name)}"
+    if merged_into is not None:
+        survivor, name = merged_into
+        return Post(
+            text=f"{element.key} {element.name} (merged into {survivor})",
+            sections=(line,),
+            context=f"{added} · :twisted_rightwards_arrows: merged into *{survivor}* "
+            f"{escape(name)}: its votes count there",
+        )
+    if dropped:
+        return Post(
+            text=f"{element.key} {element.name} (dropped)",
+            sections=(line,),
+            context=f"{added} · :wastebasket: dropped: it takes no votes",
+        )
+    if element.votes:
+        line += f" · {plural(element.votes, 'vote')}"
+    if element.resolved:
+        line += " · :white_check_mark: resolved"
+    if element.fields:
+        line += "\nFields: " + ", ".join(escape(str(f)) for f in element.fields)
     return Post(
         text=f"{element.key} {element.name}",
-        sections=(f"{_element_line(element, with_votes=False)} · {element.kind}",),
-        context=f"added by {escape(author_name)} · react :+1: to vote",
+        sections=(line,),
+        context=f"{added} · react :+1: to vote",
     )
 
 

@@ -361,9 +361,12 @@ def undo(action: Action, _: commands.Undo) -> Post:
     )
     if change is None:
         raise Refused("You have no change in this workshop to undo.")
+    changed = journal.elements_shown_changed(action.session, change.entries)
     for element in journal.revert(action.session, change.entries, now=action.now):
+        changed.discard(row_id(element))  # withdrawn: its message goes
         if element.message_ts:
             action.schedule("delete_message", {"ts": element.message_ts})
+    action.update_messages(changed)
     change.undone_at = action.now
     action.session.add(change)
     return messages.notice(f"Undone: {escape(change.summary)}")
