@@ -129,15 +129,16 @@ def element_posted(
         survivor, name = merged_into
         return Post(
             text=f"{element.key} {element.name} (merged into {survivor})",
-            sections=(line,),
-            context=f"{added} · :twisted_rightwards_arrows: merged into *{survivor}* "
-            f"{escape(name)}: its votes count there",
+            sections=(
+                f"{line} · :twisted_rightwards_arrows: merged into *{survivor}* {escape(name)}",
+            ),
+            context=f"{added} · its votes count for {survivor}",
         )
     if dropped:
         return Post(
             text=f"{element.key} {element.name} (dropped)",
-            sections=(line,),
-            context=f"{added} · :wastebasket: dropped: it takes no votes",
+            sections=(f"{line} · :wastebasket: dropped",),
+            context=f"{added} · it takes no votes",
         )
     if element.votes:
         line += f" · {plural(element.votes, 'vote')}"

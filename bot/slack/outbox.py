@@ -384,9 +384,14 @@ class Outbox:
                 return "skipped", None  # dropped or merged before its message went out
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
             body = self._element_body(session, workshop, element)
-        ts = self._post(
-            workshop, body, thread_ts=run.prompt_ts, metadata=_element_metadata(element)
-        )
+        metadata = {
+            "event_type": ELEMENT_METADATA,
+            "event_payload": {
+                "workshop": _wid(workshop),
+                "element": element_key(element.kind, element.number),
+            },
+        }
+        ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
         assert element.id is not None
         return "sent", (element.id, ts, body)
 
@@ -572,18 +577,6 @@ class Outbox:
 _NO_SNAPSHOT = frozenset(
     {DEADLINE, "plan_digest", "members", "element", "element_update", "ephemeral", "delete_message"}
 )
-
-
-def _element_metadata(element: Element) -> dict[str, Any]:
-    """What an element's message carries for Storm itself: which element it is, so that a
-    :+1: on it still finds the element if its ts was never recorded (a crash after the post)."""
-    return {
-        "event_type": ELEMENT_METADATA,
-        "event_payload": {
-            "workshop": element.workshop_id,
-            "element": element_key(element.kind, element.number),
-        },
-    }
 
 
 def _pid(post: ScheduledPost) -> int:

@@ -73,6 +73,10 @@ def test_a_merged_message_points_to_the_survivor_which_shows_the_votes(
     merged = wait_until_shown(checkout, "E4", "merged into *E1* Order Placed", absent="react")
     assert "vote" not in merged.split("·")[0]  # no count left on the merged one
     wait_until_shown(checkout, "E1", "*E1* Order Placed · event · 2 votes", "react :+1: to vote")
+    # Undoing the merge gives each its own votes and its own message back.
+    assert "Undone: Merged *E4*" in checkout.run("undo", user="U2")
+    wait_until_shown(checkout, "E4", "*E4* Order was placed · event · 2 votes", "react :+1:")
+    wait_until_shown(checkout, "E1", "*E1* Order Placed · event · 1 vote", "react :+1:")
 
 
 def test_a_dropped_message_says_so_and_undo_brings_it_back(checkout: InProcess) -> None:
