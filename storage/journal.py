@@ -65,6 +65,32 @@ def values(session: Session, entry: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+# What an element's message shows of the element row itself (its votes and fields are rows of
+# their own): a change to any other column (its place on the timeline, its links) leaves the
+# message as it is.
+_SHOWN = frozenset({"name", "dropped_at", "merged_into", "resolved"})
+
+
+def elements_shown_changed(session: Session, recorded: list[dict[str, Any]]) -> set[int]:
+    """The elements whose message these changes alter: renamed, dropped, merged or resolved,
+    or whose votes or fields changed. Read before the changes are reverted (a vote the change
+    added is looked up to find its element). Elements the changes made are not included:
+    their messages are posted as they are."""
+    changed: set[int] = set()
+    for entry in recorded:
+        if entry["table"] == "element":
+            if entry["op"] == "update" and _SHOWN & set(entry["before"]):
+                changed.add(entry["id"])
+        elif entry["table"] in ("vote", "element_field"):
+            row = session.get(JOURNALED[entry["table"]], entry["id"])
+            if row is not None:
+                changed.add(row.element_id)  # type: ignore[attr-defined]
+            before = entry.get("row") or entry.get("before") or {}
+            if "element_id" in before:
+                changed.add(before["element_id"])
+    return changed
+
+
 def revert(session: Session, recorded: list[dict[str, Any]], *, now: datetime) -> list[Element]:
     """Undo recorded changes, newest first. Elements made by the change are dropped (their IDs
     are never reused); returns those, so their messages can be withdrawn."""

@@ -404,6 +404,60 @@ def workshops_with_due_posts(session: Session, *, now: datetime) -> list[int]:
     return [workshop_id for workshop_id, _ in rows]
 
 
+def schedule_element_update(
+    session: Session, *, workshop_id: int, element_id: int, now: datetime
+) -> None:
+    """Queue an update of an element's message, unless one is pending already.
+
+    The pending one renders the element as it is when it is sent, so it carries this change
+    too: a burst of votes makes one update, not one each. The check is an UPDATE that matches
+    the post only while it is pending, so it cannot miss a sender's claim made meanwhile (the
+    claim updates the same row: one of the two waits for the other, and a claimed post gets a
+    successor).
+    """
+    pending = session.exec(
+        update(ScheduledPost)
+        .where(
+            col(ScheduledPost.status) == "pending",
+            col(ScheduledPost.kind) == "element_update",
+            col(ScheduledPost.workshop_id) == workshop_id,
+            col(ScheduledPost.payload)["element_id"].as_integer() == element_id,
+        )
+        .values(status="pending")
+        .execution_options(synchronize_session=False)
+    )
+    if pending.rowcount == 0:
+        schedule_post(
+            session,
+            workshop_id=workshop_id,
+            kind="element_update",
+            due_at=now,
+            payload={"element_id": element_id},
+        )
+
+
+def postpone_post(session: Session, *, post_id: int, due_at: datetime) -> None:
+    """Move a pending post later (an element's message updated a moment ago waits a little)."""
+    session.exec(
+        update(ScheduledPost)
+        .where(col(ScheduledPost.id) == post_id, col(ScheduledPost.status) == "pending")
+        .values(due_at=due_at)
+    )
+
+
+def survivor(session: Session, element: Element) -> Element:
+    """Follow merges to the element that carries `element` on (SPEC §3: a merged element's ID
+    still resolves to it)."""
+    seen: set[int | None] = set()
+    while element.merged_into is not None and element.id not in seen:
+        seen.add(element.id)
+        merged_into = session.get(Element, element.merged_into)
+        if merged_into is None:
+            break
+        element = merged_into
+    return element
+
+
 def set_message_ts(session: Session, *, element_id: int, message_ts: str) -> None:
     """Remember an element's message, so reactions on it find the element."""
     session.exec(update(Element).where(col(Element.id) == element_id).values(message_ts=message_ts))

@@ -167,12 +167,51 @@ def step_prompt(snapshot: Snapshot, number: int) -> Post:
     )
 
 
-def element_posted(element: ElementInfo, author_name: str) -> Post:
-    """The thread reply that carries an element's ID, so reactions on it find the element."""
+def element_posted(
+    element: ElementInfo,
+    author_name: str,
+    *,
+    added_by: str | None = None,
+    dropped: bool = False,
+    merged_into: tuple[str, str] | None = None,
+) -> Post:
+    """The thread reply that carries an element's ID, so reactions on it find the element.
+
+    It is updated in place whenever the element changes (SPEC §4.3), so it shows the element
+    as it is now: its votes, fields and whether it is resolved; once `dropped` or merged
+    (`merged_into` is the survivor's key and name) it says so and no longer asks for votes.
+    An element captured from someone's message by a reaction names both its author and who
+    `added_by` it (SPEC §4.2).
+    """
+    line = f"{_element_line(element, with_votes=False)} · {element.kind}"
+    added = f"added by {literal(author_name)}"
+    if added_by is not None and added_by != author_name:
+        added = f"by {literal(author_name)} · added by {literal(added_by)}"
+    if merged_into is not None:
+        survivor, name = merged_into
+        return Post(
+            text=f"{element.key} {element.name} (merged into {survivor})",
+            sections=(
+                f"{line} · :twisted_rightwards_arrows: merged into *{survivor}* {literal(name)}",
+            ),
+            context=f"{added} · its votes count for {survivor}",
+        )
+    if dropped:
+        return Post(
+            text=f"{element.key} {element.name} (dropped)",
+            sections=(f"{line} · :wastebasket: dropped",),
+            context=f"{added} · it takes no votes",
+        )
+    if element.votes:
+        line += f" · {plural(element.votes, 'vote')}"
+    if element.resolved:
+        line += " · :white_check_mark: resolved"
+    if element.fields:
+        line += "\nFields: " + ", ".join(literal(str(f)) for f in element.fields)
     return Post(
         text=f"{element.key} {element.name}",
-        sections=(f"{_element_line(element, with_votes=False)} · {element.kind}",),
-        context=f"added by {literal(author_name)} · react :+1: to vote",
+        sections=(line,),
+        context=f"{added} · react :+1: to vote",
     )
 
 

@@ -313,23 +313,32 @@ class SandboxConsole:
             self._print(answer, [])
 
     def flush(self) -> None:
-        """Print what is new in the fake Slack (deleted messages are pointed out)."""
+        """Print what is new in the fake Slack (deleted messages are pointed out, edited ones
+        shown again as they are now)."""
         with self._print_lock:
             for number in self.feed.take_deleted(self.sandbox.deleted()):
                 self.note(f"[{number}] was deleted.")
-            for message in self.feed.take_new(self.sandbox.messages()):
+            messages = self.sandbox.messages()
+            for message in self.feed.take_new(messages):
                 saved = self.sandbox.save_files(message, self.files) if message.files else []
                 self.saved.extend(saved)
                 self._print(message, saved)
+            for message in self.feed.take_updated(messages):
+                self._print(message, [], updated=True)
 
-    def _print(self, message: Message, files: Iterable[Path]) -> None:
+    def _print(self, message: Message, files: Iterable[Path], *, updated: bool = False) -> None:
         day = self.feed.day_break(message)
         if day is not None and not self.compact:
             self.out.print(day)
         viewer = self.sandbox.name_of(self.here.user)
         self.out.print(
             self.feed.render(
-                message, viewer=viewer, here=self.here.channel, files=files, compact=self.compact
+                message,
+                viewer=viewer,
+                here=self.here.channel,
+                files=files,
+                compact=self.compact,
+                updated=updated,
             )
         )
 
@@ -345,7 +354,7 @@ class SandboxConsole:
             with self._print_lock:
                 if not self._waiting.is_set():
                     continue  # a line came in meanwhile: it prints for itself
-                if all(self.feed.seen(m) for m in self.sandbox.messages()):
+                if not any(self.feed.changed(m) for m in self.sandbox.messages()):
                     continue
                 self.out.print()
                 self.flush()

@@ -1129,6 +1129,9 @@ class FakeSlack:
             msg.blocks = params["blocks"] or None
         if "attachments" in params:
             msg.attachments = params["attachments"] or None
+        if "metadata" in params:  # left out, it stays; an empty object removes it
+            metadata = params["metadata"]
+            msg.metadata = metadata if isinstance(metadata, dict) and metadata else None
         msg.edited_ts = self._next_ts()
 
     def _api_chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:

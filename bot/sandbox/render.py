@@ -191,6 +191,7 @@ class Feed:
     _messages: dict[int, Message] = field(default_factory=dict)
     _seen: set[tuple[str, str]] = field(default_factory=set)
     _gone: set[tuple[str, str]] = field(default_factory=set)
+    _edits: dict[tuple[str, str], str | None] = field(default_factory=dict)  # as last shown
     _day: str | None = None
 
     def message(self, number: int) -> Message | None:
@@ -207,6 +208,11 @@ class Feed:
     def seen(self, message: Message) -> bool:
         return (message.channel, message.ts) in self._seen
 
+    def changed(self, message: Message) -> bool:
+        """Not shown yet, or edited since it was last shown."""
+        key = (message.channel, message.ts)
+        return key not in self._seen or self._edits.get(key) != message.edited_ts
+
     def take_new(self, messages: Iterable[Message]) -> list[Message]:
         """The messages not shown yet, oldest first; numbers them and marks them shown."""
         fresh = []
@@ -215,12 +221,28 @@ class Feed:
             if key in self._seen:
                 continue
             self._seen.add(key)
+            self._edits[key] = message.edited_ts
             if not message.is_ephemeral:
                 number = len(self._numbers) + 1
                 self._numbers[key] = number
                 self._messages[number] = message
             fresh.append(message)
         return fresh
+
+    def take_updated(self, messages: Iterable[Message]) -> list[Message]:
+        """Shown messages edited (`chat.update`) since they were last shown, oldest first;
+        the number then stands for the new version."""
+        edited = []
+        for message in messages:
+            key = (message.channel, message.ts)
+            if key not in self._seen or self._edits.get(key) == message.edited_ts:
+                continue
+            self._edits[key] = message.edited_ts
+            number = self._numbers.get(key)
+            if number is not None:
+                self._messages[number] = message
+            edited.append(message)
+        return edited
 
     def take_deleted(self, deleted: Iterable[Message]) -> list[int]:
         """Numbers of shown messages deleted since the last call."""
@@ -249,15 +271,17 @@ class Feed:
         here: str | None = None,
         files: Iterable[Path] = (),
         compact: bool = False,
+        updated: bool = False,
     ) -> RenderableType:
         """One message: its number, author, time (and channel when not `here`), then its
         text indented; a reply is indented under its thread, an ephemeral says who sees it.
-        `compact` keeps the first line, and for a post with a heading the line after it."""
+        `compact` keeps the first line, and for a post with a heading the line after it.
+        `updated`: it was shown before and has been edited since (`[12 updated]`)."""
         reader = self.reader
         head = Text()
         number = self.number_of(message.channel, message.ts)
         if number is not None:
-            head.append(f"[{number}] ", STYLES["number"])
+            head.append(f"[{number}{' updated' if updated else ''}] ", STYLES["number"])
         author = reader.name_of(message.user)
         head.append(author, STYLES["bot"] if message.is_bot else STYLES["author"])
         head.append("  " + reader.time_of(message.ts).strftime("%H:%M"), STYLES["time"])

@@ -7,6 +7,7 @@ records contributions. `Refused` is an action Storm will not do, said in words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,14 +107,7 @@ class Action(Context):
 
     def survivor(self, element: Element) -> Element:
         """Follow merges, so a merged element's ID still resolves (SPEC §3)."""
-        seen: set[int | None] = set()
-        while element.merged_into is not None and element.id not in seen:
-            seen.add(element.id)
-            merged_into = self.session.get(Element, element.merged_into)
-            if merged_into is None:
-                break
-            element = merged_into
-        return element
+        return repo.survivor(self.session, element)
 
     def find_or_create(self, kind: str, name: str) -> tuple[Element, bool]:
         """The element of `kind` that `name` names (ID or name), or a new one called `name`."""
@@ -165,6 +159,19 @@ class Action(Context):
             step_number=self.workshop.current_step,
             payload=payload,
         )
+
+    def update_messages(self, element_ids: Iterable[int]) -> None:
+        """Keep these elements' messages true (SPEC §4.3): queue an update of each one posted.
+
+        An element whose message has not gone out yet needs none: its post renders it as it
+        is when sent (and the sender checks for a change made while it was on its way).
+        """
+        for element_id in sorted(set(element_ids)):
+            element = self.session.get(Element, element_id)
+            if element is not None and element.message_ts:
+                repo.schedule_element_update(
+                    self.session, workshop_id=self.workshop_id, element_id=element_id, now=self.now
+                )
 
     def link(self, kind: str, source: Element, target: Element) -> bool:
         assert source.id is not None and target.id is not None

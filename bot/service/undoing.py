@@ -15,7 +15,7 @@ from typing import Any
 from bot.core import commands, messages
 from bot.core.messages import Post
 from bot.core.model import parse_element_key
-from bot.service.context import Action, Refused, label
+from bot.service.context import Action, Refused, label, row_id
 from storage import journal
 from storage import repository as repo
 from storage.tables import Change, Element
@@ -58,9 +58,12 @@ def undo(action: Action, _: commands.Undo) -> Post:
     in_the_way = _built_on(action, change)
     if in_the_way:
         raise Refused(_why_not(action, change, in_the_way))
+    changed = journal.elements_shown_changed(action.session, change.entries)
     for element in journal.revert(action.session, change.entries, now=action.now):
+        changed.discard(row_id(element))  # withdrawn: its message goes
         if element.message_ts:
             action.schedule("delete_message", {"ts": element.message_ts})
+    action.update_messages(changed)
     change.undone_at = action.now
     action.session.add(change)
     return messages.notice(f"Undone: {change.summary}")

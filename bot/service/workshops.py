@@ -196,12 +196,19 @@ class Workshops:
                     action.session.add(target)
             if target is None:
                 return False
-            if target.dropped_at is not None:
+            survivor = action.survivor(target)
+            if survivor.dropped_at is not None:
+                if on:  # the message says so too; a :+1: there must not vanish unanswered
+                    action.schedule(
+                        "ephemeral", _ephemeral(actor.user_id, _no_votes(target, survivor))
+                    )
                 return True
-            element_id = row_id(action.survivor(target))
+            element_id = row_id(survivor)
             if not on:
-                repo.remove_vote(action.session, element_id=element_id, user_id=actor.user_id)
-            elif repo.add_vote(
+                changed = repo.remove_vote(
+                    action.session, element_id=element_id, user_id=actor.user_id
+                )
+            elif changed := repo.add_vote(
                 action.session,
                 workshop_id=action.workshop_id,
                 element_id=element_id,
@@ -209,6 +216,13 @@ class Workshops:
                 at=action.now,
             ):
                 action.contribute()
+            if changed:
+                action.update_messages([element_id])
+            if on and survivor is not target:
+                answer = messages.notice(
+                    f"*{key(target)}* was merged into {label(survivor)}: your vote counts there."
+                )
+                action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
         return True
 
     def snapshot(self, session: Session, workshop: Workshop) -> Snapshot:
@@ -246,6 +260,17 @@ def _capture(action: Action, kind: str, text: str, author: str, source_ts: str) 
     return messages.notice(f"Added hotspot {label(hotspot)} on {label(element)}.")
 
 
+def _no_votes(element: Element, survivor: Element) -> Post:
+    """Why a :+1: on a dropped element's message (or one merged into a dropped one) counts
+    for nothing."""
+    if survivor is element:
+        return messages.notice(f"{label(element)} was dropped, so it takes no votes.")
+    return messages.notice(
+        f"*{key(element)}* was merged into {label(survivor)}, which was dropped, so it takes "
+        "no votes."
+    )
+
+
 def _why_event_stays(session: Session, workshop: Workshop, element: Element) -> str | None:
     if workshop.current_step != 1:
         return "the workshop is past step 1, so events made by :zap: are kept"
@@ -267,6 +292,7 @@ def _journaled(action: Action, handler: Callable[[Any, Any], Post], command: Any
     journal.start(action.session)
     answer = handler(action, command)
     entries = journal.entries(action.session)
+    action.update_messages(journal.elements_shown_changed(action.session, entries))
     if entries:
         repo.add_change(
             action.session,

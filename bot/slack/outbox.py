@@ -23,7 +23,7 @@ from bot.core import messages, reports
 from bot.core.clock import Clock
 from bot.core.exports import FORMATS
 from bot.core.messages import CHANNEL_PROBLEMS, Post
-from bot.core.model import ElementInfo, Snapshot, element_key
+from bot.core.model import ElementInfo, FieldSpec, Snapshot, element_key
 from bot.core.text import literal
 from bot.core.timeline import (
     DEADLINE,
@@ -42,6 +42,14 @@ from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
+
+# At most one update of an element's message this often: a burst of votes (or a facilitator
+# tidying up) becomes a few `chat.update` calls, well inside Slack's rate limits, and each
+# shows the element as it is when sent, so nothing is lost by waiting.
+UPDATE_EVERY = timedelta(seconds=1)
+# Slack's answers to `chat.update` that no retry can change: the message was deleted, or it
+# is not one Storm may edit.
+_STALE_MESSAGE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
 class Outbox:
@@ -76,6 +84,7 @@ class Outbox:
         self._draining: set[int] = set()
         self._lock = threading.Lock()
         self._reported: set[tuple[int, str]] = set()
+        self._updated: dict[int, datetime] = {}  # element id: when its message was last updated
 
     def send_due(self) -> None:
         """Start draining every workshop that has posts due and is not being drained."""
@@ -111,6 +120,8 @@ class Outbox:
                     if self._stopping.is_set():
                         return
                     self._hold()
+                    if self._too_soon(post, now):
+                        continue
                     self._prepare(post)
                     # Read the workshop before the claim too: between claim and Slack only
                     # rendering is left, so a crash there has as little as possible to lose.
@@ -127,8 +138,8 @@ class Outbox:
     def _prepare(self, post: ScheduledPost) -> None:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
         a crash could fall into (losing the post) is as short as a render and one API call."""
-        if post.kind in ("ephemeral", "delete_message", DEADLINE):
-            return  # they name nobody
+        if post.kind in ("ephemeral", "delete_message", "element_update", DEADLINE):
+            return  # they name nobody new (an element's author was looked up for its post)
         try:
             with unit_of_work(self._engine, read_only=True) as session:
                 workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
@@ -143,9 +154,32 @@ class Outbox:
             elif post.kind in ("kickoff", "plan_digest", "digest"):
                 self._people.ensure_known(workshop.team_id, [first])  # name and time zone
             elif author is not None:
-                self._people.ensure_known(workshop.team_id, [author.author])
+                self._people.ensure_known(workshop.team_id, [author.author, author.added_by])
         except Exception as error:  # names are a nicety: the post goes out regardless
             log.warning("could not look people up for post %s: %s", post.id, error)
+
+    def _too_soon(self, post: ScheduledPost, now: datetime) -> bool:
+        """Put off an update of an element's message that was updated less than
+        `UPDATE_EVERY` ago; the changes meanwhile join it (`repo.schedule_element_update`)."""
+        if post.kind != "element_update":
+            return False
+        with self._lock:
+            last = self._updated.get(post.payload["element_id"])
+        if last is None or now - last >= UPDATE_EVERY:
+            return False
+        with unit_of_work(self._engine) as session:
+            repo.postpone_post(session, post_id=_pid(post), due_at=last + UPDATE_EVERY)
+        return True  # the drain's end wakes the scheduler, which plans it
+
+    def _updating(self, element_id: int, now: datetime) -> None:
+        """Remember when an element's message was updated, forgetting what is old enough to
+        no longer hold anything back."""
+        with self._lock:
+            if len(self._updated) > 1000:
+                self._updated = {
+                    e: at for e, at in self._updated.items() if now - at < UPDATE_EVERY
+                }
+            self._updated[element_id] = now
 
     def _claim(self, post: ScheduledPost, now: datetime) -> bool:
         with unit_of_work(self._engine) as session:
@@ -155,15 +189,21 @@ class Outbox:
         self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
     ) -> None:
         detail: str | None = None
-        message: tuple[int, str] | None = None  # an element's message, recorded with the finish
+        message: tuple[int, str, Post] | None = None  # an element's message, recorded at the end
         try:
             if post.kind == "element":
                 status, message = self._post_element(post)
+            elif post.kind == "element_update":
+                status = self._update_element(post, now)
             else:
                 status = self._deliver(post, now, loaded)
         except SlackApiError as error:
             status, detail = "failed", str(error.response.get("error"))
-            self._failed(post, detail)
+            if post.kind == "element_update" and detail in _STALE_MESSAGE:
+                # Deleted or not Storm's to edit: nothing to tell anyone, nothing to retry.
+                log.warning("element message of post %s cannot be updated: %s", post.id, detail)
+            else:
+                self._failed(post, detail)
         except Exception as error:  # a post must never take the sender down with it
             log.exception("could not send %s post %s", post.kind, post.id)
             status, detail = "failed", type(error).__name__
@@ -171,7 +211,9 @@ class Outbox:
         with unit_of_work(self._engine) as session:
             repo.finish_post(session, post_id=_pid(post), status=status, error=detail)
             if message is not None:
-                self._record_message(session, post, *message, now)
+                self._record_message(session, post, *message[:2], now)
+        if message is not None:
+            self._catch_up(post, message[0], message[2], now)
 
     def _record_message(
         self, session: Session, post: ScheduledPost, element_id: int, ts: str, now: datetime
@@ -189,6 +231,23 @@ class Outbox:
                 payload={"ts": ts},
             )
             self._wake()
+
+    def _catch_up(self, post: ScheduledPost, element_id: int, posted: Post, now: datetime) -> None:
+        """An element changed while its message was on its way (a vote, a rename) queued no
+        update, since the message had no ts yet: compare, now that the ts is recorded (what
+        changes from here on queues its own update), and update it if it differs."""
+        with unit_of_work(self._engine, read_only=True) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+            element = session.get(Element, element_id)
+            if element is None or element.dropped_at is not None:
+                return  # withdrawn: `_record_message` takes the message back
+            if self._element_body(session, workshop, element) == posted:
+                return
+        with unit_of_work(self._engine) as session:
+            repo.schedule_element_update(
+                session, workshop_id=post.workshop_id, element_id=element_id, now=now
+            )
+        self._wake()
 
     def _failed(self, post: ScheduledPost, code: str) -> None:
         """Log a refusal once per workshop and kind of problem, and tell who can fix it."""
@@ -303,34 +362,81 @@ class Outbox:
             self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
         return "sent"
 
-    def _post_element(self, post: ScheduledPost) -> tuple[str, tuple[int, str] | None]:
+    def _post_element(self, post: ScheduledPost) -> tuple[str, tuple[int, str, Post] | None]:
         """An element's message in its step's thread; returns the status and (element id,
-        message ts), which the caller records with the post's finish."""
+        message ts, what it says), which the caller records with the post's finish."""
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
             element = session.get(Element, post.payload["element_id"])
             assert element is not None
+            if element.dropped_at is not None or element.merged_into is not None:
+                return "skipped", None  # dropped or merged before its message went out
             run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
-            known = repo.known_users(session, team_id=workshop.team_id, user_ids=[element.author])
-        author = known[element.author].name if element.author in known else element.author
-        if element.dropped_at is not None or element.merged_into is not None:
-            return "skipped", None  # dropped or merged before its message went out
+            body = self._element_body(session, workshop, element)
+        metadata = {
+            "event_type": ELEMENT_METADATA,
+            "event_payload": {
+                "workshop": _wid(workshop),
+                "element": element_key(element.kind, element.number),
+            },
+        }
+        ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
+        assert element.id is not None
+        return "sent", (element.id, ts, body)
+
+    def _update_element(self, post: ScheduledPost, now: datetime) -> str:
+        """Rewrite an element's message to show the element as it is now (SPEC §4.3)."""
+        with unit_of_work(self._engine, read_only=True) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+            element = session.get(Element, post.payload["element_id"])
+            if element is None or element.message_ts is None:
+                return "skipped"  # its post is still to go, and renders it as it is then
+            body = self._element_body(session, workshop, element)
+        message = build_single(body)
+        self._updating(post.payload["element_id"], now)
+        self._client.chat_update(
+            channel=workshop.channel_id,
+            ts=element.message_ts,
+            text=message.text,
+            blocks=message.blocks,
+        )  # Slack keeps the message's metadata when none is given
+        self._channel_works(workshop)
+        return "sent"
+
+    @staticmethod
+    def _element_body(session: Session, workshop: Workshop, element: Element) -> Post:
+        """What an element's message says, from the element as it is: the same for its first
+        post and every update, so an update changes only what changed."""
+        assert element.id is not None
+        people = [element.author, element.added_by]
+        known = repo.known_users(session, team_id=workshop.team_id, user_ids=people)
+        author, adder = (known[p].name if p in known else p for p in people)
         info = ElementInfo(
             key=element_key(element.kind, element.number),
             kind=element.kind,
             name=element.name,
             author=element.author,
-            votes=0,
+            votes=repo.vote_count(session, element_id=element.id),
             step_number=element.step_number,
+            fields=tuple(
+                FieldSpec(f.name, f.generated, f.origin)
+                for f in repo.fields_of(session, element_id=element.id)
+            ),
+            resolved=element.resolved,
         )
-        body = messages.element_posted(info, author)
-        metadata = {
-            "event_type": ELEMENT_METADATA,
-            "event_payload": {"workshop": _wid(workshop), "element": info.key},
-        }
-        ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
-        assert element.id is not None
-        return "sent", (element.id, ts)
+        survivor = repo.survivor(session, element)
+        merged_into = (
+            (element_key(survivor.kind, survivor.number), survivor.name)
+            if survivor is not element
+            else None
+        )
+        return messages.element_posted(
+            info,
+            author,
+            added_by=adder,
+            dropped=element.dropped_at is not None,
+            merged_into=merged_into,
+        )
 
     def _remind(
         self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
@@ -463,7 +569,7 @@ class Outbox:
 
 # Posts that need no snapshot of the whole workshop.
 _NO_SNAPSHOT = frozenset(
-    {DEADLINE, "plan_digest", "members", "element", "ephemeral", "delete_message"}
+    {DEADLINE, "plan_digest", "members", "element", "element_update", "ephemeral", "delete_message"}
 )
 
 

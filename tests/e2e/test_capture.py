@@ -72,6 +72,8 @@ def test_zap_turns_a_channel_message_into_an_event_once(storm: InProcess) -> Non
     event = _export(storm)["events"][0]
     assert (event["name"], event["author"]) == ("Refund Issued", "U3")
     assert len(_export(storm)["events"]) == 1
+    # Its message names the message's author and who reacted to capture it (SPEC §4.2).
+    assert "by carol · added by bob" in text_of(_element_message(storm, "E1"))
 
 
 def test_zap_on_a_thread_reply_captures_the_reply(storm: InProcess) -> None:

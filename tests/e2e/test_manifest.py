@@ -19,6 +19,7 @@ SCOPES_BY_METHOD = {
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "chat.delete": {"chat:write"},
+    "chat.update": {"chat:write"},
     "conversations.history": {"channels:history", "groups:history"},
     "conversations.replies": {"channels:history", "groups:history"},
     "conversations.members": {"channels:read", "groups:read"},
@@ -45,6 +46,7 @@ def test_the_scopes_are_exactly_what_a_workshop_uses(storm: InProcess) -> None:
     reply = storm.fake.post_user_message("C1", "U3", "Refund Issued", thread_ts=said.ts)
     storm.slack.reaction_added("zap", user="U2", channel="C1", ts=reply.ts)
     storm.wait_for_post("*E2* Refund Issued")
+    storm.run("rename E1 Order Submitted")  # its message is updated in place
     storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=reply.ts)
     storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1 and len(f.deleted()) == 1)

@@ -63,7 +63,10 @@ def terminal(tmp_path: Path) -> Terminal:
 
 def test_a_short_workshop_with_reminders_that_fire_once(terminal: Terminal) -> None:
     assert "Step 1 of 8: Collect Domain Events" in terminal.type("/storm start Checkout")
-    assert "E1 Order Placed · event" in terminal.type("/storm event Order Placed")
+    added = terminal.type("/storm event Order Placed")
+    assert "E1 Order Placed · event" in added
+    e1 = re.search(r"\[(\d+)\] Storm  \S+  in thread \[\d+\]\s+\S+ E1 Order Placed", added)
+    assert e1, added
 
     terminal.type(":as bob", prompt="bob in #general> ")
     said = terminal.type(":say Payment Received", prompt="bob in #general> ")
@@ -73,11 +76,15 @@ def test_a_short_workshop_with_reminders_that_fire_once(terminal: Terminal) -> N
     reacted = terminal.type(f":react {number.group(1)} zap")
     assert "E2 Payment Received · event" in reacted
     assert "Added E2 Payment Received from that message." in reacted
+    # An element's message is updated in place: the sandbox shows it again, under its number.
+    renamed = terminal.type("/storm rename E1 Order Submitted")
+    assert f"[{e1.group(1)} updated] Storm" in renamed, renamed
+    assert "E1 Order Submitted · event" in renamed.split(" updated] ")[1]
 
     assert "Timebox for step 1 set to 20m." in terminal.type("/storm timebox current 20m")
     half = terminal.type(":clock +11m")
     assert "Half time · Collect Domain Events" in half
-    assert "E1 Order Placed" in half and "E2 Payment Received" in half
+    assert "E1 Order Submitted" in half and "E2 Payment Received" in half
     up = terminal.type(":clock +10m")
     assert "Time's up · Collect Domain Events" in up
     assert "@alice: run /storm next" in up

@@ -182,6 +182,24 @@ def test_update_and_delete(client: WebClient, fake: FakeSlack) -> None:
     assert api_error(excinfo) == "message_not_found"
 
 
+def test_update_keeps_metadata_unless_given_and_validates_like_a_post(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    metadata = {"event_type": "storm_element", "event_payload": {"element": "E1"}}
+    ts = client.chat_postMessage(channel="C1", text="v1", metadata=metadata)["ts"]
+    client.chat_update(channel="C1", ts=ts, text="v2")
+    assert fake.messages("C1")[0].metadata == metadata
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_update(channel="C1", ts=ts, text="v2", blocks=[{"type": "section"}])
+    assert api_error(excinfo) == "invalid_blocks"
+    with pytest.raises(SlackApiError) as excinfo, pytest.warns(UserWarning, match="`text`"):
+        client.chat_update(channel="C1", ts=ts, text="")
+    assert api_error(excinfo) == "no_text"
+    assert fake.messages("C1")[0].text == "v2"  # a refused update changes nothing
+    client.chat_update(channel="C1", ts=ts, text="v3", metadata={})
+    assert fake.messages("C1")[0].metadata is None
+
+
 def test_cannot_edit_or_delete_a_human_message(client: WebClient, fake: FakeSlack) -> None:
     human = fake.post_user_message("C1", "U1", "mine")
     with pytest.raises(SlackApiError) as excinfo:

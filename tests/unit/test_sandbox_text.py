@@ -111,3 +111,19 @@ def _plain(renderable: object) -> list[str]:
     with console.capture() as captured:
         console.print(renderable)
     return captured.get().splitlines()
+
+
+def test_the_feed_shows_an_edited_message_again_under_its_number() -> None:
+    feed = Feed(READER)
+    parent = _message("1.000001", text="Step 1 is open")
+    reply = _message("1.000002", text="E1 Order Placed", thread_ts="1.000001")
+    feed.take_new([parent, reply])
+    assert feed.take_updated([parent, reply]) == []
+    edited = _message("1.000002", text="E1 Order Submitted", thread_ts="1.000001")
+    edited.edited_ts = "1.000009"
+    assert feed.changed(edited) and not feed.changed(parent)
+    assert feed.take_updated([parent, edited]) == [edited]
+    assert feed.take_updated([parent, edited]) == []  # shown once per edit
+    assert feed.message(2) == edited  # `:react 2 +1` reacts to what it says now
+    lines = _plain(feed.render(edited, viewer="bob", updated=True))
+    assert lines == ["    [2 updated] Storm  10:15  in thread [1]", "        E1 Order Submitted"]
