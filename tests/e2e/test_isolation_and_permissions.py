@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot.core import grammar
+from bot.core.exports import FORMATS
 from bot.sandbox.slack_requests import Response, compute_signature
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work
@@ -113,7 +114,7 @@ LINES: dict[str, list[str]] = {
     "trace": ["trace C1.amount", "trace E1.invoice id"],
     "check": ["check"],
     "report": ["report"],
-    "export": [f"export {fmt}" for fmt in grammar.EXPORT_FORMATS],
+    "export": [f"export {fmt}" for fmt in FORMATS],
 }
 # Facilitation last, and `end` at the very end, so that every other line meets an open workshop.
 ORDER = [name for name in LINES if not grammar.USAGES[name].facilitator_only and name != "start"]
