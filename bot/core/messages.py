@@ -207,7 +207,7 @@ def element_posted(
     if element.resolved:
         line += " · :white_check_mark: resolved"
     if element.fields:
-        line += "\nFields: " + ", ".join(literal(str(f)) for f in element.fields)
+        line += "\nFields: " + ", ".join(escape(str(f)) for f in element.fields)
     return Post(
         text=f"{element.key} {element.name}",
         sections=(line,),
