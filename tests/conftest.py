@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.core.clock import ManualClock
 from bot.sandbox.fake_slack import FakeSlack
 from tests.support.running import BOT_TOKEN, CHANNEL, InProcess, start_in_process
 
@@ -36,6 +38,21 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def storm(fake_slack: FakeSlack, database_url: str) -> Iterator[InProcess]:
     running = start_in_process(fake_slack, database_url)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+MORNING = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def berlin(fake_slack: FakeSlack, database_url: str) -> Iterator[InProcess]:
+    """Storm at 06:00 UTC, with a facilitator in Berlin (UTC+1 in November): a 09:00 digest
+    is due at 08:00 UTC."""
+    fake_slack.add_user("U1", "alice", tz="Europe/Berlin")
+    running = start_in_process(fake_slack, database_url, clock=ManualClock(MORNING))
     try:
         yield running
     finally:

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-
-from bot.core.clock import ManualClock
-from bot.sandbox.fake_slack import FakeSlack
-from tests.support.running import InProcess, start_in_process, text_of
-
-MORNING = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def berlin(fake_slack: FakeSlack, database_url: str) -> Iterator[InProcess]:
-    """Storm at 06:00 UTC, with a facilitator in Berlin (UTC+1 in November)."""
-    fake_slack.add_user("U1", "alice", tz="Europe/Berlin")
-    running = start_in_process(fake_slack, database_url, clock=ManualClock(MORNING))
-    try:
-        yield running
-    finally:
-        running.stop()
+from tests.conftest import MORNING
+from tests.support.running import InProcess, text_of
 
 
 def _digests(storm: InProcess) -> list[str]:
