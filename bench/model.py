@@ -528,6 +528,9 @@ def seed(engine: Engine, workshop: Plan, *, team_id: str, channel_id: str) -> in
                     "name": f.name,
                     "generated": f.generated,
                     "origin": f.origin,
+                    "type": f.type,
+                    "is_list": f.is_list,
+                    "identifier": f.identifier,
                 }
                 for n, f in enumerate(spec.fields)
             ]
@@ -666,6 +669,7 @@ def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
     """What a big model costs: the check, each step's summary, the report, every export."""
     from bot.core import completeness, reports
     from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
+    from bot.core.exports.slices import slices_zip
     from bot.core.exports.storm_model import to_json_text
 
     def summary(number: int) -> Callable[[Snapshot], object]:
@@ -680,6 +684,7 @@ def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
         ("exports.to_mermaid", to_mermaid),
         ("exports.to_eventmodel", to_eventmodel),
         ("exports.gherkin_features", gherkin_features),
+        ("exports.slices_zip", slices_zip),
     ]
 
 

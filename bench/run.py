@@ -1,4 +1,5 @@
-"""`python -m bench`: Storm against a bare Bolt app, model size, SQL per request, memory.
+"""`python -m bench`: Storm against a bare Bolt app, model size, SQL per request, memory,
+and Slack's post limit.
 
 One command runs everything and prints one report; its last line is
 `storm/bare throughput at 50 concurrent: R`. Progress goes to stderr, the report to stdout.
@@ -28,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import load, model, sqlcount
+from bench import clicks, load, model, pictures, postlimit, sqlcount
 from bench.fake import BenchSlack
 from bench.load import LoadResult
 from bench.serving import Memory, Served, cpu_used
@@ -46,6 +47,12 @@ GOALS = {
     "growth": 12.0,
     "check_s": 0.5,
     "rss_mb": 150.0,
+    "click_p99_ms": 100.0,
+    "views_open_p99_ms": 500.0,
+    "visible_s": 5.0,
+    "picture_300_s": 1.0,
+    "picture_1000_s": 3.0,
+    "picture_mb": 100.0,
 }
 
 
@@ -70,7 +77,9 @@ class Config:
     settle_timeout: float = 900.0
     warmup: bool = True
     settle_posts: bool = True  # wait for every post after each run (quick: reactions only)
-    parts: tuple[str, ...] = ("http", "memory", "sql", "model")
+    parts: tuple[str, ...] = ("http", "memory", "sql", "model", "clicks", "postlimit", "pictures")
+    clicks: int = 300  # requests of each kind per concurrency and round
+    picture_sizes: tuple[int, ...] = (300, 1_000)
 
 
 QUICK = Config(
@@ -87,6 +96,8 @@ QUICK = Config(
     settle_timeout=120.0,
     warmup=False,
     settle_posts=False,
+    clicks=20,
+    picture_sizes=(30, 300),
 )
 
 
@@ -125,6 +136,9 @@ class Results:
     memory_note: str = ""
     sql: dict[str, dict[int, Any]] = field(default_factory=dict)
     model: model.ModelResult | None = None
+    clicks: list[list[clicks.Timings]] = field(default_factory=list)
+    postlimit: list[postlimit.Round] = field(default_factory=list)
+    pictures: pictures.PicturesResult | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -554,6 +568,17 @@ def report(results: Results) -> list[str]:
         out += ["", *_sql_section(results)]
     if results.model is not None:
         out += ["", *_model_section(results.model)]
+    if results.clicks:
+        out += [
+            "",
+            f"6. Clicks and forms ({len(results.clicks)} round(s) of {config.clicks} requests "
+            "per kind and concurrency; median of the rounds' p50 and p99)",
+            *clicks.section(results.clicks),
+        ]
+    if results.postlimit:
+        out += ["", *_postlimit_section(results.postlimit)]
+    if results.pictures is not None:
+        out += ["", *pictures.section(results.pictures)]
     out += ["", *_goals_section(results)]
     if results.notes:
         out += ["", "Notes:", *(f"- {note}" for note in results.notes)]
@@ -696,6 +721,21 @@ def _model_section(result: model.ModelResult) -> list[str]:
     return out
 
 
+def _postlimit_section(rounds: list[postlimit.Round]) -> list[str]:
+    out = [
+        f"7. Slack's post limit: {len(postlimit.PEOPLE) * postlimit.EACH} captures by "
+        f"{len(postlimit.PEOPLE)} people at once, one post a second per channel (bursts of "
+        f"{postlimit.LIMIT.burst}); median of {len(rounds)} round(s) [min-max]",
+        f"  all visible, seconds after the last ack: {_spread([r.visible_s for r in rounds], 2)}",
+        f"  the captures' acks took (s):             {_spread([r.acks_s for r in rounds], 2)}",
+        f"  element messages:                        {_spread([r.messages for r in rounds])}",
+        f"  429s from the limit (posts, updates):    {_spread([r.limited for r in rounds])}",
+        f"  not visible: {sum(r.missing for r in rounds)}; in more than one message: "
+        f"{sum(r.repeated for r in rounds)}",
+    ]
+    return out
+
+
 def goals(results: Results) -> list[tuple[str, bool | None, str]]:
     """(goal, met, the figure that decides it); None when that part did not run."""
     found: list[tuple[str, bool | None, str]] = []
@@ -789,6 +829,19 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
         found.append(
             ("SQL statements per request constant in workshop size", steady, "; ".join(detail))
         )
+    if results.postlimit:
+        visible = _median([r.visible_s for r in results.postlimit])
+        whole = all(r.missing == 0 and r.repeated == 0 for r in results.postlimit)
+        found.append(
+            (
+                f"post limit: all {len(postlimit.PEOPLE) * postlimit.EACH} captures visible "
+                f"≤ {GOALS['visible_s']:.0f} s after the last ack, each once",
+                visible <= GOALS["visible_s"] and whole,
+                f"{visible:.2f} s" + ("" if whole else " (some missing or repeated)"),
+            )
+        )
+    if results.pictures is not None:
+        found.extend(_picture_goals(results.pictures))
     if results.memory_loaded:
         largest = max(
             (r.rss for r in results.memory_loaded if r.role in ("worker", "background")),
@@ -804,9 +857,66 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
     return found
 
 
+def _picture_goals(result: pictures.PicturesResult) -> list[tuple[str, bool | None, str]]:
+    found: list[tuple[str, bool | None, str]] = []
+    for size, goal in ((300, GOALS["picture_300_s"]), (1_000, GOALS["picture_1000_s"])):
+        timing = result.times.get(size)
+        found.append(
+            (
+                f"board: layout and PNG of {size:,} elements ≤ {goal:.0f} s",
+                None if timing is None else timing.median <= goal,
+                "not run at that size" if timing is None else f"{timing.median:.3f} s",
+            )
+        )
+    sizes = sorted(result.times)
+    worst = max(
+        (
+            result.times[b].median / result.times[a].median * (10 * a / b)
+            for a, b in itertools.pairwise(sizes)
+        ),
+        default=0.0,
+    )
+    found.append(
+        (
+            f"board: each 10x in size costs ≤ {GOALS['growth']:.0f}x in time",
+            worst <= GOALS["growth"] if len(sizes) > 1 else None,
+            f"{worst:.1f}x",
+        )
+    )
+    found.append(
+        (
+            f"board: peak extra memory painting {result.largest:,} elements ≤ "
+            f"{GOALS['picture_mb']:.0f} MB",
+            result.peak_extra_mb <= GOALS["picture_mb"],
+            f"{result.peak_extra_mb:.1f} MiB",
+        )
+    )
+    return found
+
+
+def _click_goals(results: Results) -> list[tuple[str, bool | None, str]]:
+    if not results.clicks:
+        return []
+    ack, opened, missing = clicks.worst(results.clicks)
+    never = f", {missing} never opened" if missing else ""
+    return [
+        (
+            f"clicks and form submissions: ack p99 ≤ {GOALS['click_p99_ms']:.0f} ms",
+            ack <= GOALS["click_p99_ms"],
+            f"{ack:.1f} ms (the slowest kind and concurrency)",
+        ),
+        (
+            f"a menu click's form opened (views.open) ≤ {GOALS['views_open_p99_ms']:.0f} ms "
+            "after the click at p99",
+            opened <= GOALS["views_open_p99_ms"] and not missing,
+            f"{opened:.1f} ms{never}",
+        ),
+    ]
+
+
 def _goals_section(results: Results) -> list[str]:
     out = ["5. Goals"]
-    for goal, met, figure in goals(results):
+    for goal, met, figure in [*goals(results), *_click_goals(results)]:
         mark = "MET   " if met else ("MISSED" if met is False else "n/a   ")
         out.append(f"  [{mark}] {goal}: {figure}")
     return out
@@ -836,7 +946,9 @@ def _parse(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         help="auto: wrk, or in quick mode the Python generator when wrk is missing",
     )
     parser.add_argument(
-        "--only", help="run only these parts, comma-separated: http,memory,sql,model"
+        "--only",
+        help="run only these parts, comma-separated: "
+        "http,memory,sql,model,clicks,postlimit,pictures",
     )
     parser.add_argument(
         "--model-sizes", help="workshop sizes for the model part (default 100,1000,10000)"
@@ -913,6 +1025,27 @@ def main(argv: list[str] | None = None) -> int:
                     min_reps=config.model_reps,
                     budget=config.model_budget,
                 ).result()
+        if "clicks" in config.parts:
+            progress("timing clicks and form submissions")
+            clicks_dir = work / "clicks"
+            clicks_dir.mkdir(exist_ok=True)
+            results.clicks = clicks.run(
+                clicks_dir,
+                workers=config.workers,
+                connections=[c for c in config.connections if c <= 10] or [1],
+                count=config.clicks,
+                rounds=config.rounds,
+            )
+        if "postlimit" in config.parts:
+            progress(f"{config.rounds} burst(s) of captures against Slack's post limit")
+            results.postlimit = postlimit.run(config.rounds, work, workers=config.workers)
+        if "pictures" in config.parts:
+            progress(f"painting boards of {', '.join(map(str, config.picture_sizes))} elements")
+            results.pictures = pictures.measure(
+                list(config.picture_sizes),
+                min_reps=config.model_reps,
+                budget=config.model_budget,
+            )
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -956,6 +1089,12 @@ def _jsonable(results: Results) -> dict[str, Any]:
                 for name, by in results.model.times.items()
             },
         },
-        "goals": [{"goal": g, "met": met, "figure": f} for g, met, f in goals(results)],
+        "clicks": [[asdict(t) for t in round_] for round_ in results.clicks],
+        "postlimit": [asdict(r) for r in results.postlimit],
+        "pictures": None if results.pictures is None else asdict(results.pictures),
+        "goals": [
+            {"goal": g, "met": met, "figure": f}
+            for g, met, f in [*goals(results), *_click_goals(results)]
+        ],
         "notes": results.notes,
     }

@@ -68,7 +68,7 @@ def values(session: Session, entry: dict[str, Any]) -> list[dict[str, Any]]:
 # What an element's message shows of the element row itself (its votes and fields are rows of
 # their own): a change to any other column (its place on the timeline, its links) leaves the
 # message as it is.
-_SHOWN = frozenset({"name", "dropped_at", "merged_into", "resolved"})
+_SHOWN = frozenset({"name", "dropped_at", "merged_into", "resolved", "answer"})
 
 
 def elements_shown_changed(session: Session, recorded: list[dict[str, Any]]) -> set[int]:

@@ -269,12 +269,21 @@ def elements_named(session: Session, *, workshop_id: int, kinds: Iterable[str]) 
     )
 
 
-def element_by_message(session: Session, *, workshop_id: int, message_ts: str) -> Element | None:
-    return session.exec(
-        select(Element).where(
-            col(Element.workshop_id) == workshop_id, col(Element.message_ts) == message_ts
+def elements_by_message(session: Session, *, workshop_id: int, message_ts: str) -> list[Element]:
+    """The elements a message of Storm's carries: one, or several captured close together that
+    share it (SPEC §4.3), in the order they were made; taken back ones too (`withdrawn`)."""
+    return list(
+        session.exec(
+            select(Element)
+            .where(col(Element.workshop_id) == workshop_id, col(Element.message_ts) == message_ts)
+            .order_by(col(Element.id))
         )
-    ).first()
+    )
+
+
+def withdrawn(element: Element) -> bool:
+    """Taken back (an undone capture, a removed :zap:), not dropped: its message loses it."""
+    return element.dropped_at is not None and bool((element.details or {}).get("withdrawn"))
 
 
 def element_from_source(
@@ -383,6 +392,22 @@ def cancel_pending_posts(
     session.exec(update(ScheduledPost).where(and_(*conditions)).values(status="cancelled"))
 
 
+def cancel_daily_digests(session: Session, *, workshop_id: int) -> None:
+    """Cancel the pending daily digest (it is planned anew), but not one asked for with
+    `/storm digest now`, which is due at once and must still go out."""
+    pending = session.exec(
+        select(ScheduledPost).where(
+            col(ScheduledPost.workshop_id) == workshop_id,
+            col(ScheduledPost.status) == "pending",
+            col(ScheduledPost.kind) == "digest",
+        )
+    )
+    for post in pending:
+        if not (post.payload or {}).get("once"):
+            post.status = "cancelled"
+            session.add(post)
+
+
 def future_posts(session: Session, *, now: datetime) -> list[tuple[int, datetime]]:
     """(id, due time) of every pending post not due yet: what the scheduler plans from."""
     rows = session.exec(
@@ -409,19 +434,27 @@ def schedule_element_update(
 ) -> None:
     """Queue an update of an element's message, unless one is pending already.
 
-    The pending one renders the element as it is when it is sent, so it carries this change
-    too: a burst of votes makes one update, not one each. The check is an UPDATE that matches
-    the post only while it is pending, so it cannot miss a sender's claim made meanwhile (the
-    claim updates the same row: one of the two waits for the other, and a claimed post gets a
-    successor).
+    The pending one renders the message as it is when it is sent, so it carries this change
+    too: a burst of votes makes one update, not one each. A message that several elements
+    share is one message: a pending update for any of them will do. The check is an UPDATE
+    that matches the post only while it is pending, so it cannot miss a sender's claim made
+    meanwhile (the claim updates the same row: one of the two waits for the other, and a
+    claimed post gets a successor).
     """
+    element = session.get(Element, element_id)
+    sharing: list[int] = [element_id]
+    if element is not None and element.message_ts is not None:
+        on_message = select(Element.id).where(
+            col(Element.workshop_id) == workshop_id, col(Element.message_ts) == element.message_ts
+        )
+        sharing = [found for found in session.exec(on_message) if found is not None]
     pending = session.exec(
         update(ScheduledPost)
         .where(
             col(ScheduledPost.status) == "pending",
             col(ScheduledPost.kind) == "element_update",
             col(ScheduledPost.workshop_id) == workshop_id,
-            col(ScheduledPost.payload)["element_id"].as_integer() == element_id,
+            col(ScheduledPost.payload)["element_id"].as_integer().in_(sharing),
         )
         .values(status="pending")
         .execution_options(synchronize_session=False)
@@ -489,18 +522,35 @@ def due_posts(
     return list(session.exec(query.order_by(*_SEND_ORDER).limit(limit)))
 
 
-def next_due_post(session: Session, *, workshop_id: int, now: datetime) -> int | None:
-    """The id of the workshop's pending post that is to be sent next, if one is due."""
-    return session.exec(
-        select(ScheduledPost.id)
-        .where(
-            col(ScheduledPost.workshop_id) == workshop_id,
-            col(ScheduledPost.status) == "pending",
-            col(ScheduledPost.due_at) <= now,
-        )
-        .order_by(*_SEND_ORDER)
-        .limit(1)
-    ).first()
+def next_due_posts(
+    session: Session, *, workshop_id: int, now: datetime, limit: int = 1
+) -> list[int]:
+    """The ids of the workshop's pending posts that are to be sent next (up to `limit`), in
+    sending order, of those due."""
+    return [
+        post_id
+        for post_id in session.exec(
+            select(ScheduledPost.id)
+            .where(
+                col(ScheduledPost.workshop_id) == workshop_id,
+                col(ScheduledPost.status) == "pending",
+                col(ScheduledPost.due_at) <= now,
+            )
+            .order_by(*_SEND_ORDER)
+            .limit(limit)
+        ).all()
+        if post_id is not None
+    ]
+
+
+def release_post(session: Session, *, post_id: int) -> None:
+    """Give a claimed post back: Slack refused it for now (a rate limit), so it was not sent
+    and goes out later, in its place in the sending order."""
+    session.exec(
+        update(ScheduledPost)
+        .where(col(ScheduledPost.id) == post_id, col(ScheduledPost.status) == "sending")
+        .values(status="pending", claimed_at=None)
+    )
 
 
 def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:
@@ -547,6 +597,16 @@ def unprocessed_slack_events(session: Session) -> list[str]:
             .order_by(col(SlackEvent.received_at))
         )
     )
+
+
+def unprocessed_slack_event_payloads(session: Session) -> list[tuple[str, dict[str, Any]]]:
+    """(event id, payload) of what is left to apply, oldest first."""
+    rows = session.exec(
+        select(SlackEvent.event_id, SlackEvent.payload)
+        .where(col(SlackEvent.processed_at).is_(None))
+        .order_by(col(SlackEvent.received_at))
+    )
+    return [(event_id, dict(payload)) for event_id, payload in rows]
 
 
 def user_names(session: Session, *, team_id: str) -> dict[str, str]:
@@ -624,3 +684,64 @@ def has_live_links(session: Session, *, element_id: int) -> bool:
         )
     ).first()
     return other is not None
+
+
+def workshops_of_person(session: Session, *, team_id: str, user_id: str) -> list[Workshop]:
+    """The workspace's workshops a person is in: those of the channels they are in (as last
+    seen), and those they facilitate or contributed to (their channel's members may not be
+    known yet); newest first. Workshops of other workspaces never, whatever the user id."""
+    channels = select(ChannelMember.channel_id).where(
+        col(ChannelMember.team_id) == team_id, col(ChannelMember.user_id) == user_id
+    )
+    facilitating = select(Facilitator.workshop_id).where(col(Facilitator.user_id) == user_id)
+    contributed = select(Contribution.workshop_id).where(col(Contribution.user_id) == user_id)
+    return list(
+        session.exec(
+            select(Workshop)
+            .where(
+                col(Workshop.team_id) == team_id,
+                or_(
+                    col(Workshop.channel_id).in_(channels),
+                    col(Workshop.id).in_(facilitating),
+                    col(Workshop.id).in_(contributed),
+                ),
+            )
+            .order_by(col(Workshop.started_at).desc(), col(Workshop.id).desc())
+        )
+    )
+
+
+def added_in_step(
+    session: Session, *, workshop_id: int, step_number: int, user_id: str
+) -> list[tuple[str, int]]:
+    """(kind, number) of the live elements a person added or authored in a step, oldest first."""
+    rows = session.exec(
+        select(Element.kind, Element.number)
+        .where(
+            col(Element.workshop_id) == workshop_id,
+            col(Element.step_number) == step_number,
+            or_(col(Element.added_by) == user_id, col(Element.author) == user_id),
+            col(Element.dropped_at).is_(None),
+            col(Element.merged_into).is_(None),
+        )
+        .order_by(col(Element.id))
+    )
+    return list(rows.all())
+
+
+def channels_in_progress_without(session: Session, *, team_id: str, user_id: str) -> list[str]:
+    """Channels of the workspace with a workshop in progress where the person was not among
+    the members when Storm last asked."""
+    known = select(ChannelMember.channel_id).where(
+        col(ChannelMember.team_id) == team_id, col(ChannelMember.user_id) == user_id
+    )
+    rows = session.exec(
+        select(Workshop.channel_id)
+        .where(
+            col(Workshop.team_id) == team_id,
+            col(Workshop.finished_at).is_(None),
+            col(Workshop.channel_id).not_in(known),
+        )
+        .order_by(col(Workshop.started_at).desc())
+    )
+    return list(dict.fromkeys(rows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, false, inspect, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -37,6 +37,15 @@ class Workshop(SQLModel, table=True):
     digest_time: str | None = "09:00"
     last_digest_score: float | None = None
     post_problem: str | None = None  # Slack's error when the channel last refused a post
+    # The live channel canvas (SPEC §4.5, revision 0003): who turned it on (None: not
+    # following), the canvas Storm writes, Slack's refusal once told (nothing is tried again
+    # until `/storm canvas on`), and the last Markdown sent (its hash, and when, in real time:
+    # Slack's rate counts real seconds) so that an unchanged model sends nothing.
+    canvas_by: str | None = None
+    canvas_id: str | None = None
+    canvas_problem: str | None = None
+    canvas_hash: str | None = None
+    canvas_sent_at: datetime | None = _utc()
 
 
 class Facilitator(SQLModel, table=True):
@@ -106,6 +115,7 @@ class Element(SQLModel, table=True):
     merged_into: int | None = Field(default=None, foreign_key="element.id")
     renamed: bool = False
     resolved: bool = False
+    answer: str | None = None  # a resolved hotspot's answer (SPEC §3); revision 0002
     on_element: int | None = Field(default=None, foreign_key="element.id")
     aggregate_id: int | None = Field(default=None, foreign_key="element.id")
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -142,7 +152,9 @@ class Link(SQLModel, table=True):
 
 
 class ElementField(SQLModel, table=True):
-    """A field of a command, event or view, generated or with an explicit origin."""
+    """A field of a command, event or view, generated or with an explicit origin, with its
+    type (`Decimal`; `is_list` for `Decimal[]`) and, when one was given (imported), its code
+    identifier: None derives it from the name (revision 0004)."""
 
     __tablename__ = "element_field"
 
@@ -152,6 +164,10 @@ class ElementField(SQLModel, table=True):
     name: str
     generated: bool = False
     origin: str | None = None
+    # Fields written before types existed are Strings, the default (SPEC §3).
+    type: str = Field(default="String", sa_column_kwargs={"server_default": "String"})
+    is_list: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    identifier: str | None = None
 
 
 class Vote(SQLModel, table=True):

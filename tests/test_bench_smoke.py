@@ -85,3 +85,47 @@ def test_model_sql_and_memory_figures_are_reported(quick_run: tuple[str, dict[st
     assert any("p99" in goal for goal in goals)
     for section in ("1. Requests under load", "2. Memory", "3. SQL", "4. Model size", "5. Goals"):
         assert section in report
+
+
+def test_clicks_and_forms_are_timed(quick_run: tuple[str, dict[str, Any]]) -> None:
+    """Each kind of click reached Storm at each concurrency and was acknowledged, and every
+    menu click's form was opened through the fake Slack."""
+    report, figures = quick_run
+    (round_,) = figures["clicks"]
+    kinds = {(t["kind"], t["connections"]) for t in round_}
+    assert kinds == {
+        (kind, c)
+        for kind in ("vote click", "form submission", "menu click (opens a form)")
+        for c in (1, 10)
+    }
+    for timings in round_:
+        assert len(timings["acks"]) == 20 and timings["errors"] == 0, timings
+        if timings["kind"].startswith("menu"):
+            assert len(timings["opened"]) == 20 and timings["not_opened"] == 0, timings
+    assert "6. Clicks and forms" in report
+    assert any("views.open" in g["goal"] for g in figures["goals"])
+
+
+def test_a_burst_under_slacks_post_limit_is_timed(quick_run: tuple[str, dict[str, Any]]) -> None:
+    """The burst reached Storm and every capture was shown, once, against the fake enforcing
+    the limit (a burst of 40 needs more posts than it lets through at once, unless shared)."""
+    report, figures = quick_run
+    (round_,) = figures["postlimit"]
+    assert round_["missing"] == 0 and round_["repeated"] == 0, round_
+    assert 0 < round_["visible_s"] < 60 and round_["acks_s"] > 0, round_
+    assert 1 <= round_["messages"] < 40, round_
+    assert "7. Slack's post limit" in report
+    assert any("post limit" in g["goal"] for g in figures["goals"])
+
+
+def test_the_board_is_painted_and_timed(quick_run: tuple[str, dict[str, Any]]) -> None:
+    """Boards of both sizes were laid out and painted, the larger taking more pictures or the
+    same, and painting's memory peak was measured in a process of its own."""
+    report, figures = quick_run
+    found = figures["pictures"]
+    assert sorted(int(size) for size in found["times"]) == [30, 300]
+    assert all(t["median"] > 0 for t in found["times"].values())
+    assert found["pages"]["300"] >= found["pages"]["30"] >= 1
+    assert found["peak_extra_mb"] >= 0
+    assert "8. The board's pictures" in report
+    assert any(g["goal"].startswith("board: layout and PNG of 300") for g in figures["goals"])

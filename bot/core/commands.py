@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from bot.core.model import DEFAULT_FIELD_TYPE
+
 
 @dataclass(frozen=True)
 class Help:
@@ -29,7 +31,10 @@ class Status:
 
 @dataclass(frozen=True)
 class Next:
-    pass
+    """Close the current step and open the next. A button says which `step` it was made for,
+    so that one left on an old prompt does nothing once that step has closed."""
+
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,10 @@ class GoToStep:
 
 @dataclass(frozen=True)
 class Extend:
+    """Add `duration` to the current step; `step` as for `Next`."""
+
     duration: timedelta
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,13 @@ class SetAuto:
 class ChangeFacilitator:
     action: Literal["add", "remove"]
     user_id: str
+
+
+@dataclass(frozen=True)
+class SetCanvas:
+    """Keep the channel's canvas a live copy of the model (`on`), or stop following (`off`)."""
+
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -83,8 +98,25 @@ class AddHotspot:
 
 
 @dataclass(frozen=True)
+class AddFromMessage:
+    """An element made from someone's message with the Add to Storm shortcut (SPEC §4.2):
+    `name` as the form holds it, `author` the message's, `source_ts` the message it came
+    from (a second capture of that message as the same kind adds nothing) and its
+    `permalink`, when one could be made."""
+
+    kind: Literal["event", "hotspot", "command", "view"]
+    name: str
+    author: str
+    source_ts: str
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
 class Resolve:
+    """Mark hotspot `ref` resolved; `answer`, when given, is kept and shown with it (SPEC §3)."""
+
     ref: str
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,10 @@ class Move:
 
 @dataclass(frozen=True)
 class Vote:
+    """`/storm vote` adds a vote; the Vote button (`toggle`) takes it back when it is there."""
+
     ref: str
+    toggle: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +181,8 @@ class AddView:
 
 @dataclass(frozen=True)
 class AddPolicy:
+    """A policy: whenever event `on` (or for each item of view `on`), then command `issues`."""
+
     name: str
     on: str
     issues: str
@@ -164,8 +201,18 @@ class AddExternal:
 
 
 @dataclass(frozen=True)
+class AddScreen:
+    """A screen (Event Modeling's UI), the commands it `issues` and the views it `shows`;
+    either may be empty when its arrow was left out."""
+
+    name: str
+    issues: tuple[str, ...] = ()
+    shows: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Group:
-    """`/storm aggregate`: put `members` (commands and events) in the aggregate `name`."""
+    """`/storm aggregate`: put `members` (commands, events and views) in the aggregate `name`."""
 
     name: str
     members: tuple[str, ...]
@@ -173,20 +220,36 @@ class Group:
 
 @dataclass(frozen=True)
 class FieldInput:
-    """One field as typed: `name`, `name*` (generated) or `name <- <ref>.<field>` (origin)."""
+    """One field as typed: `name`, `name*` (generated) or `name <- <ref>.<field>` (origin),
+    each with an optional type (`name:Decimal`, `name:Decimal[]` for a list, SPEC §3).
+    `identifier` is a code identifier kept from before (an imported one); None derives it."""
 
     name: str
     generated: bool = False
     origin_ref: str | None = None
     origin_field: str | None = None
+    type: str = DEFAULT_FIELD_TYPE
+    is_list: bool = False
+    identifier: str | None = None
 
 
 @dataclass(frozen=True)
 class SetFields:
-    """Replace the fields of a command, event or view; no fields clears them."""
+    """Replace the fields of a command, event, view, policy or screen; no fields clears them."""
 
     ref: str
     fields: tuple[FieldInput, ...]
+
+
+@dataclass(frozen=True)
+class AddField:
+    """Add one field to a command, event or view and keep the others; a field of the same
+    name (after normalisation) is rewritten where it stands. What a completeness report's
+    Fix button does ("carry field X on event E", "mark it generated"): it has no typed line,
+    `/storm fields` says the whole list."""
+
+    ref: str
+    field: FieldInput
 
 
 @dataclass(frozen=True)
@@ -209,7 +272,18 @@ class Trace:
 
 @dataclass(frozen=True)
 class Check:
-    pass
+    """Run the completeness check and post it; after a Fix, `refresh` is the report message
+    (its `ts`) to rewrite in place instead, so the person sees the finding gone."""
+
+    refresh: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """A line that asks for a form rather than a change (`/storm scenario` alone): the Slack
+    adapter opens it with the command's `trigger_id`; nothing is stored until it is sent."""
+
+    form: Literal["scenario"]
 
 
 @dataclass(frozen=True)
@@ -222,6 +296,20 @@ class Export:
     format: str
 
 
+@dataclass(frozen=True)
+class Board:
+    """Post the board as a picture (SPEC §4.5)."""
+
+
+@dataclass(frozen=True)
+class Several:
+    """Modelling commands carried out as one, all or none: what one form asks for (several
+    names, each with its fields and links). No line is written this way; forms build it.
+    Inside it a name first means the element made under that name by an earlier command."""
+
+    commands: tuple[Command, ...]
+
+
 Command = (
     Help
     | Start
@@ -232,10 +320,12 @@ Command = (
     | SetTimebox
     | SetAuto
     | ChangeFacilitator
+    | SetCanvas
     | Digest
     | End
     | AddEvents
     | AddHotspot
+    | AddFromMessage
     | Resolve
     | Rename
     | Merge
@@ -249,11 +339,16 @@ Command = (
     | AddPolicy
     | AddActor
     | AddExternal
+    | AddScreen
     | Group
     | SetFields
+    | AddField
     | AddScenario
     | Trace
     | Check
     | Report
     | Export
+    | Board
+    | OpenForm
+    | Several
 )

@@ -164,8 +164,8 @@ class _Graph:
                 for event in self.related(element.fed_by, "event"):
                     self.feeds.setdefault(event.key, []).append(element)
             elif element.kind == "policy":
-                for event in self.related((element.on,), "event"):
-                    self.policies_on.setdefault(event.key, []).append(element)
+                for trigger in self.triggers(element):
+                    self.policies_on.setdefault(trigger.key, []).append(element)
             elif element.kind == "aggregate":
                 self.aggregated.update(m.key for m in self.related(element.members, "command"))
                 self.aggregated.update(m.key for m in self.related(element.members, "event"))
@@ -173,7 +173,7 @@ class _Graph:
                 self.exercised.update(
                     c.key for c in self.related((element.scenario.when,), "command")
                 )
-            if element.kind in ("actor", "policy"):
+            if element.kind in ("actor", "policy", "screen"):
                 for command in self.related(element.issues, "command"):
                     self.issuers.setdefault(command.key, []).append(element)
             if element.kind in ("command", "event") and self.resolve(
@@ -231,13 +231,19 @@ class _Graph:
         commands = self.related(policy.issues, "command")
         return commands[0] if commands else None
 
-    def readers(self, event: ElementInfo, name: str) -> list[tuple[ElementInfo, ElementInfo]]:
-        """(policy, command) pairs triggered by `event` whose command carries `name`.
+    def triggers(self, policy: ElementInfo) -> list[ElementInfo]:
+        """What sets a policy off: its event, or the view it reads as a to-do list."""
+        return self.related((policy.on,), "event") or self.related((policy.on,), "view")
 
-        A policy on E issuing C reads exactly the fields of E that C carries (SPEC §6).
+    def readers(self, trigger: ElementInfo, name: str) -> list[tuple[ElementInfo, ElementInfo]]:
+        """(policy, command) pairs triggered by `trigger` (an event or a view) whose command
+        carries `name`.
+
+        A policy on E issuing C reads exactly the fields of E that C carries, and a policy
+        triggered by a view reads the fields of that view that its command carries (SPEC §6).
         """
         pairs = []
-        for policy in self.policies_on.get(event.key, []):
+        for policy in self.policies_on.get(trigger.key, []):
             command = self.policy_command(policy)
             if command is not None and self.carries(command, name):
                 pairs.append((policy, command))
@@ -520,6 +526,12 @@ def check(snapshot: Snapshot) -> Report:
     - An explicit origin must resolve to a live element (aliases included) carrying the
       field, and not to the field itself; otherwise the field has no origin.
     - A scenario is one check, whatever is wrong with it: its finding lists every problem.
+    - A policy triggered by a view reads the fields of that view that its command carries:
+      they are destinations of the view's fields (`trace` shows them). SPEC §6 asks no
+      destination of a view's fields, so this raises or clears no finding; an event's field
+      is not read by such a policy (the view is), and counts only through a view carrying it.
+    - Fields of policies and screens have no check of their own: SPEC §6 names commands,
+      events and views only.
     """
     graph = _Graph(snapshot)
     checker = _Checker(graph)
@@ -684,7 +696,19 @@ def _downstream(graph: _Graph, events: list[ElementInfo], name: str) -> list[str
             if line not in policies:
                 policies.append(line)
     ordered = sorted(views.values(), key=graph.id_order)
+    for view in ordered:  # a view read as a to-do list passes the field on to a command
+        for line in _view_readers(graph, view, name):
+            if line not in policies:
+                policies.append(line)
     return [f"{view.label} (view)" for view in ordered] + policies + _named_by(graph, events, name)
+
+
+def _view_readers(graph: _Graph, view: ElementInfo, name: str) -> list[str]:
+    """The policies that read this field of a view (SPEC §6), with the command each issues."""
+    return [
+        f"policy {policy.label} → {command.label} (for each item of {view.label})"
+        for policy, command in graph.readers(view, name)
+    ]
 
 
 def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
@@ -693,8 +717,10 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
     A command field goes to the events it causes carrying it, then on to their views and
     policies; its origin is whoever issues the command. An event field comes from the
     commands or external systems causing it and goes to views and policies. A view field
-    comes from the events feeding it; a view is where information ends. Any field also goes
-    to the fields that name it as their explicit origin. Raises KeyError,
+    comes from the events feeding it and goes to the policies that read it as a to-do list.
+    A policy's field comes from its trigger and goes to its command; a screen's from the views
+    it shows (or the person using it) to the commands it issues. Any field also goes to the
+    fields that name it as their explicit origin. Raises KeyError,
     with a message for people, when the element or the field does not exist.
     """
     graph = _Graph(snapshot)
@@ -718,8 +744,28 @@ def trace(snapshot: Snapshot, key: str, field: str) -> Trace:
         origins = [f"{c.label} (command) carries it" for c in commands]
         origins += [f"external system {x.label}" for x in externals] + own
         destinations = _downstream(graph, [element], spec.name)
-    else:
+    elif element.kind == "view":
         carriers = [e for e in graph.sources(element) if graph.carries(e, spec.name)]
         origins = [f"{e.label} (event) carries it" for e in carriers] + own
-        destinations = _named_by(graph, [element], spec.name)
+        destinations = _view_readers(graph, element, spec.name) + _named_by(
+            graph, [element], spec.name
+        )
+    elif element.kind == "policy":
+        triggers = [t for t in graph.triggers(element) if graph.carries(t, spec.name)]
+        origins = [f"{t.label} ({t.kind}) triggers it and carries it" for t in triggers] + own
+        command = graph.policy_command(element)
+        issued = [command] if command is not None and graph.carries(command, spec.name) else []
+        destinations = [f"{c.label} (command)" for c in issued] + _named_by(
+            graph, [element], spec.name
+        )
+    else:  # a screen: what its views show, or what a person types; it goes to its commands
+        shown = [v for v in graph.related(element.shows, "view") if graph.carries(v, spec.name)]
+        origins = [f"{v.label} (view) shows it" for v in shown] + own
+        origins = origins or ["an input: the person using the screen gives it"]
+        issued = [
+            c for c in graph.related(element.issues, "command") if graph.carries(c, spec.name)
+        ]
+        destinations = [f"{c.label} (command)" for c in issued] + _named_by(
+            graph, [element], spec.name
+        )
     return Trace(element.key, spec.name, tuple(origins), tuple(destinations))

@@ -18,6 +18,7 @@ always works.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from bot.core.commands import (
     AddHotspot,
     AddPolicy,
     AddScenario,
+    AddScreen,
     AddView,
+    Board,
     ChangeFacilitator,
     Check,
     Command,
@@ -47,11 +50,13 @@ from bot.core.commands import (
     Merge,
     Move,
     Next,
+    OpenForm,
     Order,
     Rename,
     Report,
     Resolve,
     SetAuto,
+    SetCanvas,
     SetFields,
     SetTimebox,
     Start,
@@ -63,9 +68,16 @@ from bot.core.commands import (
 from bot.core.durations import DurationError, parse_duration
 from bot.core.exports import ALIASES as EXPORT_ALIASES
 from bot.core.exports import FORMATS
-from bot.core.model import normalise, parse_element_key
+from bot.core.model import DEFAULT_FIELD_TYPE, FIELD_TYPES, normalise, parse_element_key
 from bot.core.steps import LAST_STEP
-from bot.core.text import TextError, clean_name, from_slack, mentioned_users, with_article
+from bot.core.text import (
+    MAX_ANSWER_LENGTH,
+    TextError,
+    clean_name,
+    from_slack,
+    mentioned_users,
+    with_article,
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,12 @@ USAGES: dict[str, Usage] = {
         "/storm digest 08:30",
         True,
     ),
+    "canvas": Usage(
+        "/storm canvas on|off",
+        "keep the channel's canvas a live copy of the model; off stops following",
+        "/storm canvas on",
+        True,
+    ),
     "end": Usage("/storm end", "finish the workshop and post the final report", "/storm end", True),
     # Modelling, in the order of SPEC §4.1.
     "event": Usage(
@@ -129,7 +147,9 @@ USAGES: dict[str, Usage] = {
         "/storm hotspot Who pays the shipping? on E3",
     ),
     "resolve": Usage(
-        "/storm resolve <hotspot ref>", "mark a hotspot resolved", "/storm resolve H2"
+        "/storm resolve <hotspot ref> [<answer>]",
+        "mark a hotspot resolved, optionally with its answer (after the hotspot's ID)",
+        "/storm resolve H2 Finance approves refunds over 100 EUR",
     ),
     "rename": Usage(
         "/storm rename <ref> <new name>",
@@ -165,8 +185,8 @@ USAGES: dict[str, Usage] = {
         "/storm view Order Summary <- E1, E3",
     ),
     "policy": Usage(
-        "/storm policy <name>: <event ref> -> <command ref>",
-        "whenever that event, then that command",
+        "/storm policy <name>: <event or view ref> -> <command ref>",
+        "whenever that event (or: for each item of that view), then that command",
         "/storm policy Ship when paid: E2 -> C3",
     ),
     "actor": Usage(
@@ -179,19 +199,26 @@ USAGES: dict[str, Usage] = {
         "an external system that causes those events",
         "/storm external Payment Provider -> E2",
     ),
+    "screen": Usage(
+        "/storm screen <name> -> <command ref>[, …] [<- <view ref>[, …]]",
+        "a screen, the commands it issues and the views it shows",
+        "/storm screen Checkout -> C1, C2 <- V1",
+    ),
     "aggregate": Usage(
         "/storm aggregate <name>: <ref> <ref>…",
-        "group commands and events (commas between names with spaces)",
+        "group commands, events and views (commas between names with spaces)",
         "/storm aggregate Order: C1 E1 E2",
     ),
     "fields": Usage(
-        "/storm fields <ref>: <field>[, <field>…]",
-        "set the fields of a command, event or view (`id*` generated, `<- E3.amount` origin)",
-        "/storm fields C1: order_id*, customer, total <- E3.amount",
+        "/storm fields <ref>: <field>[:Type][, <field>…]",
+        "set the fields of a command, event, view, policy or screen (`:Decimal` type, `[]` list, `id*` "
+        "generated, `<- E3.amount` origin)",
+        "/storm fields C1: order_id:UUID*, customer, total:Decimal <- E3.amount",
     ),
     "scenario": Usage(
         "/storm scenario <title>: given <events|nothing> when <command> then <events>|error <text>",
-        "a given/when/then specification; for a view: given <events> then <view>",
+        "a given/when/then specification; for a view: given <events> then <view>; "
+        "`/storm scenario` alone opens a form",
         "/storm scenario Happy path: given E1 when C2 then E2, E3",
     ),
     "trace": Usage(
@@ -203,6 +230,7 @@ USAGES: dict[str, Usage] = {
     "report": Usage(
         "/storm report", "post the full report of the workshop so far", "/storm report"
     ),
+    "board": Usage("/storm board", "post the board as a picture", "/storm board"),
     "export": Usage(
         "/storm export " + "|".join(FORMATS),
         "upload the model to the channel as a file",
@@ -410,6 +438,12 @@ def _auto(rest: str) -> Command:
     return SetAuto(rest.lower() == "on")
 
 
+def _canvas(rest: str) -> Command:
+    if rest.lower() not in ("on", "off"):
+        raise ValueError("say on or off")
+    return SetCanvas(rest.lower() == "on")
+
+
 def _facilitator(rest: str) -> Command:
     action, _, who = rest.partition(" ")
     if action.lower() not in ("add", "remove"):
@@ -468,7 +502,15 @@ def _hotspot(rest: str) -> Command:
 
 
 def _resolve(rest: str) -> Command:
-    return Resolve(_text(rest, "the hotspot to resolve"))
+    """`<hotspot ref> [<answer>]`: an ID may be followed by the answer; a hotspot's text is
+    free and may hold anything, so a hotspot named by its text takes no answer here."""
+    first, answer = ([*_SPACES.split(rest.strip(), maxsplit=1), ""])[:2]
+    if not _is_id(first):
+        return Resolve(_text(rest, "the hotspot to resolve"))
+    ref = _text(first, "the hotspot to resolve")
+    if not answer.strip():
+        return Resolve(ref)
+    return Resolve(ref, clean_name(from_slack(answer), what="the answer", limit=MAX_ANSWER_LENGTH))
 
 
 def _rename(rest: str) -> Command:
@@ -603,20 +645,49 @@ _external = _named_links(
 )
 
 
+def _screen(rest: str) -> Command:
+    """`<name> [-> <command refs>] [<- <view refs>]`: the commands a screen issues and the
+    views it shows, each arrow at most once and in either order."""
+    example = "screen Checkout -> C1, C2 <- V1"
+    arrows = list(_ANY_ARROW.finditer(_masked(rest)))
+    right = [_RIGHT_ARROW.fullmatch(arrow.group()) is not None for arrow in arrows]
+    if sum(right) > 1 or len(arrows) - sum(right) > 1:
+        raise ValueError(
+            f"write -> before the commands and <- before the views, once each: {example}"
+        )
+    name_end = arrows[0].start() if arrows else len(rest)
+    issues: tuple[str, ...] = ()
+    shows: tuple[str, ...] = ()
+    for index, arrow in enumerate(arrows):
+        end = arrows[index + 1].start() if index + 1 < len(arrows) else len(rest)
+        piece = rest[arrow.end() : end]
+        if right[index]:
+            issues = _refs(piece, "command")
+            if not issues:
+                raise ValueError(f"name at least one command after ->: {example}")
+        else:
+            shows = _refs(piece, "view")
+            if not shows:
+                raise ValueError(f"name at least one view after <-: {example}")
+    return AddScreen(_text(rest[:name_end], "a screen name"), issues, shows)
+
+
 def _policy(rest: str) -> Command:
     split = _name_colon(rest)
     if split is None:
-        raise ValueError("write the policy name, a colon, then <event> -> <command>")
+        raise ValueError("write the policy name, a colon, then <event or view> -> <command>")
     name, link = split
     arrow = _partition(link, _RIGHT_ARROW)
     if arrow is None:
-        raise ValueError("after the colon, write the event, ->, then the command: E2 -> C3")
-    event, command = arrow
-    if len(_split(event, _COMMA)) > 1 or len(_split(command, _COMMA)) > 1:
-        raise ValueError("a policy links one event to one command")
+        raise ValueError(
+            "after the colon, write the event (or view), ->, then the command: E2 -> C3"
+        )
+    trigger, command = arrow
+    if len(_split(trigger, _COMMA)) > 1 or len(_split(command, _COMMA)) > 1:
+        raise ValueError("a policy links one event or view to one command")
     return AddPolicy(
         _text(name, "a policy name"),
-        _text(event, "the event the policy reacts to"),
+        _text(trigger, "the event or view the policy reacts to"),
         _text(command, "the command the policy issues"),
     )
 
@@ -624,11 +695,11 @@ def _policy(rest: str) -> Command:
 def _aggregate(rest: str) -> Command:
     split = _name_colon(rest)
     if split is None:
-        raise ValueError("write the aggregate name, a colon, then its commands and events")
+        raise ValueError("write the aggregate name, a colon, then its commands, events and views")
     name, members = split
     refs = _refs(members, "a member of the aggregate", spaces=True)
     if not refs:
-        raise ValueError("name at least one command or event after the colon")
+        raise ValueError("name at least one command, event or view after the colon")
     return Group(_text(name, "an aggregate name"), refs)
 
 
@@ -636,7 +707,9 @@ def _fields(rest: str) -> Command:
     """`<ref>: <field>[, <field>…]`; nothing after the colon clears the element's fields.
 
     A field is `name`, `name*` (generated) or `name <- <ref>.<field>` (explicit origin, split
-    at the first `.` so that the field part may itself contain dots). Names that are equal
+    at the first `.` so that the field part may itself contain dots), with a type after its
+    name when it is not a String: `id:UUID*`, `total:Decimal <- E3.amount`, `items:String[]`
+    (SPEC §3; the last `:` of the name part, so that a name never holds one). Names that are equal
     after normalisation (case, spaces, `_`, `-`) are refused as duplicates.
     """
     split = _name_colon(rest)
@@ -665,12 +738,22 @@ def _fields(rest: str) -> Command:
 
 
 def _field(raw: str) -> FieldInput:
+    """`name[:Type][*]` or `name[:Type] <- <ref>.<field>`; `*` is also taken before the type
+    (`id*:UUID`), since both read the same."""
     origin = _partition(raw, _LEFT_ARROW)
-    name_text = raw if origin is None else origin[0]
-    generated = name_text.rstrip().endswith("*")
-    name = _text(name_text.rstrip().rstrip("*"), "a field name")
+    name_text = (raw if origin is None else origin[0]).strip()
+    generated = name_text.endswith("*")
+    name_text = name_text.rstrip("*").rstrip()
+    typed = _last_colon(name_text)
+    field_type, is_list = DEFAULT_FIELD_TYPE, False
+    if typed is not None:
+        name_text = typed[0].rstrip()
+        generated = generated or name_text.endswith("*")
+        name_text = name_text.rstrip("*")
+        field_type, is_list = _field_type(typed[1], name_text.strip())
+    name = _text(name_text, "a field name")
     if origin is None:
-        return FieldInput(name, generated)
+        return FieldInput(name, generated, type=field_type, is_list=is_list)
     if generated:
         raise ValueError(f"the field “{name}” is either generated (*) or has an origin (<-)")
     source = _partition(origin[1], _DOT)
@@ -680,7 +763,43 @@ def _field(raw: str) -> FieldInput:
         name,
         origin_ref=_text(source[0], "the element a field comes from"),
         origin_field=_text(source[1], "the field it comes from"),
+        type=field_type,
+        is_list=is_list,
     )
+
+
+def _last_colon(raw: str) -> tuple[str, str] | None:
+    """(`name`, `type`) around the last `:` outside Slack tokens; None when there is none."""
+    found = list(_COLON.finditer(_masked(raw)))
+    if not found:
+        return None
+    return raw[: found[-1].start()], raw[found[-1].end() :]
+
+
+_TYPES_BY_KEY = {name.casefold(): name for name in FIELD_TYPES}
+_TYPE_LIST = ", ".join(FIELD_TYPES)
+
+
+def _field_type(raw: str, name: str) -> tuple[str, bool]:
+    """(canonical type, is a list) for `decimal`, `Decimal[]`…; an unknown type is refused
+    with the list of types, and the closest one when it looks like a slip."""
+    written = from_slack(raw).strip()
+    is_list = written.endswith("[]")
+    bare = written.removesuffix("[]").strip()
+    if not bare:
+        raise ValueError(
+            f"write the type of “{name}” after the colon, one of {_TYPE_LIST} "
+            "(add [] for a list: total:Decimal[])"
+        )
+    found = _TYPES_BY_KEY.get(bare.casefold())
+    if found is None:
+        close = difflib.get_close_matches(bare.casefold(), list(_TYPES_BY_KEY), n=1, cutoff=0.6)
+        hint = f" (did you mean {_TYPES_BY_KEY[close[0]]}?)" if close else ""
+        raise ValueError(
+            f"“{bare}” is not a field type{hint}: use one of {_TYPE_LIST}, "
+            "with [] for a list (total:Decimal[])"
+        )
+    return found, is_list
 
 
 _TITLE_THEN_GIVEN = re.compile(r":\s*given(?!\S)", re.IGNORECASE)
@@ -698,7 +817,10 @@ def _scenario(rest: str) -> Command:
     `then` or ` and ` need their IDs. Refs are separated by commas or ` and `. With `when`
     it is a command scenario whose `then` lists events (`nothing` for none) or says
     `error <text>`; without `when` it is a view scenario whose `then` is one view.
+    Nothing at all after `scenario` asks for the scenario form (`OpenForm`).
     """
+    if not rest:
+        return OpenForm("scenario")
     split = _partition(rest, _TITLE_THEN_GIVEN)
     if split is None:
         raise ValueError(
@@ -790,6 +912,7 @@ _PARSERS: dict[str, _Parser] = {
     "auto": _auto,
     "facilitator": _facilitator,
     "digest": _digest,
+    "canvas": _canvas,
     "end": _no_arguments(End()),
     "event": _event,
     "hotspot": _hotspot,
@@ -806,11 +929,13 @@ _PARSERS: dict[str, _Parser] = {
     "policy": _policy,
     "actor": _actor,
     "external": _external,
+    "screen": _screen,
     "aggregate": _aggregate,
     "fields": _fields,
     "scenario": _scenario,
     "trace": _trace,
     "check": _no_arguments(Check()),
     "report": _no_arguments(Report()),
+    "board": _no_arguments(Board()),
     "export": _export,
 }

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core import controls
+from bot.core.controls import Button, Control, Menu
 from bot.core.durations import format_duration
 from bot.core.grammar import USAGES, Usage
-from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
+from bot.core.model import KIND_EMOJI, WITH_FIELDS, ElementInfo, Snapshot
 from bot.core.steps import LAST_STEP, STEPS
 from bot.core.text import code, escape, literal, plural, unescape
 
@@ -28,13 +30,15 @@ class Post:
     """A message for people.
 
     `text` is plain text (the notification fallback; the renderer escapes it); `heading` is
-    plain text too; `sections` and `context` are mrkdwn, already escaped where they quote users.
+    plain text too; `sections` and `context` are mrkdwn, already escaped where they quote users;
+    `controls` are the buttons and menus it offers, shown after the sections.
     """
 
     text: str
     heading: str | None = None
     sections: tuple[str, ...] = ()
     context: str | None = None
+    controls: tuple[Control, ...] = ()
 
 
 def when(moment: datetime) -> str:
@@ -148,7 +152,27 @@ def _examples(snapshot: Snapshot, number: int) -> tuple[str, ...]:
     return ("/storm check", f"/storm trace {trace}")
 
 
-def step_prompt(snapshot: Snapshot, number: int) -> Post:
+def step_controls(workshop_id: int, number: int, *, add: bool = False) -> tuple[Control, ...]:
+    """Add… (when `add`), then Next step (before the last step) and the Extend menu, made for
+    step `number`. Everyone sees them where everyone sees the post: the click is checked."""
+    step = controls.step_target(workshop_id, number)
+    found: list[Control] = []
+    if add:
+        found.append(Button("Add…", controls.ADD, controls.target(workshop_id), style="primary"))
+    if number < LAST_STEP:
+        found.append(Button("Next step", controls.NEXT, step))
+    found.append(
+        Menu(
+            controls.EXTEND,
+            tuple((label, f"{value} {step}") for label, value in controls.EXTENSIONS),
+        )
+    )
+    return tuple(found)
+
+
+def step_prompt(snapshot: Snapshot, number: int, *, workshop_id: int | None = None) -> Post:
+    """A step's opening prompt; made for `workshop_id`, it carries Add…, Next step and Extend
+    (SPEC §4.4)."""
     state = snapshot.steps[number - 1]
     step = state.step
     examples = "\n".join(f"`{code(example)}`" for example in _examples(snapshot, number))
@@ -163,7 +187,9 @@ def step_prompt(snapshot: Snapshot, number: int) -> Post:
             f"*When this step closes* I post {step.deliverable}. New elements appear in this "
             "thread.",
         ),
-        context=f"{step.method} · step {number} of {LAST_STEP}",
+        context=f"{step.method} · step {number} of {LAST_STEP}"
+        + (" · *Next step* and *Extend* are for facilitators" if workshop_id is not None else ""),
+        controls=step_controls(workshop_id, number, add=True) if workshop_id is not None else (),
     )
 
 
@@ -174,6 +200,9 @@ def element_posted(
     added_by: str | None = None,
     dropped: bool = False,
     merged_into: tuple[str, str] | None = None,
+    workshop_id: int | None = None,
+    source_link: str | None = None,
+    shared: bool = False,
 ) -> Post:
     """The thread reply that carries an element's ID, so reactions on it find the element.
 
@@ -181,12 +210,18 @@ def element_posted(
     as it is now: its votes, fields and whether it is resolved; once `dropped` or merged
     (`merged_into` is the survivor's key and name) it says so and no longer asks for votes.
     An element captured from someone's message by a reaction names both its author and who
-    `added_by` it (SPEC §4.2).
+    `added_by` it (SPEC §4.2). A live element's message carries its Vote button and menu
+    (SPEC §4.4), made for `workshop_id`. One made from a message with the Add to Storm
+    shortcut links back to it (`source_link`, a permalink Storm made itself). In a message
+    `shared` with other elements only its button votes: a reaction there could be for any
+    of them (SPEC §4.3).
     """
     line = f"{_element_line(element, with_votes=False)} · {element.kind}"
     added = f"added by {literal(author_name)}"
     if added_by is not None and added_by != author_name:
         added = f"by {literal(author_name)} · added by {literal(added_by)}"
+    if source_link is not None:
+        added += f" · <{source_link}|from this message>"
     if merged_into is not None:
         survivor, name = merged_into
         return Post(
@@ -206,12 +241,45 @@ def element_posted(
         line += f" · {plural(element.votes, 'vote')}"
     if element.resolved:
         line += " · :white_check_mark: resolved"
+        if element.answer:
+            line += f"\n*Answer:* {literal(element.answer)}"
     if element.fields:
         line += "\nFields: " + ", ".join(escape(str(f)) for f in element.fields)
     return Post(
         text=f"{element.key} {element.name}",
         sections=(line,),
-        context=f"{added} · react :+1: to vote",
+        context=f"{added} · vote with the button" + ("" if shared else " or :+1:"),
+        controls=element_controls(element, workshop_id) if workshop_id is not None else (),
+    )
+
+
+# What an element's menu offers, by kind: fields belong to commands, events, views, policies
+# and screens; a
+# command is specified by scenarios; a hotspot is resolved rather than questioned (SPEC §3,
+# §4.4).
+_WITH_FIELDS = frozenset(WITH_FIELDS)
+
+
+def element_controls(element: ElementInfo, workshop_id: int) -> tuple[Control, ...]:
+    """The Vote button (showing the count) and the menu of a live element's message."""
+    target = controls.target(workshop_id, element.key)
+    vote = f"Vote · {element.votes}" if element.votes else "Vote"
+    choices = [("Rename…", "rename")]
+    if element.kind in _WITH_FIELDS:
+        choices.append(("Fields…", "fields"))
+    if element.kind == "command":
+        choices.append(("Scenario…", "scenario"))
+    choices += [("Merge into…", "merge"), ("Drop", "drop")]
+    if element.kind == "hotspot":
+        if not element.resolved:
+            choices.append(("Resolve…", "resolve"))
+    else:
+        choices.append(("Hotspot on this…", "hotspot"))
+    return (
+        Button(vote, controls.VOTE, target),
+        Menu(
+            controls.ELEMENT_MENU, tuple((label, f"{choice} {target}") for label, choice in choices)
+        ),
     )
 
 
@@ -241,8 +309,16 @@ def reminder(
 
 
 def times_up(
-    snapshot: Snapshot, number: int, *, due_at: datetime, late: bool, advancing: bool
+    snapshot: Snapshot,
+    number: int,
+    *,
+    due_at: datetime,
+    late: bool,
+    advancing: bool,
+    workshop_id: int | None = None,
 ) -> Post:
+    """Time's up for a step; unless the workshop advances by itself, it asks the facilitators
+    to move on or extend, and (made for `workshop_id`) offers them the buttons to."""
     step = STEPS[number - 1]
     added = snapshot.added_in_step(number)
     contributors = snapshot.contributors(number)
@@ -255,7 +331,8 @@ def times_up(
             if number == LAST_STEP
             else "`/storm next` to move on"
         )
-        ask = f"{mentions}: run {move} or `/storm extend 1h` for more time."
+        buttons = " (or the buttons below)" if workshop_id is not None else ""
+        ask = f"{mentions}: run {move} or `/storm extend 1h` for more time{buttons}."
     progress = (
         f"{plural(len(added), 'element')} added by "
         f"{plural(len(contributors), 'person', 'people')} in this step."
@@ -267,12 +344,18 @@ def times_up(
         heading=f"Time's up · {step.name}",
         sections=(progress, ask),
         context=_late_note(due_at, late),
+        controls=step_controls(workshop_id, number)
+        if workshop_id is not None and not advancing
+        else (),
     )
 
 
-def status(snapshot: Snapshot, now: datetime, counts: dict[str, int]) -> Post:
+def status(
+    snapshot: Snapshot, now: datetime, counts: dict[str, int], *, controls_for: int | None = None
+) -> Post:
     """Where the workshop stands; `counts` are its live elements by kind (the snapshot may
-    leave the elements out: status only needs how many there are)."""
+    leave the elements out: status only needs how many there are). Only its reader sees it,
+    so a facilitator's carries Next step and Extend, made for workshop `controls_for`."""
     state = snapshot.current
     count_text = (
         ", ".join(plural(n, kind) for kind, n in sorted(counts.items()))
@@ -290,6 +373,7 @@ def status(snapshot: Snapshot, now: datetime, counts: dict[str, int]) -> Post:
             f"*Contributed this step:* {_names(snapshot, snapshot.contributors(state.number))}",
             f"*Not yet:* {_names(snapshot, missing, none='none, everyone has')}",
         ),
+        controls=step_controls(controls_for, state.number) if controls_for is not None else (),
     )
 
 

@@ -19,6 +19,7 @@ KIND_LETTERS: dict[str, str] = {
     "actor": "R",
     "external": "X",
     "scenario": "S",
+    "screen": "U",
 }
 KINDS_BY_LETTER = {letter: kind for kind, letter in KIND_LETTERS.items()}
 KIND_EMOJI: dict[str, str] = {
@@ -31,7 +32,11 @@ KIND_EMOJI: dict[str, str] = {
     "actor": ":bust_in_silhouette:",
     "external": ":white_large_square:",
     "scenario": ":clipboard:",
+    "screen": ":desktop_computer:",
 }
+# The kinds that carry fields (SPEC §3): policies and screens too, as Event Modeling's
+# processors and screens do.
+WITH_FIELDS: tuple[str, ...] = ("command", "event", "view", "policy", "screen")
 _ID = re.compile(r"([A-Za-z])(\d+)")
 
 
@@ -53,22 +58,80 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
+# A field's types (SPEC §3), spelled as written back; `String` is the default.
+FIELD_TYPES = (
+    "String",
+    "Int",
+    "Long",
+    "Double",
+    "Decimal",
+    "Boolean",
+    "UUID",
+    "Date",
+    "DateTime",
+    "Custom",
+)
+DEFAULT_FIELD_TYPE = "String"
+_WORDS = re.compile(r"[^\W_]+")
+_APOSTROPHES = re.compile("['\u2019]")  # ' and its typographic twin
+
+
+def code_identifier(name: str) -> str:
+    """The identifier code uses for a field named `name` (SPEC §3), in camelCase: `order id`,
+    `order_id` and `Order ID` all give `orderId`, so that fields matching by name also match
+    in code. A word's inner capitals are kept (`orderId` stays as it is) unless the whole word
+    is capitals (`ID` is a word, `Id`); apostrophes join (`customer's` → `customers`). A name
+    starting with a digit gets a leading `_`, since no language's identifier may."""
+    words = _WORDS.findall(_APOSTROPHES.sub("", name))
+    parts = []
+    for index, word in enumerate(words):
+        if len(word) > 1 and word.isupper():
+            word = word.lower()
+        first = word[0].lower() if index == 0 else word[0].upper()
+        parts.append(first + word[1:])
+    found = "".join(parts) or "field"
+    return f"_{found}" if found[0].isdigit() else found
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """A field of a command, event or view (SPEC §3).
+    """A field of a command, event, view, policy or screen (SPEC §3).
 
     `generated` is `name*` (made by the system); `origin` is an explicit origin as written,
-    `<element key>.<field name>` (for example `E3.amount`), already resolved to a key.
+    `<element key>.<field name>` (for example `E3.amount`), already resolved to a key. `type`
+    is one of `FIELD_TYPES` and `is_list` says `Type[]`. `identifier` is the name code uses
+    when it was given (imported); None means it is derived from the name (`code_identifier`).
     """
 
     name: str
     generated: bool = False
     origin: str | None = None
+    type: str = DEFAULT_FIELD_TYPE
+    is_list: bool = False
+    identifier: str | None = None
+
+    @property
+    def written_type(self) -> str:
+        """`Decimal`, or `Decimal[]` for a list."""
+        return f"{self.type}[]" if self.is_list else self.type
+
+    @property
+    def typed_name(self) -> str:
+        """`total:Decimal`; the name alone when the type is the default, `String`."""
+        if self.type == DEFAULT_FIELD_TYPE and not self.is_list:
+            return self.name
+        return f"{self.name}:{self.written_type}"
+
+    @property
+    def code_name(self) -> str:
+        """The field's identifier for code: the one given, or derived from its name."""
+        return self.identifier or code_identifier(self.name)
 
     def __str__(self) -> str:
+        """The field as `/storm fields` takes it: `order id:UUID*`, `total:Decimal <- E3.amount`."""
         if self.origin:
-            return f"{self.name} <- {self.origin}"
-        return f"{self.name}*" if self.generated else self.name
+            return f"{self.typed_name} <- {self.origin}"
+        return f"{self.typed_name}*" if self.generated else self.typed_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +154,10 @@ class ElementInfo:
     """One live element with its relations, as the core reads it.
 
     Relations are element keys: `causes` (a command's or external system's events), `fed_by`
-    (a view's source events), `issues` (an actor's commands; a policy's one command), `on` (a
-    policy's triggering event, or the element a hotspot is about), `members` (an aggregate's
-    commands and events), `aggregate` (the aggregate a command or event belongs to).
+    (a view's source events), `issues` (an actor's or a screen's commands; a policy's one
+    command), `shows` (a screen's views), `on` (a policy's trigger, an event or a view, or the
+    element a hotspot is about), `members` (an aggregate's commands, events and views),
+    `aggregate` (the aggregate a command, event or view belongs to).
     """
 
     key: str
@@ -107,10 +171,12 @@ class ElementInfo:
     causes: tuple[str, ...] = ()
     fed_by: tuple[str, ...] = ()
     issues: tuple[str, ...] = ()
+    shows: tuple[str, ...] = ()
     on: str | None = None
     members: tuple[str, ...] = ()
     aggregate: str | None = None
     resolved: bool = False
+    answer: str | None = None  # a resolved hotspot's answer, as typed
     scenario: Scenario | None = None
     created_at: datetime | None = None
     aliases: tuple[str, ...] = ()

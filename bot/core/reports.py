@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.core.completeness import FIELD_CODES, FIELDS_STEP, Finding, Report, check
+from bot.core.controls import Button
 from bot.core.durations import format_duration
-from bot.core.messages import Post
+from bot.core.fixes import fix_buttons
+from bot.core.messages import Post, when
 from bot.core.model import KIND_EMOJI, ElementInfo, Snapshot
 from bot.core.steps import STEPS
 from bot.core.text import code, escape, literal, plural
@@ -87,7 +89,18 @@ def _hotspot_line(snapshot: Snapshot, hotspot: ElementInfo) -> str:
         _line(hotspot, votes=False)
         + (f" (on {_refs(snapshot, [hotspot.on])})" if hotspot.on else "")
         + (" · resolved" if hotspot.resolved else "")
+        + (f": {literal(hotspot.answer)}" if hotspot.resolved and hotspot.answer else "")
     )
+
+
+def resolved_hotspots(snapshot: Snapshot) -> str | None:
+    """The hotspots settled so far with their answers (SPEC §3), beside the open ones in a
+    step's summary; None while there are none."""
+    settled = [h for h in snapshot.of_kind("hotspot") if h.resolved]
+    if not settled:
+        return None
+    lines = "\n".join(_hotspot_line(snapshot, h) for h in settled)
+    return f"*Resolved hotspots ({len(settled)})*\n{lines}"
 
 
 def hotspots(snapshot: Snapshot, *, open_only: bool = True) -> str:
@@ -108,7 +121,7 @@ def cause_table(snapshot: Snapshot) -> str:
         for command in policy.issues:
             policies.setdefault(command, []).append(policy.key)
     actors: dict[str, list[str]] = {}
-    for actor in snapshot.of_kind("actor"):
+    for actor in snapshot.of_kind("actor") + snapshot.of_kind("screen"):
         for command in actor.issues:
             actors.setdefault(command, []).append(actor.key)
     lines = []
@@ -124,10 +137,16 @@ def cause_table(snapshot: Snapshot) -> str:
         f"{_line(v, votes=False)} ← fed by {_refs(snapshot, v.fed_by)}"
         for v in snapshot.of_kind("view")
     ]
+    screens = [
+        f"{_line(u, votes=False)} → issues {_refs(snapshot, u.issues)}; "
+        f"shows {_refs(snapshot, u.shows)}"
+        for u in snapshot.of_kind("screen")
+    ]
     return (
         "*What causes each event*\n"
         + ("\n".join(lines) or "No events yet.")
         + ("\n*Views*\n" + "\n".join(views) if views else "")
+        + ("\n*Screens*\n" + "\n".join(screens) if screens else "")
     )
 
 
@@ -223,15 +242,22 @@ def _finding_line(snapshot: Snapshot, key: str, found: list[Finding]) -> str:
     return f"• {head}: " + "; ".join(parts)
 
 
+def listed_findings(snapshot: Snapshot, report: Report) -> tuple[Finding, ...]:
+    """The findings a report lists one by one: before step 5 (Identify Inputs) those about
+    fields are counted, not listed (SPEC §6)."""
+    if snapshot.current_step < FIELDS_STEP:
+        return tuple(f for f in report.findings if f.code not in FIELD_CODES)
+    return report.findings
+
+
 def completeness_sections(snapshot: Snapshot, report: Report) -> tuple[str, ...]:
     """The score, then one line per element and severity, then what to do next. Before step 5
     (Identify Inputs) findings about fields are counted, not listed (SPEC §6)."""
     verdict = ":white_check_mark: passes" if report.passed else ":x: does not pass yet"
     head = f"*Completeness {round(report.score * 100)}%* · {verdict} · {report.passed_checks} of {report.checks} checks pass"
-    listed = report.findings
+    listed = listed_findings(snapshot, report)
     deferred = ""
     if snapshot.current_step < FIELDS_STEP:
-        listed = tuple(f for f in report.findings if f.code not in FIELD_CODES)
         bare = sum(1 for f in report.findings if f.code == "element-no-fields")
         fields = len(
             {(f.element, f.field) for f in report.findings if f.code in FIELD_CODES and f.field}
@@ -271,10 +297,12 @@ def step_summary(snapshot: Snapshot, number: int) -> Post:
     if number == 1:
         sections = (timeline(snapshot), contributors)
     elif number == 2:
+        settled = resolved_hotspots(snapshot)
         sections = (
             timeline(snapshot),
             merges_and_drops(snapshot),
             hotspots(snapshot),
+            *([settled] if settled else []),
             contributors,
         )
     elif number == 3:
@@ -297,12 +325,31 @@ def step_summary(snapshot: Snapshot, number: int) -> Post:
     )
 
 
-def completeness_report(snapshot: Snapshot) -> Post:
+def completeness_report(snapshot: Snapshot, workshop_id: int | None = None) -> Post:
+    """The report `/storm check` posts. Made for `workshop_id` while the workshop is open, it
+    carries a Fix button for each listed finding whose fix is mechanical (SPEC §4.4)."""
     report = check(snapshot)
+    sections = completeness_sections(snapshot, report)
+    buttons: tuple[Button, ...] = ()
+    if workshop_id is not None and snapshot.finished_at is None:
+        buttons, fixable = fix_buttons(snapshot, listed_findings(snapshot, report), workshop_id)
+        if buttons:
+            more = (
+                f" The first {len(buttons)} of {fixable} are here: fix them, then `/storm check` "
+                "again for the rest."
+                if fixable > len(buttons)
+                else ""
+            )
+            sections = (
+                *sections,
+                f"*Fix in one click ({fixable})*: each button applies its fix and re-checks; "
+                f"a button with `…` asks first.{more}",
+            )
     return Post(
         text=f"Completeness {round(report.score * 100)}%",
         heading=f"Completeness check · {snapshot.title}",
-        sections=completeness_sections(snapshot, report),
+        sections=sections,
+        controls=buttons,
     )
 
 
@@ -377,7 +424,9 @@ def digest(
     state = snapshot.current
     deadline = state.deadline_at
     left = (
-        f"{format_duration(deadline - now)} left" if deadline and deadline > now else "time is up"
+        f"{format_duration(deadline - now)} left (until {when(deadline)})"
+        if deadline and deadline > now
+        else "time is up"
     )
     post = Post(
         text=f"Daily digest: {snapshot.title}",

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 MAX_NAME_LENGTH = 200
+MAX_ANSWER_LENGTH = 1000  # a hotspot's answer may say more than a name
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _WHITESPACE = re.compile(r"\s+")
@@ -84,8 +85,9 @@ def unescape(text: str) -> str:
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def clean_name(text: str, *, what: str = "a name") -> str:
-    """Collapse white space and refuse what would make a broken or invisible name."""
+def clean_name(text: str, *, what: str = "a name", limit: int = MAX_NAME_LENGTH) -> str:
+    """Collapse white space and refuse what would make a broken or invisible name (or text
+    of at most `limit` characters, such as a hotspot's answer)."""
     collapsed = _WHITESPACE.sub(" ", text).strip()
     if not collapsed:
         raise TextError(f"{what} cannot be empty")
@@ -94,10 +96,8 @@ def clean_name(text: str, *, what: str = "a name") -> str:
     controls = [c for c in collapsed if unicodedata.category(c) == "Cc"]
     if controls:
         raise TextError(f"{what} cannot contain control characters")
-    if len(collapsed) > MAX_NAME_LENGTH:
-        raise TextError(
-            f"{what} can be at most {MAX_NAME_LENGTH} characters (this one has {len(collapsed)})"
-        )
+    if len(collapsed) > limit:
+        raise TextError(f"{what} can be at most {limit} characters (this one has {len(collapsed)})")
     return collapsed
 
 

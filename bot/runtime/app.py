@@ -24,9 +24,13 @@ from bot.core.clock import Clock, SystemClock
 from bot.runtime.acknowledging import Acknowledging
 from bot.runtime.scheduling import PostScheduler
 from bot.runtime.settings import Settings
+from bot.service.home import EVENT_TYPES as HOME_EVENTS
+from bot.service.home import Home
 from bot.service.reactions import ReactionInbox, Reactions
 from bot.service.workshops import Workshops
-from bot.slack import commands, events
+from bot.slack import actions, commands, events, home, shortcuts, views
+from bot.slack.canvas import CanvasKeeper
+from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
@@ -81,6 +85,7 @@ class Storm:
     acknowledging: Acknowledging
     checkpointer: Checkpointer | None = None
     role: Role = "all"
+    canvases: CanvasKeeper | None = None  # not in web workers: the background worker's
 
     def start(self) -> None:
         """Start sending and scheduling, and finish what a previous run left half done."""
@@ -93,8 +98,12 @@ class Storm:
             self.inbox.process_pending()
         if self.checkpointer is not None:
             self.checkpointer.start()
+        if self.canvases is not None:
+            self.canvases.start()
 
     def stop(self) -> None:
+        if self.canvases is not None:
+            self.canvases.stop()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         if self.role != "web":
@@ -280,6 +289,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         reactions,
         applies_after_ack=role == "all",
         hold=acknowledging.hold_while_busy,
+        # Each person's App Home is published after the ack, from the inbox like reactions.
+        latest_only=dict.fromkeys(
+            HOME_EVENTS, Home(engine, clock, HomeViews(client), people.refresh_channel).apply
+        ),
     )
     scheduler = PostScheduler(
         engine,
@@ -291,6 +304,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     )
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)
+    actions.register(bolt, workshops=workshops)
+    views.register(bolt, workshops=workshops)
+    home.register(bolt, inbox=inbox)
+    shortcuts.register(bolt, workshops=workshops)
     bolt.error(_report_error)
     return Storm(
         identity=identity,
@@ -303,6 +320,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         acknowledging=acknowledging,
         checkpointer=Checkpointer(engine, CHECKPOINT_SECONDS) if role == "background" else None,
         role=role,
+        canvases=None
+        if role == "web"
+        else CanvasKeeper(
+            engine, clock, client, workshops, wakeup.set, hold=acknowledging.hold_while_busy
+        ),
     )
 
 

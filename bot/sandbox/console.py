@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -25,7 +26,7 @@ from rich.text import Text
 from bot.core.durations import DurationError, parse_duration
 from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import Message
-from bot.sandbox.render import STYLES, Feed, Reader, emoji, mrkdwn
+from bot.sandbox.render import STYLES, Feed, Reader, emoji, has_controls, mrkdwn, render_view
 from bot.sandbox.session import DEFAULT_CHANNEL, Sandbox, SandboxError, reaction_name
 
 HELP = """\
@@ -41,6 +42,16 @@ plain text  posts a message in the channel (or the open thread), like `:say`
 `:thread N` / `:thread off`  post your messages in the thread of message [N], or leave it
 `:clock`  show the time; `:clock +2h`, `:clock 09:00 tomorrow`, `:clock 2026-12-01 09:00` move it (UTC)
 `:help`  this card · `:quit`  leave (Ctrl-D too)
+
+*Click, don't type*
+`:click N LABEL`  click a button or a menu choice on message [N], e.g. `:click 12 Vote`, `:click 12 Rename…`; `LABEL#2` picks the second of several
+`:click form LABEL` / `:click home LABEL`  click in the open form, or on the App Home tab
+`:form`  show the open form: its fields, what they hold, their choices
+`:form LABEL=VALUE; LABEL=VALUE`  fill in the open form by field label and submit it, e.g. `:form New name=Order shipped`; `\\n` starts a new line, commas separate several choices
+`:cancel`  close the open form
+`:shortcut N NAME`  use a message shortcut on message [N], e.g. `:shortcut 12 Add to Storm`
+`:home`  open Storm's App Home tab
+`:canvas`  show the channel's canvases as Markdown (`/storm canvas on` makes Storm's)
 
 Reactions Storm knows: `zap` turns a message into an event, `question` into a hotspot, `+1` votes."""
 
@@ -83,6 +94,14 @@ def clock_target(text: str, now: datetime) -> datetime:
     if moment <= now:
         raise SandboxError("that is in the past: the clock only moves forward")
     return moment
+
+
+def _which(label: str) -> tuple[str, int | None]:
+    """`Vote#2` → ("Vote", 2): the second of several things with the same label."""
+    match = re.fullmatch(r"(.+?)#(\d+)", label)
+    if match is None:
+        return label, None
+    return match.group(1).strip(), int(match.group(2))
 
 
 @dataclass
@@ -128,6 +147,7 @@ class SandboxConsole:
         self._waiting = threading.Event()  # set while the prompt waits for a line
         self._arrived = threading.Event()
         self._closing = threading.Event()
+        self._forms_shown: dict[str, tuple[str, str]] = {}  # person -> (view id, hash) shown
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -236,6 +256,19 @@ class SandboxConsole:
             self._thread(rest)
         elif word == ":clock":
             self._clock(rest)
+        elif word == ":click":
+            self._click(rest)
+        elif word == ":form":
+            self._form(rest)
+        elif word == ":cancel":
+            self.sandbox.cancel_form(user=self.here.user)
+            self.note("Form closed.")
+        elif word == ":shortcut":
+            self._shortcut(rest)
+        elif word == ":home":
+            self._home()
+        elif word == ":canvas":
+            self._canvas()
         else:
             raise SandboxError(f"{word} is not a sandbox line: :help lists them")
 
@@ -294,6 +327,105 @@ class SandboxConsole:
             f"Your messages now go to the thread of [{rest.strip('[]')}]; :thread off leaves."
         )
 
+    def _click(self, rest: str) -> None:
+        where, _, label = rest.partition(" ")
+        label, which = _which(label.strip())
+        if not where or not label:
+            raise SandboxError("use :click N LABEL, e.g. :click 12 Vote")
+        who = self.sandbox.name_of(self.here.user)
+        if where in ("form", "home"):
+            self.sandbox.click_in_view(
+                label, user=self.here.user, home=where == "home", which=which
+            )
+            self.note(
+                f"{who} clicked “{label}” in the {'App Home tab' if where == 'home' else 'form'}"
+            )
+            if where == "home":
+                self._show_home()
+            return
+        message = self._numbered(where)
+        self.sandbox.click(message, label, user=self.here.user, which=which)
+        self.note(f"{who} clicked “{label}” on [{where.strip('[]')}]")
+
+    def _form(self, rest: str) -> None:
+        form = self.sandbox.open_form(self.here.user)
+        if form is None:
+            raise SandboxError("no form is open: a button or menu choice with … opens one")
+        if not rest:
+            self._print_form(form)
+            return
+        entries: dict[str, str] = {}
+        for part in rest.split(";"):
+            if not part.strip():
+                continue
+            label, equals, value = part.partition("=")
+            if not equals or not label.strip():
+                raise SandboxError(f"“{part.strip()}” is not LABEL=VALUE (:form shows the labels)")
+            entries[label.strip()] = value.strip().replace("\\n", "\n")
+        submission = self.sandbox.submit_form(entries, user=self.here.user)
+        if submission.outcome == "errors":
+            self.note("Storm sent the form back: fix what it says and :form again.", error=True)
+            shown = self.sandbox.fake.view(submission.view_id) or form
+            self._print_form(shown, errors=submission.errors)
+        elif submission.outcome in ("closed", "cleared"):
+            self.note("Form sent.")
+        elif submission.outcome in ("invalid", "failed"):
+            self.note(
+                f"Slack could not use Storm's answer to the form ({submission.outcome})", error=True
+            )
+
+    def _shortcut(self, rest: str) -> None:
+        where, _, name = rest.partition(" ")
+        if not where or not name.strip():
+            raise SandboxError("use :shortcut N NAME, e.g. :shortcut 12 Add to Storm")
+        message = self._numbered(where)
+        self.sandbox.shortcut(message, name, user=self.here.user)
+        self.note(
+            f"{self.sandbox.name_of(self.here.user)} used “{name.strip()}” on [{where.strip('[]')}]"
+        )
+
+    def _home(self) -> None:
+        self.sandbox.open_home(user=self.here.user)
+        self._show_home()
+
+    def _canvas(self) -> None:
+        """The Markdown of the channel's canvases, as Slack keeps them (Storm's follows the
+        model within about ten seconds of a change)."""
+        found = self.sandbox.fake.canvases.in_channel(self.here.channel)
+        if not found:
+            self.note("This channel has no canvas yet: `/storm canvas on` makes one.")
+            return
+        with self._print_lock:
+            for canvas in found:
+                self.note(f"Canvas {canvas.id} ({canvas.edits} edits):")
+                self.out.print(Text(canvas.markdown))
+
+    def _show_home(self) -> None:
+        home = self.sandbox.fake.home_view(self.here.user)
+        if home is None:
+            self.note("Storm has published no App Home tab for you.")
+            return
+        with self._print_lock:
+            self.out.print(render_view(home, self.feed.reader))
+
+    def _print_form(self, form: dict[str, Any], *, errors: dict[str, str] | None = None) -> None:
+        with self._print_lock:
+            self._forms_shown[self.here.user] = (str(form["id"]), str(form["hash"]))
+            self.out.print(render_view(form, self.feed.reader, errors=errors))
+            if errors is None:
+                self.note("Fill it in with :form LABEL=VALUE; … · :cancel closes it")
+
+    def _show_form_if_changed(self) -> None:
+        """Print the person's form when one opened, or Storm changed or replaced it."""
+        form = self.sandbox.open_form(self.here.user)
+        shown = (str(form["id"]), str(form["hash"])) if form is not None else None
+        if shown == self._forms_shown.get(self.here.user):
+            return
+        if form is None:
+            self._forms_shown.pop(self.here.user, None)
+            return
+        self._print_form(form)
+
     def _clock(self, rest: str) -> None:
         if rest:
             self.sandbox.move_clock_to(clock_target(rest, self.sandbox.clock.now()))
@@ -308,8 +440,11 @@ class SandboxConsole:
             self.out.print(Text(("✗ " if error else "· ") + text, style))
 
     def show_answer(self, answer: Message) -> None:
-        """Storm's answer to a command, which only the person who typed it sees."""
+        """Storm's answer to a command, which only the person who typed it sees (numbered
+        when it has buttons, so that `:click` reaches them)."""
         with self._print_lock:
+            if has_controls(answer):
+                self.feed.take_new([answer])
             self._print(answer, [])
 
     def flush(self) -> None:
@@ -325,6 +460,7 @@ class SandboxConsole:
                 self._print(message, saved)
             for message in self.feed.take_updated(messages):
                 self._print(message, [], updated=True)
+            self._show_form_if_changed()
 
     def _print(self, message: Message, files: Iterable[Path], *, updated: bool = False) -> None:
         day = self.feed.day_break(message)

@@ -28,12 +28,15 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
+from bot.core.canvas import canvas_markdown
 from bot.core.exports import FORMATS
 from bot.runtime.settings import Settings
 from bot.sandbox.console import SandboxConsole
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.render import STYLES
 from bot.sandbox.session import Sandbox, SandboxError
+from storage import repository as repo
+from storage.unit_of_work import unit_of_work
 
 #: A Monday morning, so that the week reads naturally (and the output is the same each run).
 #: Half past nine, so that no deadline falls on the 09:00 digests the story jumps to: the
@@ -59,11 +62,13 @@ class Scene:
 
 SCRIPT: tuple[Scene, ...] = (
     Scene(
-        "Monday 09:30. Alice, the product owner, opens the workshop in #ordering and shares "
-        "facilitation with Dana from customer support.",
+        "Monday 09:30. Alice, the product owner, opens the workshop in #ordering, shares "
+        "facilitation with Dana from customer support, and has the channel's canvas follow "
+        "the model.",
         (
             "alice: /storm start Ordering and Payment",
             "alice: /storm facilitator add @dana",
+            "alice: /storm canvas on",
         ),
     ),
     Scene(
@@ -295,6 +300,26 @@ def run_demo(settings: Settings, *, out: Path) -> int:
         if check is not None:
             terminal.print(demo.console.feed.render(check))
         terminal.print(Rule(style=STYLES["note"]))
-        written = ", ".join(path.name for path in demo.console.saved)
+        # A picture of the board comes with every summary from step 3 on: name each file once.
+        written = ", ".join(dict.fromkeys(path.name for path in demo.console.saved))
         terminal.print(f"Exports written to {out}/: {written}")
+        canvas = _write_canvas(sandbox, out)
+        terminal.print(f"The channel canvas's Markdown (`/storm canvas on`) is in {canvas}")
     return 0
+
+
+def _write_canvas(sandbox: Sandbox, out: Path) -> Path:
+    """`canvas.md`: the Markdown of #ordering's canvas as Storm keeps it, for the final model
+    (rendered here rather than read from the fake Slack, whose copy is edited at most every
+    ten seconds and may be one edit behind when the story ends)."""
+    storm = sandbox.storm
+    with unit_of_work(storm.engine, read_only=True) as session:
+        workshop = repo.last_workshop(
+            session, team_id=sandbox.fake.team_id, channel_id=sandbox.channel(CHANNEL)
+        )
+        assert workshop is not None
+        snapshot = storm.workshops.snapshot(session, workshop)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "canvas.md"
+    path.write_text(canvas_markdown(snapshot), encoding="utf-8")
+    return path

@@ -23,7 +23,9 @@ import base64
 import copy
 import itertools
 import json
+import math
 import mimetypes
+import secrets
 import threading
 import time
 import urllib.parse
@@ -41,12 +43,16 @@ from types import TracebackType
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.sandbox.fake_canvases import CanvasError, CanvasRateLimited, FakeCanvases
+
 __all__ = [
     "Call",
     "FakeSlack",
     "Message",
+    "PostLimit",
     "UploadedFile",
     "validate_blocks",
+    "validate_view",
 ]
 
 # --- Slack's limits (https://docs.slack.dev/reference/block-kit/blocks and method pages) -------
@@ -63,9 +69,29 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 BUTTON_URL_MAX = 3000
 IMAGE_ALT_TEXT_MAX = 2000
+#: An uploaded file's alt text (`files.getUploadURLExternal`): ``alt_txt_too_large`` beyond.
+FILE_ALT_TEXT_MAX = 1000
 MARKDOWN_BLOCK_TEXT_MAX = 12_000
 MESSAGE_TEXT_MAX = 40_000
 MAX_ATTACHMENTS = 100
+VIEW_MAX_BLOCKS = 100
+VIEW_TITLE_MAX = 24
+PRIVATE_METADATA_MAX = 3000
+CALLBACK_ID_MAX = 255
+EXTERNAL_ID_MAX = 255
+INPUT_LABEL_MAX = 2000
+PLACEHOLDER_MAX = 150
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+SELECT_OPTIONS_MAX = 100
+OVERFLOW_OPTIONS_MIN = 2
+OVERFLOW_OPTIONS_MAX = 5
+CHOICE_OPTIONS_MAX = 10
+TEXT_INPUT_MAX = 3000
+#: Slack keeps at most three modals on a person's stack (the root and two pushed).
+VIEW_STACK_MAX = 3
+#: A trigger_id can be exchanged for a view within 3 seconds, once.
+TRIGGER_TTL = 3.0
 #: A response_url may be used this many times (Slack: "up to 5 times within 30 minutes").
 RESPONSE_URL_MAX_USES = 5
 
@@ -87,9 +113,20 @@ _KNOWN_BLOCK_TYPES = frozenset(
         "video",
     }
 )
+#: The app id Slack gives Storm in messages, views and payloads.
+APP_ID = "A0STORM"
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _POLL_INTERVAL = 0.02
-_JSON_FIELDS = ("blocks", "attachments", "files", "metadata")
+_JSON_FIELDS = (
+    "blocks",
+    "attachments",
+    "files",
+    "metadata",
+    "view",
+    "document_content",
+    "changes",
+    "criteria",
+)
 
 
 # --- public records ---------------------------------------------------------------------------
@@ -155,7 +192,7 @@ class Message:
         out["team"] = team_id
         if self.bot_id:
             out["bot_id"] = self.bot_id
-            out["app_id"] = "A0STORM"
+            out["app_id"] = APP_ID
         if self.blocks is not None:
             out["blocks"] = copy.deepcopy(self.blocks)
         if self.attachments is not None:
@@ -186,6 +223,7 @@ class UploadedFile:
     user: str = ""
     created: int = 0
     message_ts: str | None = None
+    alt_txt: str | None = None  # what a screen reader says of an image
 
     @property
     def size(self) -> int:
@@ -195,6 +233,40 @@ class UploadedFile:
     def text(self) -> str:
         """The content decoded as UTF-8 (replacement on bad bytes), handy in assertions."""
         return self.content.decode("utf-8", errors="replace")
+
+
+class PostLimit:
+    """Slack's post limit: about one message per second per channel, short bursts allowed;
+    beyond it ``chat.postMessage`` and ``chat.update`` answer HTTP 429 ``ratelimited`` with a
+    ``Retry-After`` header (whole seconds, as Slack sends them).
+
+    A bucket per channel that holds ``burst`` posts and refills ``per_second``. Off unless
+    given (``FakeSlack(post_limit=PostLimit())``, or set ``fake.post_limit`` later).
+    """
+
+    def __init__(self, per_second: float = 1.0, burst: int = 4) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel: (posts left, when)
+
+    def take(self, channel: str) -> int | None:
+        """Let one post into ``channel``: None, or the seconds to wait before the next one."""
+        now = time.monotonic()
+        left, at = self._buckets.get(channel, (float(self.burst), now))
+        left = min(float(self.burst), left + (now - at) * self.per_second)
+        if left >= 1.0:
+            self._buckets[channel] = (left - 1.0, now)
+            return None
+        self._buckets[channel] = (left, now)
+        return max(1, math.ceil((1.0 - left) / self.per_second))
+
+
+class _PostLimited(Exception):
+    """Raised by a method handler that the channel's ``PostLimit`` refuses."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("ratelimited")
+        self.retry_after = retry_after
 
 
 # --- internals --------------------------------------------------------------------------------
@@ -240,6 +312,58 @@ class _ResponseUrl:
     thread_ts: str | None
     message_ts: str | None
     uses: int = 0
+
+
+@dataclass
+class _Trigger:
+    """A trigger_id Slack minted for an interaction; ``minted`` is ``time.monotonic()``."""
+
+    user: str
+    minted: float
+    used: bool = False
+
+
+@dataclass
+class _View:
+    """A modal or home tab as the app last sent it, plus what Slack adds (id, hash, state)."""
+
+    id: str
+    user: str
+    payload: dict[str, Any]
+    hash: str
+    root_view_id: str | None = None
+    previous_view_id: str | None = None
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    closed: bool = False
+
+    @property
+    def kind(self) -> str:
+        return str(self.payload.get("type"))
+
+    def to_slack(self, team_id: str, app_id: str, bot_id: str) -> dict[str, Any]:
+        """Slack's view object as ``views.*`` return it and payloads carry it."""
+        p = self.payload
+        return {
+            "id": self.id,
+            "team_id": team_id,
+            "type": self.kind,
+            "blocks": copy.deepcopy(p.get("blocks") or []),
+            "private_metadata": p.get("private_metadata") or "",
+            "callback_id": p.get("callback_id") or "",
+            "state": {"values": copy.deepcopy(self.values)},
+            "hash": self.hash,
+            "title": copy.deepcopy(p.get("title")),
+            "clear_on_close": bool(p.get("clear_on_close", False)),
+            "notify_on_close": bool(p.get("notify_on_close", False)),
+            "close": copy.deepcopy(p.get("close")),
+            "submit": copy.deepcopy(p.get("submit")),
+            "previous_view_id": self.previous_view_id,
+            "root_view_id": self.root_view_id,
+            "app_id": app_id,
+            "external_id": p.get("external_id") or "",
+            "app_installed_team_id": team_id,
+            "bot_id": bot_id,
+        }
 
 
 @dataclass
@@ -322,22 +446,26 @@ def _text_of(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def validate_blocks(blocks: Any) -> list[str]:
+def validate_blocks(
+    blocks: Any, *, max_blocks: int = MAX_BLOCKS, pointer: str = "/blocks"
+) -> list[str]:
     """Check Block Kit blocks against Slack's limits; return Slack-style error strings.
 
     An empty list means valid.  Messages read like Slack's ``errors`` entries for
     ``invalid_blocks``, e.g. ``"must be less than 3001 characters
     [json-pointer:/blocks/0/text/text]"``.  Public so unit tests of the bot's renderers can
-    check blocks without a server.
+    check blocks without a server.  Views reuse it with ``max_blocks=100`` and
+    ``pointer="/view/blocks"`` (see :func:`validate_view`).  Interactive elements (buttons,
+    menus, selects, inputs) are checked too, wherever they sit.
     """
     errors: list[str] = []
     if not isinstance(blocks, list):
-        return ["must provide an array [json-pointer:/blocks]"]
-    if len(blocks) > MAX_BLOCKS:
-        errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+        return [f"must provide an array [json-pointer:{pointer}]"]
+    if len(blocks) > max_blocks:
+        errors.append(f"no more than {max_blocks} items allowed [json-pointer:{pointer}]")
     seen_block_ids: set[str] = set()
     for i, block in enumerate(blocks):
-        path = f"/blocks/{i}"
+        path = f"{pointer}/{i}"
         if not isinstance(block, dict):
             errors.append(f"must provide an object [json-pointer:{path}]")
             continue
@@ -362,6 +490,52 @@ def validate_blocks(blocks: Any) -> list[str]:
     return errors
 
 
+def validate_view(view: Any, *, kind: str | None = None) -> list[str]:
+    """Check a view (``modal`` or ``home``) like ``views.*`` do; return Slack-style errors.
+
+    ``kind`` pins the type the method accepts (``views.open``/``push`` take modals,
+    ``views.publish`` a home tab).  Pointers start at ``/view`` as in Slack's
+    ``response_metadata.messages``.
+    """
+    if not isinstance(view, dict):
+        return ["must provide an object [json-pointer:/view]"]
+    errors: list[str] = []
+    view_type = view.get("type")
+    if view_type not in ("modal", "home") or (kind is not None and view_type != kind):
+        errors.append("must be a valid enum value [json-pointer:/view/type]")
+        return errors
+    blocks = view.get("blocks")
+    if blocks is None:
+        errors.append("must provide an array [json-pointer:/view/blocks]")
+    else:
+        errors.extend(validate_blocks(blocks, max_blocks=VIEW_MAX_BLOCKS, pointer="/view/blocks"))
+    if view_type == "modal":
+        _check_text_object(
+            view.get("title"), "/view/title", errors, VIEW_TITLE_MAX, plain_only=True
+        )
+        for key in ("submit", "close"):
+            if view.get(key) is not None:
+                _check_text_object(
+                    view.get(key), f"/view/{key}", errors, VIEW_TITLE_MAX, plain_only=True
+                )
+        has_input = isinstance(blocks, list) and any(
+            isinstance(b, dict) and b.get("type") == "input" for b in blocks
+        )
+        if has_input and view.get("submit") is None:
+            errors.append("must provide submit when blocks contain an input [json-pointer:/view]")
+    for key, limit in (
+        ("private_metadata", PRIVATE_METADATA_MAX),
+        ("callback_id", CALLBACK_ID_MAX),
+        ("external_id", EXTERNAL_ID_MAX),
+    ):
+        value = view.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.append(f"must provide a string [json-pointer:/view/{key}]")
+        elif isinstance(value, str) and len(value) > limit:
+            errors.append(f"must be less than {limit + 1} characters [json-pointer:/view/{key}]")
+    return errors
+
+
 def _check_text_object(
     obj: Any, path: str, errors: list[str], max_len: int | None, *, plain_only: bool = False
 ) -> None:
@@ -380,30 +554,322 @@ def _check_text_object(
         errors.append(f"must be less than {max_len + 1} characters [json-pointer:{path}/text]")
 
 
-def _check_element(element: Any, path: str, errors: list[str]) -> None:
+def _check_string(
+    value: Any, path: str, errors: list[str], max_len: int, *, required: bool = False
+) -> None:
+    if value is None:
+        if required:
+            errors.append(f"must provide a string [json-pointer:{path}]")
+        return
+    if not isinstance(value, str):
+        errors.append(f"must provide a string [json-pointer:{path}]")
+    elif len(value) > max_len:
+        errors.append(f"must be less than {max_len + 1} characters [json-pointer:{path}]")
+
+
+def _check_option(option: Any, path: str, errors: list[str], *, plain_only: bool) -> None:
+    """An option object: text ≤ 75, value ≤ 150, description ≤ 75 (Block Kit's limits)."""
+    if not isinstance(option, dict):
+        errors.append(f"must provide an object [json-pointer:{path}]")
+        return
+    _check_text_object(
+        option.get("text"), f"{path}/text", errors, OPTION_TEXT_MAX, plain_only=plain_only
+    )
+    _check_string(option.get("value"), f"{path}/value", errors, OPTION_VALUE_MAX, required=True)
+    if option.get("description") is not None:
+        _check_text_object(
+            option.get("description"),
+            f"{path}/description",
+            errors,
+            OPTION_TEXT_MAX,
+            plain_only=plain_only,
+        )
+    _check_string(option.get("url"), f"{path}/url", errors, BUTTON_URL_MAX)
+
+
+def _option_key(option: Any) -> tuple[str, str] | None:
+    """What makes two option objects the same option: their value and visible text."""
+    if not isinstance(option, dict):
+        return None
+    text = option.get("text")
+    label = text.get("text") if isinstance(text, dict) else None
+    return (str(option.get("value")), str(label))
+
+
+def _check_options(
+    options: Any, path: str, errors: list[str], low: int, high: int, *, plain_only: bool
+) -> list[tuple[str, str] | None]:
+    """Check a list of options (``low``..``high`` items); return their keys."""
+    if not isinstance(options, list):
+        errors.append(f"must provide an array [json-pointer:{path}]")
+        return []
+    if len(options) < low:
+        errors.append(f"must provide at least {low} items [json-pointer:{path}]")
+    if len(options) > high:
+        errors.append(f"no more than {high} items allowed [json-pointer:{path}]")
+    for j, option in enumerate(options):
+        _check_option(option, f"{path}/{j}", errors, plain_only=plain_only)
+    return [_option_key(o) for o in options]
+
+
+def _check_initial_options(
+    element: dict[str, Any], path: str, errors: list[str], keys: list[tuple[str, str] | None]
+) -> None:
+    """``initial_option(s)`` must be among the element's options, exactly as Slack insists."""
+    initial_option = element.get("initial_option")
+    if initial_option is not None and _option_key(initial_option) not in keys:
+        errors.append(
+            f"must match one of the provided options [json-pointer:{path}/initial_option]"
+        )
+    initial = element.get("initial_options")
+    if initial is not None:
+        if not isinstance(initial, list):
+            errors.append(f"must provide an array [json-pointer:{path}/initial_options]")
+            return
+        for j, option in enumerate(initial):
+            if _option_key(option) not in keys:
+                errors.append(
+                    "must match one of the provided options "
+                    f"[json-pointer:{path}/initial_options/{j}]"
+                )
+
+
+def _check_confirm(confirm: Any, path: str, errors: list[str]) -> None:
+    if not isinstance(confirm, dict):
+        errors.append(f"must provide an object [json-pointer:{path}]")
+        return
+    _check_text_object(confirm.get("title"), f"{path}/title", errors, 100, plain_only=True)
+    _check_text_object(confirm.get("text"), f"{path}/text", errors, 300)
+    _check_text_object(confirm.get("confirm"), f"{path}/confirm", errors, 30, plain_only=True)
+    _check_text_object(confirm.get("deny"), f"{path}/deny", errors, 30, plain_only=True)
+
+
+def _check_button(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    _check_text_object(element.get("text"), f"{path}/text", errors, BUTTON_TEXT_MAX)
+    _check_string(element.get("value"), f"{path}/value", errors, BUTTON_VALUE_MAX)
+    _check_string(element.get("url"), f"{path}/url", errors, BUTTON_URL_MAX)
+    style = element.get("style")
+    if style is not None and style not in {"primary", "danger"}:
+        errors.append(f"must be a valid enum value [json-pointer:{path}/style]")
+
+
+def _check_overflow(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    _check_options(
+        element.get("options"),
+        f"{path}/options",
+        errors,
+        OVERFLOW_OPTIONS_MIN,
+        OVERFLOW_OPTIONS_MAX,
+        plain_only=True,
+    )
+
+
+def _check_static_select(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    options, groups = element.get("options"), element.get("option_groups")
+    if (options is None) == (groups is None):
+        errors.append(f"must provide exactly one of options or option_groups [json-pointer:{path}]")
+        return
+    keys: list[tuple[str, str] | None] = []
+    if options is not None:
+        keys = _check_options(
+            options, f"{path}/options", errors, 0, SELECT_OPTIONS_MAX, plain_only=True
+        )
+    elif not isinstance(groups, list):
+        errors.append(f"must provide an array [json-pointer:{path}/option_groups]")
+    else:
+        if len(groups) > SELECT_OPTIONS_MAX:
+            errors.append(
+                f"no more than {SELECT_OPTIONS_MAX} items allowed "
+                f"[json-pointer:{path}/option_groups]"
+            )
+        for g, group in enumerate(groups):
+            gpath = f"{path}/option_groups/{g}"
+            if not isinstance(group, dict):
+                errors.append(f"must provide an object [json-pointer:{gpath}]")
+                continue
+            _check_text_object(
+                group.get("label"), f"{gpath}/label", errors, OPTION_TEXT_MAX, plain_only=True
+            )
+            keys += _check_options(
+                group.get("options"),
+                f"{gpath}/options",
+                errors,
+                0,
+                SELECT_OPTIONS_MAX,
+                plain_only=True,
+            )
+    _check_initial_options(element, path, errors, keys)
+
+
+def _check_external_select(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    min_query = element.get("min_query_length")
+    if min_query is not None and (
+        not isinstance(min_query, int) or isinstance(min_query, bool) or min_query < 0
+    ):
+        errors.append(f"must be a non-negative integer [json-pointer:{path}/min_query_length]")
+    if element.get("initial_option") is not None:
+        _check_option(element["initial_option"], f"{path}/initial_option", errors, plain_only=True)
+    for j, option in enumerate(element.get("initial_options") or []):
+        _check_option(option, f"{path}/initial_options/{j}", errors, plain_only=True)
+
+
+def _check_choice_list(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    """radio_buttons / checkboxes: up to 10 options, which may use mrkdwn."""
+    keys = _check_options(
+        element.get("options"), f"{path}/options", errors, 1, CHOICE_OPTIONS_MAX, plain_only=False
+    )
+    _check_initial_options(element, path, errors, keys)
+
+
+def _check_plain_text_input(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    limits: dict[str, int] = {}
+    for key, low in (("min_length", 0), ("max_length", 1)):
+        value = element.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors.append(f"must provide an integer [json-pointer:{path}/{key}]")
+        elif not low <= value <= TEXT_INPUT_MAX:
+            errors.append(f"must be between {low} and {TEXT_INPUT_MAX} [json-pointer:{path}/{key}]")
+        else:
+            limits[key] = value
+    if limits.get("min_length", 0) > limits.get("max_length", TEXT_INPUT_MAX):
+        errors.append(f"min_length must not exceed max_length [json-pointer:{path}/min_length]")
+    initial = element.get("initial_value")
+    _check_string(
+        initial, f"{path}/initial_value", errors, limits.get("max_length", TEXT_INPUT_MAX)
+    )
+    multiline = element.get("multiline")
+    if multiline is not None and not isinstance(multiline, bool):
+        errors.append(f"must provide a boolean [json-pointer:{path}/multiline]")
+
+
+def _check_multi_select(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    max_items = element.get("max_selected_items")
+    if max_items is not None and (
+        not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 1
+    ):
+        errors.append(f"must be at least 1 [json-pointer:{path}/max_selected_items]")
+
+
+def _check_nothing(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    """Elements the fake only checks for the common fields (action_id, placeholder)."""
+
+
+_ElementChecker = Callable[[dict[str, Any], str, list[str]], None]
+_ELEMENT_CHECKERS: dict[str, list[_ElementChecker]] = {
+    "button": [_check_button],
+    "overflow": [_check_overflow],
+    "static_select": [_check_static_select],
+    "multi_static_select": [_check_static_select, _check_multi_select],
+    "external_select": [_check_external_select],
+    "multi_external_select": [_check_external_select, _check_multi_select],
+    "users_select": [_check_nothing],
+    "multi_users_select": [_check_multi_select],
+    "conversations_select": [_check_nothing],
+    "multi_conversations_select": [_check_multi_select],
+    "channels_select": [_check_nothing],
+    "multi_channels_select": [_check_multi_select],
+    "radio_buttons": [_check_choice_list],
+    "checkboxes": [_check_choice_list],
+    "plain_text_input": [_check_plain_text_input],
+    "email_text_input": [_check_nothing],
+    "url_text_input": [_check_nothing],
+    "number_input": [_check_nothing],
+    "rich_text_input": [_check_nothing],
+    "file_input": [_check_nothing],
+    "datepicker": [_check_nothing],
+    "timepicker": [_check_nothing],
+    "datetimepicker": [_check_nothing],
+    "workflow_button": [_check_nothing],
+    "image": [],
+}
+_SELECTS = frozenset(
+    {
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    }
+)
+#: Which elements each place accepts (Block Kit's "available in" tables).
+_INPUT_ELEMENTS = _SELECTS | {
+    "plain_text_input",
+    "email_text_input",
+    "url_text_input",
+    "number_input",
+    "rich_text_input",
+    "file_input",
+    "radio_buttons",
+    "checkboxes",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+}
+_ACTIONS_ELEMENTS = _SELECTS | {
+    "button",
+    "overflow",
+    "radio_buttons",
+    "checkboxes",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+    "plain_text_input",
+    "rich_text_input",
+    "workflow_button",
+}
+_ACCESSORY_ELEMENTS = _SELECTS | {
+    "button",
+    "overflow",
+    "radio_buttons",
+    "checkboxes",
+    "datepicker",
+    "timepicker",
+    "image",
+    "workflow_button",
+}
+
+
+def _check_element(
+    element: Any, path: str, errors: list[str], allowed: frozenset[str] | set[str]
+) -> None:
     if not isinstance(element, dict):
         errors.append(f"must provide an object [json-pointer:{path}]")
         return
-    action_id = element.get("action_id")
-    if isinstance(action_id, str) and len(action_id) > ACTION_ID_MAX:
-        errors.append(
-            f"must be less than {ACTION_ID_MAX + 1} characters [json-pointer:{path}/action_id]"
+    kind = element.get("type")
+    if kind not in allowed:
+        errors.append(f"unsupported type: {kind} [json-pointer:{path}/type]")
+        return
+    if kind == "image":
+        _check_image_element(element, path, errors)
+        return
+    _check_string(element.get("action_id"), f"{path}/action_id", errors, ACTION_ID_MAX)
+    if element.get("placeholder") is not None:
+        _check_text_object(
+            element["placeholder"],
+            f"{path}/placeholder",
+            errors,
+            PLACEHOLDER_MAX,
+            plain_only=True,
         )
-    if element.get("type") == "button":
-        _check_text_object(element.get("text"), f"{path}/text", errors, BUTTON_TEXT_MAX)
-        value = element.get("value")
-        if isinstance(value, str) and len(value) > BUTTON_VALUE_MAX:
-            errors.append(
-                f"must be less than {BUTTON_VALUE_MAX + 1} characters [json-pointer:{path}/value]"
-            )
-        url = element.get("url")
-        if isinstance(url, str) and len(url) > BUTTON_URL_MAX:
-            errors.append(
-                f"must be less than {BUTTON_URL_MAX + 1} characters [json-pointer:{path}/url]"
-            )
-        style = element.get("style")
-        if style is not None and style not in {"primary", "danger"}:
-            errors.append(f"must be a valid enum value [json-pointer:{path}/style]")
+    if element.get("confirm") is not None:
+        _check_confirm(element["confirm"], f"{path}/confirm", errors)
+    for checker in _ELEMENT_CHECKERS[str(kind)]:
+        checker(element, path, errors)
+
+
+def _check_image_element(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    alt = element.get("alt_text")
+    if not isinstance(alt, str) or not alt:
+        errors.append(f"must provide a string [json-pointer:{path}/alt_text]")
+    if not element.get("image_url") and not element.get("slack_file"):
+        errors.append(f"must provide image_url or slack_file [json-pointer:{path}]")
 
 
 def _check_section(block: dict[str, Any], path: str, errors: list[str]) -> None:
@@ -424,7 +890,7 @@ def _check_section(block: dict[str, Any], path: str, errors: list[str]) -> None:
                 _check_text_object(item, f"{path}/fields/{j}", errors, SECTION_FIELD_TEXT_MAX)
     accessory = block.get("accessory")
     if accessory is not None:
-        _check_element(accessory, f"{path}/accessory", errors)
+        _check_element(accessory, f"{path}/accessory", errors, _ACCESSORY_ELEMENTS)
 
 
 def _check_header(block: dict[str, Any], path: str, errors: list[str]) -> None:
@@ -456,8 +922,33 @@ def _check_actions(block: dict[str, Any], path: str, errors: list[str]) -> None:
         errors.append(
             f"no more than {ACTIONS_ELEMENTS_MAX} items allowed [json-pointer:{path}/elements]"
         )
+    seen_action_ids: set[str] = set()
     for j, element in enumerate(elements):
-        _check_element(element, f"{path}/elements/{j}", errors)
+        epath = f"{path}/elements/{j}"
+        _check_element(element, epath, errors, _ACTIONS_ELEMENTS)
+        action_id = element.get("action_id") if isinstance(element, dict) else None
+        if isinstance(action_id, str):
+            if action_id in seen_action_ids:
+                errors.append(f"duplicate action_id: {action_id} [json-pointer:{epath}/action_id]")
+            seen_action_ids.add(action_id)
+
+
+def _check_input(block: dict[str, Any], path: str, errors: list[str]) -> None:
+    _check_text_object(
+        block.get("label"), f"{path}/label", errors, INPUT_LABEL_MAX, plain_only=True
+    )
+    if block.get("hint") is not None:
+        _check_text_object(
+            block.get("hint"), f"{path}/hint", errors, INPUT_LABEL_MAX, plain_only=True
+        )
+    for key in ("optional", "dispatch_action"):
+        if block.get(key) is not None and not isinstance(block.get(key), bool):
+            errors.append(f"must provide a boolean [json-pointer:{path}/{key}]")
+    element = block.get("element")
+    if element is None:
+        errors.append(f"must provide an object [json-pointer:{path}/element]")
+    else:
+        _check_element(element, f"{path}/element", errors, _INPUT_ELEMENTS)
 
 
 def _check_image(block: dict[str, Any], path: str, errors: list[str]) -> None:
@@ -489,6 +980,7 @@ _BLOCK_CHECKERS: dict[str, Callable[[dict[str, Any], str, list[str]], None]] = {
     "actions": _check_actions,
     "image": _check_image,
     "markdown": _check_markdown,
+    "input": _check_input,
 }
 
 
@@ -559,12 +1051,15 @@ class FakeSlack:
         team_name: str = "Storm Test",
         users: dict[str, dict[str, Any]] | None = None,
         response_url_max_uses: int | None = RESPONSE_URL_MAX_USES,
+        post_limit: PostLimit | None = None,
     ) -> None:
         self.bot_token = bot_token
+        self.post_limit = post_limit
         self.team_id = team_id
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
+        self.app_id = APP_ID
         self.response_url_max_uses = response_url_max_uses
         self._lock = threading.RLock()
         self._calls: list[Call] = []
@@ -582,6 +1077,13 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self._app_token: str | None = None
         self._socket_mode_url: Callable[[], str] | None = None
+        self._triggers: dict[str, _Trigger] = {}
+        self._views: dict[str, _View] = {}
+        self._stacks: dict[str, list[str]] = {}
+        self._homes: dict[str, str] = {}
+        self._dms: dict[str, str] = {}
+        # Canvases (`bot.sandbox.fake_canvases`): `fake.canvases.refuse = "free"` and so on.
+        self.canvases = FakeCanvases(bot_user_id, lambda c: self._writable(c).id, self._new_id)
         self.add_user(bot_user_id, "storm", real_name="Storm", is_bot=True)
         for user_id, info in (users or {}).items():
             self.add_user(
@@ -915,6 +1417,134 @@ class FakeSlack:
             self._response_urls[key] = _ResponseUrl(channel, user, thread_ts, message_ts)
             return f"{self.base_url}response/{urllib.parse.quote(key, safe='')}"
 
+    # -- triggers and views -----------------------------------------------------------------
+    def new_trigger(self, user: str, *, age: float = 0.0) -> str:
+        """Mint a trigger_id for an interaction by ``user`` (what Slack puts in payloads).
+
+        ``views.open``/``views.push`` exchange it once, within :data:`TRIGGER_TTL` seconds of
+        real (monotonic) time; ``age`` mints one that is already that many seconds old, so a
+        test can prove the bot copes with an expired trigger without sleeping.
+        """
+        with self._lock:
+            if len(self._triggers) > 1000:  # a load test mints many: forget the long expired
+                now = time.monotonic()
+                self._triggers = {
+                    k: t for k, t in self._triggers.items() if now - t.minted < 10 * TRIGGER_TTL
+                }
+            n = next(self._ids)
+            trigger_id = f"{int(time.time())}.{n}.{secrets.token_hex(16)}"
+            self._triggers[trigger_id] = _Trigger(user, time.monotonic() - age)
+            return trigger_id
+
+    def open_views(self, user: str | None = None) -> list[dict[str, Any]]:
+        """The modals ``user`` has open, root first and the visible one last (Slack's JSON).
+
+        Without ``user``: every open modal of everyone, each person's stack in order.
+        """
+        with self._lock:
+            users = [user] if user is not None else list(self._stacks)
+            return [self._view_json(self._views[v]) for u in users for v in self._stacks.get(u, [])]
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        """A view by id as Slack last knew it (open, closed or a home tab), or ``None``."""
+        with self._lock:
+            found = self._views.get(view_id)
+            return self._view_json(found) if found else None
+
+    def home_view(self, user: str) -> dict[str, Any] | None:
+        """The App Home tab published for ``user`` (``views.publish``), or ``None``."""
+        with self._lock:
+            view_id = self._homes.get(user)
+            return self._view_json(self._views[view_id]) if view_id else None
+
+    def set_view_values(self, view_id: str, values: dict[str, dict[str, Any]]) -> None:
+        """Record what the person has typed or chosen: Slack's ``state.values`` shape
+        (``{block_id: {action_id: {"type": ..., "value"/"selected_option"...: ...}}}``)."""
+        with self._lock:
+            self._views[view_id].values = copy.deepcopy(values)
+
+    def close_view(self, view_id: str) -> list[dict[str, Any]]:
+        """The person closes the visible modal ``view_id`` (Cancel or the close box): Slack pops it, or
+        the whole stack when the view says ``clear_on_close``.  Returns the closed views.
+        """
+        with self._lock:
+            view = self._views.get(view_id)
+            if view is None or view.closed:
+                raise ValueError(f"view {view_id} is not open")
+            if view.payload.get("clear_on_close"):
+                return self._pop_views(view.user, everything=True)
+            return self._pop_views(view.user, above=view_id)
+
+    def answer_submission(self, view_id: str, answer: dict[str, Any] | None) -> str:
+        """Do what Slack does with the app's answer to a ``view_submission`` of ``view_id``.
+
+        Empty answer: the submitted view closes.  ``response_action``: ``clear`` closes every
+        modal; ``update`` replaces the view; ``push`` stacks a new one; ``errors`` keeps it
+        open (Slack shows the errors under the fields).  Returns what happened: ``"closed"``,
+        ``"cleared"``, ``"updated"``, ``"pushed"``, ``"errors"`` or ``"invalid"`` when the
+        answer itself is wrong (recorded as a ``response_action`` call with the error, e.g.
+        ``invalid_errors`` for an error about a block that is not one of the form's inputs).
+        """
+        with self._lock:
+            view = self._views[view_id]
+            action = (answer or {}).get("response_action")
+            error: str | None = None
+            outcome = "invalid"
+            if action is None:
+                self._pop_views(view.user, above=view_id)
+                outcome = "closed"
+            elif action == "clear":
+                self._pop_views(view.user, everything=True)
+                outcome = "cleared"
+            elif action == "errors":
+                # Slack shows each error under its input block; an error for a block the
+                # form does not have (or not an input) leaves the person with a generic failure.
+                errors = (answer or {}).get("errors")
+                inputs = {
+                    b.get("block_id")
+                    for b in view.payload.get("blocks") or []
+                    if isinstance(b, dict) and b.get("type") == "input"
+                }
+                if isinstance(errors, dict) and errors and set(errors) <= inputs:
+                    outcome = "errors"
+                else:
+                    error = "invalid_errors"
+            elif action in ("update", "push"):
+                new = (answer or {}).get("view")
+                problems = validate_view(new, kind="modal")
+                stack = self._stacks.get(view.user, [])
+                if problems:
+                    error = "invalid_arguments"
+                elif action == "push" and len(stack) >= VIEW_STACK_MAX:
+                    error = "push_limit_reached"
+                elif action == "update":
+                    assert isinstance(new, dict)
+                    self._replace_view(view, new)
+                    outcome = "updated"
+                else:
+                    assert isinstance(new, dict)
+                    self._push_view(view.user, new)
+                    outcome = "pushed"
+            else:
+                error = "invalid_response_action"
+            call = self._log_call("response_action", dict(answer or {}), error)
+        self._notify(call)
+        return outcome
+
+    def dm_channel(self, user: str) -> str:
+        """The id of the bot's direct-message channel with ``user`` (where App Home lives)."""
+        with self._lock:
+            if user not in self._dms:
+                self._dms[user] = self._new_id("D")
+            return self._dms[user]
+
+    def message_json(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A message as Slack renders it in payloads and API answers, or ``None``."""
+        with self._lock:
+            ch = self._channels.get(channel)
+            found = self._find(ch, ts, include_ephemeral=True) if ch else None
+            return self._render(ch, found) if ch and found else None
+
     # -- internals: state helpers -----------------------------------------------------------
     def _next_ts(self) -> str:
         """Slack-style ``"1700000000.000100"``: wall-clock based, strictly increasing."""
@@ -1038,6 +1668,8 @@ class FakeSlack:
             "ims": [],
             "shares": {},
         }
+        if f.alt_txt is not None:
+            out["alt_txt"] = f.alt_txt
         if f.channel and f.message_ts:
             share: dict[str, Any] = {
                 "ts": f.message_ts,
@@ -1049,6 +1681,156 @@ class FakeSlack:
                 share["thread_ts"] = f.thread_ts
             out["shares"] = {"public": {f.channel: [share]}}
         return out
+
+    # -- internals: views --------------------------------------------------------------------
+    def _view_json(self, view: _View) -> dict[str, Any]:
+        return view.to_slack(self.team_id, self.app_id, self.bot_id)
+
+    def _new_hash(self) -> str:
+        return f"{time.time():.6f}.{secrets.token_hex(4)}"
+
+    def _take_trigger(self, params: dict[str, Any]) -> str:
+        """Check ``trigger_id`` as Slack does; return whose interaction it came from."""
+        trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")
+        trigger = self._triggers.get(str(trigger_id or ""))
+        if trigger is None:
+            raise _ApiError("invalid_trigger_id")
+        if trigger.used:
+            raise _ApiError("exchanged_trigger_id")
+        if time.monotonic() - trigger.minted > TRIGGER_TTL:
+            raise _ApiError("expired_trigger_id")
+        return trigger.user
+
+    def _use_trigger(self, params: dict[str, Any]) -> None:
+        trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")
+        self._triggers[str(trigger_id)].used = True
+
+    def _checked_view(
+        self, params: dict[str, Any], kind: str, *, replacing: _View | None = None
+    ) -> dict[str, Any]:
+        view = params.get("view")
+        if not isinstance(view, dict):
+            raise _ApiError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": ["[ERROR] must provide an object [json-pointer:/view]"]
+                },
+            )
+        errors = validate_view(view, kind=kind)
+        if errors:
+            raise _ApiError(
+                "invalid_arguments",
+                response_metadata={"messages": [f"[ERROR] {e}" for e in errors]},
+            )
+        external_id = view.get("external_id")
+        if external_id and any(
+            v.payload.get("external_id") == external_id and not v.closed and v is not replacing
+            for v in self._views.values()
+        ):
+            raise _ApiError("duplicate_external_id")
+        return copy.deepcopy(view)
+
+    def _push_view(self, user: str, payload: dict[str, Any]) -> _View:
+        stack = self._stacks.setdefault(user, [])
+        view = _View(
+            id=self._new_id("V"),
+            user=user,
+            payload=copy.deepcopy(payload),
+            hash=self._new_hash(),
+            root_view_id=stack[0] if stack else None,
+            previous_view_id=stack[-1] if stack else None,
+        )
+        if view.root_view_id is None:
+            view.root_view_id = view.id
+        self._views[view.id] = view
+        stack.append(view.id)
+        return view
+
+    def _pop_views(
+        self, user: str, *, above: str | None = None, everything: bool = False
+    ) -> list[dict[str, Any]]:
+        """Close ``above`` and every view stacked on it (or the whole stack)."""
+        stack = self._stacks.get(user, [])
+        start = 0 if everything or above not in stack else stack.index(above)
+        closed = stack[start:]
+        del stack[start:]
+        if not stack:
+            self._stacks.pop(user, None)
+        for view_id in closed:
+            self._views[view_id].closed = True
+        return [self._view_json(self._views[v]) for v in closed]
+
+    def _replace_view(self, view: _View, payload: dict[str, Any]) -> None:
+        """Slack keeps what was typed into an input whose block_id and action_id stay."""
+        kept: dict[str, dict[str, Any]] = {}
+        for block in payload.get("blocks") or []:
+            if block.get("type") != "input" or block.get("block_id") not in view.values:
+                continue
+            action_id = (block.get("element") or {}).get("action_id")
+            old = view.values[block["block_id"]]
+            if action_id in old:
+                kept[block["block_id"]] = {action_id: old[action_id]}
+        view.payload = copy.deepcopy(payload)
+        view.values = kept
+        view.hash = self._new_hash()
+
+    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._take_trigger(params)
+        payload = self._checked_view(params, "modal")
+        self._use_trigger(params)
+        self._pop_views(user, everything=True)  # a new root replaces whatever was open
+        return {"ok": True, "view": self._view_json(self._push_view(user, payload))}
+
+    def _api_views_push(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._take_trigger(params)
+        payload = self._checked_view(params, "modal")
+        stack = self._stacks.get(user, [])
+        if not stack:
+            raise _ApiError("not_found")
+        if len(stack) >= VIEW_STACK_MAX:
+            raise _ApiError("push_limit_reached")
+        self._use_trigger(params)
+        return {"ok": True, "view": self._view_json(self._push_view(user, payload))}
+
+    def _api_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id, external_id = params.get("view_id"), params.get("external_id")
+        if not view_id and not external_id:
+            raise _ApiError("invalid_arguments")
+        if view_id:
+            view = self._views.get(str(view_id))
+        else:
+            view = next(
+                (
+                    v
+                    for v in self._views.values()
+                    if v.payload.get("external_id") == external_id and not v.closed
+                ),
+                None,
+            )
+        if view is None or view.closed:
+            raise _ApiError("not_found")
+        payload = self._checked_view(params, view.kind, replacing=view)
+        if view.payload.get("external_id") and "external_id" not in payload:
+            payload["external_id"] = view.payload["external_id"]
+        if params.get("hash") and params["hash"] != view.hash:
+            raise _ApiError("hash_conflict")
+        self._replace_view(view, payload)
+        return {"ok": True, "view": self._view_json(view)}
+
+    def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = params.get("user_id")
+        if not user or not isinstance(user, str):
+            raise _ApiError("invalid_arguments")
+        payload = self._checked_view(params, "home")
+        current = self._views.get(self._homes.get(user, ""))
+        if params.get("hash") and (current is None or params["hash"] != current.hash):
+            raise _ApiError("hash_conflict")
+        if current is None:
+            current = _View(id=self._new_id("V"), user=user, payload=payload, hash="")
+            self._views[current.id] = current
+            self._homes[user] = current.id
+        self._replace_view(current, payload)
+        return {"ok": True, "view": self._view_json(current)}
 
     # -- internals: Web API methods ---------------------------------------------------------
     def _api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -1067,6 +1849,7 @@ class FakeSlack:
         ch = self._writable(params.get("channel"))
         self._check_message_content(params)
         thread_ts = self._thread_parent_ts(ch, params.get("thread_ts"))
+        self._check_post_limit(ch.id)
         msg = Message(
             ts=self._next_ts(),
             channel=ch.id,
@@ -1112,6 +1895,7 @@ class FakeSlack:
         if msg.user != self.bot_user_id:
             raise _ApiError("cant_update_message")
         self._check_message_content(params)
+        self._check_post_limit(ch.id)
         self._apply_update(msg, params)
         return {
             "ok": True,
@@ -1120,6 +1904,11 @@ class FakeSlack:
             "text": msg.text,
             "message": self._render(ch, msg),
         }
+
+    def _check_post_limit(self, channel: str) -> None:
+        wait = self.post_limit.take(channel) if self.post_limit is not None else None
+        if wait is not None:
+            raise _PostLimited(wait)
 
     def _apply_update(self, msg: Message, params: dict[str, Any]) -> None:
         # chat.update keeps blocks/attachments that are not passed; [] removes them.
@@ -1317,12 +2106,17 @@ class FakeSlack:
         length = _int(params.get("length"), -1)
         if length < 0:
             raise _ApiError("invalid_arguments")
+        if length == 0:
+            raise _ApiError("missing_argument")  # what Slack answers for an empty file
+        alt_txt = params.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > FILE_ALT_TEXT_MAX:
+            raise _ApiError("alt_txt_too_large")
         file_id = self._new_id("F")
         self._pending_uploads[file_id] = _PendingUpload(
             file_id,
             filename,
             length,
-            params.get("alt_txt"),
+            None if alt_txt is None else str(alt_txt),
             params.get("snippet_type"),
         )
         return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
@@ -1360,6 +2154,7 @@ class FakeSlack:
                     initial_comment=comment,
                     user=self.bot_user_id,
                     created=now,
+                    alt_txt=upload.alt_txt,
                 )
             )
         if ch is not None:
@@ -1379,6 +2174,32 @@ class FakeSlack:
         self._files.extend(uploaded)
         return {"ok": True, "files": [self._file_json(f) for f in uploaded]}
 
+    def _api_conversations_canvases_create(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._canvas_call(self.canvases.conversations_create, params)
+
+    def _api_canvases_create(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._canvas_call(self.canvases.create, params)
+
+    def _api_canvases_edit(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._canvas_call(self.canvases.edit, params)
+
+    def _api_canvases_sections_lookup(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._canvas_call(self.canvases.lookup, params)
+
+    def _api_canvases_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._canvas_call(self.canvases.delete, params)
+
+    @staticmethod
+    def _canvas_call(
+        method: Callable[[dict[str, Any]], dict[str, Any]], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            return method(params)
+        except CanvasError as error:
+            raise _ApiError(error.code) from error
+        except CanvasRateLimited as limited:
+            raise _PostLimited(limited.seconds) from limited
+
     def _api_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._socket_mode_url is not None  # the app token is only known with a URL
         return {"ok": True, "url": self._socket_mode_url()}
@@ -1396,6 +2217,15 @@ class FakeSlack:
         "users.info": "_api_users_info",
         "files.getUploadURLExternal": "_api_files_get_upload_url_external",
         "files.completeUploadExternal": "_api_files_complete_upload_external",
+        "views.open": "_api_views_open",
+        "views.push": "_api_views_push",
+        "views.update": "_api_views_update",
+        "views.publish": "_api_views_publish",
+        "conversations.canvases.create": "_api_conversations_canvases_create",
+        "canvases.create": "_api_canvases_create",
+        "canvases.edit": "_api_canvases_edit",
+        "canvases.sections.lookup": "_api_canvases_sections_lookup",
+        "canvases.delete": "_api_canvases_delete",
     }
 
     _APP_TOKEN_METHODS: ClassVar[frozenset[str]] = frozenset({"apps.connections.open"})
@@ -1504,13 +2334,18 @@ class FakeSlack:
             payload = {"ok": False, "error": "unknown_method"}
         else:
             handler = getattr(self, self._METHODS[method])
+            limited: _PostLimited | None = None
             with self._lock:
                 try:
                     payload = handler(params)
                 except _ApiError as exc:
                     payload = exc.payload()
+                except _PostLimited as exc:
+                    payload, limited = {"ok": False, "error": "ratelimited"}, exc
                 call = self._log_call(method, params, self._error_of(payload))
             self._notify(call)
+            if limited is not None:
+                return _Reply.json(payload, 429, **{"Retry-After": str(limited.retry_after)})
             return _Reply.json(payload)
         self._record(method, params, self._error_of(payload))
         return _Reply.json(payload)

@@ -20,9 +20,10 @@ from rich.emoji import Emoji, NoEmoji
 from rich.style import Style
 from rich.text import Text
 
+from bot.sandbox.blockkit import entered, form_fields, options_of, state_entry, text_of
 from bot.sandbox.fake_slack import Message
 
-__all__ = ["Feed", "Reader", "emoji", "mrkdwn"]
+__all__ = ["Feed", "Reader", "controls_line", "emoji", "has_controls", "mrkdwn", "render_view"]
 
 _INLINE = re.compile(
     r"`(?P<code>[^`\n]+)`"
@@ -50,6 +51,7 @@ STYLES = {
     "note": Style(dim=True, italic=True),
     "day": Style(color="green", dim=True),
     "error": Style(color="red"),
+    "control": Style(color="cyan"),
 }
 
 
@@ -161,6 +163,13 @@ def _body(message: Message, reader: Reader) -> list[Text]:
                 parts.append(_text_object(block["text"], reader))
             for item in block.get("fields") or []:
                 parts.append(_text_object(item, reader))
+            accessory = controls_line(block)
+            if accessory is not None:
+                parts.append(accessory)
+        elif kind == "actions":
+            controls = controls_line(block)
+            if controls is not None:
+                parts.append(controls)
         elif kind == "context":
             line = Text(" ").join(
                 _text_object(element, reader, STYLES["context"])
@@ -178,12 +187,97 @@ def _body(message: Message, reader: Reader) -> list[Text]:
     return parts
 
 
+def _control(element: dict[str, Any]) -> str:
+    """One interactive element, compactly: `[Vote 2]`, `[⋯ Rename… | Drop]`, `[▾ Pick…]`."""
+    kind = element.get("type")
+    if kind == "button":
+        return f"[{text_of(element.get('text'))}]"
+    options = [text_of(o.get("text")) for o in options_of(element)]
+    if kind == "overflow":
+        return f"[⋯ {' | '.join(options)}]"
+    if kind in ("radio_buttons", "checkboxes"):
+        return " ".join(f"[○ {label}]" for label in options)
+    shown = text_of(element.get("placeholder")) or str(kind).replace("_", " ")
+    return f"[▾ {shown}{': ' + ' | '.join(options) if options else ''}]"
+
+
+def controls_line(block: dict[str, Any]) -> Text | None:
+    """What a person can click in a block (an actions block, or a section's accessory)."""
+    if block.get("type") == "actions":
+        elements = [e for e in block.get("elements") or [] if isinstance(e, dict)]
+    elif block.get("type") == "section" and isinstance(block.get("accessory"), dict):
+        elements = [block["accessory"]] if block["accessory"].get("type") != "image" else []
+    else:
+        return None
+    shown = [_control(e) for e in elements]
+    return Text(" ".join(shown), STYLES["control"]) if shown else None
+
+
+def has_controls(message: Message) -> bool:
+    """True when a message offers something to click (`:click` can reach it)."""
+    return any(controls_line(block) is not None for block in message.blocks or [])
+
+
+def render_view(
+    view: dict[str, Any],
+    reader: Reader,
+    *,
+    errors: dict[str, str] | None = None,
+) -> RenderableType:
+    """A modal or the App Home tab as a person sees it: title, text, each field with what it
+    holds now (its options, whether optional), the buttons, and any errors under a field."""
+    errors = errors or {}
+    home = view.get("type") == "home"
+    title = "App Home" if home else text_of(view.get("title"))
+    lines: list[Text] = [Text(f"┌ {title}", STYLES["header"])]
+    values = (view.get("state") or {}).get("values") or {}
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input":
+            lines.extend(_field_lines(block, values, errors))
+            continue
+        lines.extend(_body(Message(ts="0", channel="", user="", blocks=[block]), reader))
+    if not home:
+        buttons = [text_of(view.get("submit")), text_of(view.get("close")) or "Cancel"]
+        lines.append(Text(" ".join(f"[{b}]" for b in buttons if b), STYLES["control"]))
+    return Group(Indented(lines[:1], 0), Indented(lines[1:], 2), Text("└", STYLES["header"]))
+
+
+def _field_lines(
+    block: dict[str, Any], values: dict[str, Any], errors: dict[str, str]
+) -> list[Text]:
+    """An input block: `Label = what it holds` (optional, hint, options, error beneath)."""
+    [field] = form_fields({"blocks": [block]})
+    entry = values.get(field.block_id, {}).get(field.action_id) or state_entry(field.element)
+    # A value of several lines continues under its first, not at the margin.
+    value = (entered(entry) or "—").replace("\n", "\n" + " " * (len(field.label) + 3))
+    line = Text.assemble((field.label, STYLES["author"]), " = ", value)
+    extras = []
+    if field.optional:
+        extras.append("optional")
+    options = [text_of(o.get("text")) for o in options_of(field.element)]
+    if options:
+        extras.append(("several of: " if field.multiple else "one of: ") + ", ".join(options))
+    elif field.kind in ("external_select", "multi_external_select"):
+        extras.append("type to search")
+    elif field.element.get("multiline"):
+        extras.append("several lines: write \\n between them")
+    if extras:
+        line.append(f"   ({'; '.join(extras)})", STYLES["note"])
+    out = [line]
+    if field.hint:
+        out.append(Text(f"  {field.hint}", STYLES["context"]))
+    if field.block_id in errors:
+        out.append(Text(f"  ✗ {errors[field.block_id]}", STYLES["error"]))
+    return out
+
+
 @dataclass
 class Feed:
     """Prints each message once, numbered in the order it is first shown.
 
     The numbers are what people type to react (`:react 12 zap`) or reply (`:thread 12`), so
-    a message keeps its number; ephemeral messages cannot be reacted to and get none.
+    a message keeps its number.  Ephemeral messages cannot be reacted to and get none, unless
+    they carry buttons (`:click 14 Next step`).
     """
 
     reader: Reader
@@ -222,7 +316,7 @@ class Feed:
                 continue
             self._seen.add(key)
             self._edits[key] = message.edited_ts
-            if not message.is_ephemeral:
+            if not message.is_ephemeral or has_controls(message):
                 number = len(self._numbers) + 1
                 self._numbers[key] = number
                 self._messages[number] = message

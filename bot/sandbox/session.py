@@ -33,7 +33,7 @@ from bot.core.text import escape
 from bot.runtime.app import Storm, build_app
 from bot.runtime.settings import Settings
 from bot.sandbox.fake_slack import FakeSlack, Message
-from bot.sandbox.slack_requests import SlackRequests, new_event_id
+from bot.sandbox.slack_requests import Response, SlackRequests, Submission, new_event_id
 from storage import repository as repo
 from storage.tables import SlackEvent
 
@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_PEOPLE",
     "Sandbox",
     "SandboxError",
+    "manifest_shortcuts",
     "to_slack",
 ]
 
@@ -56,6 +57,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _MENTION = re.compile(r"(?<![\w@/<])@([a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*)", re.IGNORECASE)
 _CHANNEL = re.compile(r"(?<![\w#/<&])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 _POLL = 0.005
+#: The app manifest, beside the package in a checkout: where the shortcuts' names are.
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 class SandboxError(ValueError):
@@ -104,6 +107,47 @@ def reaction_name(text: str) -> str:
     return _REACTION_ALIASES.get(name, name)
 
 
+def manifest_shortcuts(path: Path) -> dict[str, str]:
+    """The message shortcuts the app manifest declares: name → callback id.
+
+    A deliberately small reader of the manifest's `shortcuts:` list (PyYAML is not a
+    runtime dependency): items of `- name: …`, `type: …`, `callback_id: …` lines.  Global
+    shortcuts are left out: the sandbox only offers shortcuts on messages.
+    """
+    if not path.exists():
+        return {}
+    found: dict[str, str] = {}
+    item: dict[str, str] = {}
+    inside, indent = False, 0
+
+    def keep() -> None:
+        if item.get("type", "message") == "message" and "name" in item and "callback_id" in item:
+            found[item["name"]] = item["callback_id"]
+
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        depth = len(line) - len(line.lstrip())
+        if line.strip() == "shortcuts:":
+            inside, indent, item = True, depth, {}
+            continue
+        if not inside:
+            continue
+        if depth <= indent and not line.lstrip().startswith("-"):
+            break
+        entry = line.strip()
+        if entry.startswith("- "):
+            keep()
+            item = {}
+            entry = entry[2:]
+        key, _, value = entry.partition(":")
+        item[key.strip()] = value.strip().strip("\"'")
+    if inside:
+        keep()
+    return found
+
+
 def _stable_id(prefix: str, name: str, taken: set[str]) -> str:
     """A readable Slack-looking id (`UALICE`, `CGENERAL`), the same in every session so that
     a workshop kept in the database is found again in the same channel by the same people."""
@@ -150,11 +194,13 @@ class Sandbox:
         *,
         people: tuple[str, ...] = DEFAULT_PEOPLE,
         start_at: datetime | None = None,
+        manifest: Path = MANIFEST,
     ) -> None:
         self._clock_file = _clock_file(settings.database_url)
         self.clock = ManualClock(start_at or _kept_clock(self._clock_file))
         self.fake = FakeSlack(SANDBOX_BOT_TOKEN)
         self._base_settings = settings
+        self._manifest = manifest
         self._people: dict[str, str] = {}  # name -> user id
         self._channels: dict[str, str] = {}  # name -> channel id
         self._reactions: set[Reaction] = set()
@@ -226,6 +272,13 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def storm(self) -> Storm:
+        """The running Storm (its Bolt app, outbox, …), for tests that look inside."""
+        if self._storm is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._storm
 
     @property
     def slack(self) -> SlackRequests:
@@ -355,6 +408,89 @@ class Sandbox:
         # The event is applied after the acknowledgement, by a worker the database cannot
         # see until it writes; a short quiet spell on the fake Slack covers that gap.
         self.settle(quiet=0.15)
+
+    # ---- clicking and forms ------------------------------------------------------------
+
+    def _answered(self, response: Response) -> None:
+        if response.status != 200:
+            raise SandboxError(f"Storm answered HTTP {response.status}: {response.body[:200]}")
+        self.settle(quiet=0.15)
+
+    def click(self, message: Message, label: str, *, user: str, which: int | None = None) -> None:
+        """Click the button, or the menu or select option, labelled `label` on `message`."""
+        if message.ephemeral_to not in (None, user):
+            raise SandboxError("only the person it was for sees that message")
+        blocks = (message.blocks or []) if message.is_ephemeral else None
+        try:
+            response = self.slack.click(
+                message.channel, message.ts, label, user=user, which=which, blocks=blocks
+            )
+        except LookupError as error:
+            raise SandboxError(str(error)) from None
+        self._answered(response)
+
+    def click_in_view(self, label: str, *, user: str, home: bool, which: int | None) -> None:
+        """Click `label` in the person's open form, or on their App Home tab."""
+        try:
+            if home:
+                response = self.slack.click_home(user, label, which=which)
+            else:
+                response = self.slack.click_in_view(user, label, which=which)
+        except LookupError as error:
+            raise SandboxError(str(error)) from None
+        self._answered(response)
+
+    def open_form(self, user: str) -> dict[str, Any] | None:
+        """The form `user` sees (the top of their stack of modals), or None."""
+        stack = self.fake.open_views(user)
+        return stack[-1] if stack else None
+
+    def submit_form(self, entries: Mapping[str, Any], *, user: str) -> Submission:
+        """Fill in the open form by field label (or block id) and submit it."""
+        if self.open_form(user) is None:
+            raise SandboxError("no form is open: a button or menu with … opens one")
+        try:
+            submission = self.slack.submit(user, entries)
+        except LookupError as error:
+            raise SandboxError(str(error)) from None
+        self._answered(submission.response)
+        return submission
+
+    def cancel_form(self, *, user: str) -> None:
+        """Close the open form, as its Cancel button does."""
+        if self.open_form(user) is None:
+            raise SandboxError("no form is open")
+        response = self.slack.cancel(user)
+        if response is not None:
+            self._answered(response)
+
+    def shortcut(self, message: Message, name: str, *, user: str) -> None:
+        """Use the message shortcut `name` (as the manifest names it, or its callback id)."""
+        if message.is_ephemeral:
+            raise SandboxError("Slack offers no shortcuts on a message only you see")
+        shortcuts = manifest_shortcuts(self._manifest)
+        wanted = name.strip().casefold()
+        callback_id = next(
+            (cid for label, cid in shortcuts.items() if label.casefold() == wanted),
+            name.strip() if name.strip() in shortcuts.values() else None,
+        )
+        if callback_id is None:
+            known = ", ".join(shortcuts) or "none yet (the manifest lists none)"
+            raise SandboxError(f"Storm has no message shortcut “{name}”; it has: {known}")
+        response = self.slack.shortcut(message.channel, message.ts, callback_id, user=user)
+        self._answered(response)
+
+    def open_home(self, *, user: str) -> dict[str, Any] | None:
+        """Open Storm's App Home tab: the event Slack sends, then the tab Storm published."""
+        published = len(self.fake.calls_to("views.publish"))
+        response = self.slack.open_home(user)
+        if response.status != 200:
+            raise SandboxError(f"Storm answered HTTP {response.status}: {response.body[:200]}")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(self.fake.calls_to("views.publish")) == published:
+            time.sleep(_POLL)  # the event is handled after its acknowledgement
+        self.settle(quiet=0.15)
+        return self.fake.home_view(user)
 
     # ---- the clock ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ Stdlib only (``urllib.request``); non-2xx answers are returned, never raised.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import hmac
@@ -25,13 +26,25 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from bot.sandbox.blockkit import (
+    Field,
+    action_payload,
+    find_choice,
+    find_field,
+    find_option,
+    form_fields,
+    options_of,
+    state_values,
+)
 
 if TYPE_CHECKING:
     from bot.sandbox.fake_slack import FakeSlack
 
-__all__ = ["Response", "SlackRequests", "compute_signature"]
+__all__ = ["Response", "SlackRequests", "Submission", "compute_signature"]
 
 #: Slack's own User-Agent on requests to apps.
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
@@ -62,6 +75,21 @@ class Response:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What came of submitting a form: the app's HTTP answer and what Slack then did.
+
+    ``outcome`` is ``"closed"``, ``"cleared"``, ``"updated"``, ``"pushed"``, ``"errors"``
+    (the form stays open; ``errors`` maps block_id to the message under that field),
+    ``"invalid"`` (the app's answer was wrong) or ``"failed"`` (a non-2xx answer).
+    """
+
+    response: Response
+    outcome: str
+    errors: dict[str, str]
+    view_id: str
 
 
 class SlackRequests:
@@ -161,7 +189,6 @@ class SlackRequests:
                 if self.fake is not None
                 else _DUMMY_RESPONSE_URL
             )
-        n = next(_counter)
         return {
             "token": self.verification_token,
             "team_id": team_id or self.team_id,
@@ -175,7 +202,7 @@ class SlackRequests:
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": f"{int(time.time())}.{n}.{secrets.token_hex(16)}",
+            "trigger_id": self.trigger_id(user),
         }
 
     def command(
@@ -327,6 +354,391 @@ class SlackRequests:
         return self.post(
             body, "application/json", timestamp=timestamp, signature=signature, sign=sign
         )
+
+    # -- interactivity (buttons, menus, forms, shortcuts) --------------------------------------
+    def interaction(
+        self,
+        payload: dict[str, Any],
+        *,
+        timestamp: str | int | None = None,
+        signature: str | None = None,
+        sign: bool = True,
+    ) -> Response:
+        """POST an interactivity payload as Slack does: form body ``payload=<json>``, signed."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(
+            body,
+            "application/x-www-form-urlencoded",
+            timestamp=timestamp,
+            signature=signature,
+            sign=sign,
+        )
+
+    def user_json(self, user: str, *, team_id: str | None = None) -> dict[str, Any]:
+        """The ``user`` object of interactivity payloads."""
+        name = user.lower()
+        if self.fake is not None:
+            name = self.fake.users().get(user, {}).get("name", name)
+        return {"id": user, "username": name, "name": name, "team_id": team_id or self.team_id}
+
+    def team_json(self, team_id: str | None = None) -> dict[str, Any]:
+        return {"id": team_id or self.team_id, "domain": self.team_domain}
+
+    def trigger_id(self, user: str) -> str:
+        """A trigger id minted by the fake (so ``views.open`` accepts it), or a dummy one."""
+        if self.fake is not None:
+            return self.fake.new_trigger(user)
+        return f"{int(time.time())}.{next(_counter)}.{secrets.token_hex(16)}"
+
+    def _interaction_base(self, kind: str, user: str, team_id: str | None) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "user": self.user_json(user, team_id=team_id),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "team": self.team_json(team_id),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def block_actions_payload(
+        self,
+        actions: list[dict[str, Any]],
+        *,
+        user: str,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        view: dict[str, Any] | None = None,
+        team_id: str | None = None,
+        trigger_id: str | None = None,
+        response_url: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``block_actions`` payload: a click in a message (``channel`` + ``message_ts``)
+        or in a view (``view``: a modal or the App Home tab, as the fake returns it).
+
+        For a message the payload carries the message as the fake stores it (none for an
+        ephemeral message, as in Slack), ``channel`` and a ``response_url`` bound to it.
+        """
+        payload = self._interaction_base("block_actions", user, team_id)
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+        elif channel is not None and message_ts is not None:
+            message = self.fake.message(channel, message_ts) if self.fake is not None else None
+            # A message the fake never stored rode on an acknowledgement: only one person saw it.
+            container: dict[str, Any] = {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": message is None or message.is_ephemeral,
+            }
+            thread_ts = message.thread_ts if message is not None else None
+            if thread_ts is not None:
+                container["thread_ts"] = thread_ts
+            payload["container"] = container
+        else:
+            raise ValueError("a click happens in a message (channel, message_ts) or a view")
+        payload["trigger_id"] = trigger_id or self.trigger_id(user)
+        if view is not None:
+            payload["view"] = view
+            payload["state"] = {"values": view.get("state", {}).get("values", {})}
+        else:
+            assert channel is not None and message_ts is not None
+            payload["channel"] = {"id": channel, "name": channel.lower()}
+            json_message = (
+                self.fake.message_json(channel, message_ts) if self.fake is not None else None
+            )
+            if json_message is not None and not payload["container"]["is_ephemeral"]:
+                payload["message"] = json_message
+            payload["state"] = {"values": {}}
+            if response_url is None:
+                response_url = (
+                    self.fake.response_url(
+                        channel=channel,
+                        user=user,
+                        message_ts=message_ts,
+                        thread_ts=payload["container"].get("thread_ts"),
+                    )
+                    if self.fake is not None
+                    else _DUMMY_RESPONSE_URL
+                )
+            payload["response_url"] = response_url
+        payload["actions"] = actions
+        return payload
+
+    def view_submission_payload(
+        self,
+        view: dict[str, Any],
+        *,
+        user: str,
+        values: Mapping[str, Mapping[str, Any]] | None = None,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``view_submission`` of ``view`` (as opened) with ``state.values`` built from
+        ``{block_id: {action_id: entered}}`` (see :func:`bot.sandbox.blockkit.state_entry`)."""
+        payload = self._interaction_base("view_submission", user, team_id)
+        submitted = copy.deepcopy(view)
+        submitted["state"] = {"values": state_values(view, values)}
+        payload["trigger_id"] = self.trigger_id(user)
+        payload["view"] = submitted
+        payload["response_urls"] = []
+        return payload
+
+    def view_closed_payload(
+        self,
+        view: dict[str, Any],
+        *,
+        user: str,
+        is_cleared: bool = False,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``view_closed`` (sent only for views with ``notify_on_close``)."""
+        payload = self._interaction_base("view_closed", user, team_id)
+        payload["view"] = copy.deepcopy(view)
+        payload["is_cleared"] = is_cleared
+        return payload
+
+    def message_action_payload(
+        self,
+        callback_id: str,
+        *,
+        user: str,
+        channel: str,
+        message_ts: str,
+        message: dict[str, Any] | None = None,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``message_action``: the message shortcut ``callback_id`` used on a message
+        (a thread reply's message carries its ``thread_ts``)."""
+        if message is None and self.fake is not None:
+            message = self.fake.message_json(channel, message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        thread_ts = message.get("thread_ts")
+        response_url = (
+            self.fake.response_url(
+                channel=channel,
+                user=user,
+                thread_ts=thread_ts if thread_ts != message_ts else None,
+            )
+            if self.fake is not None
+            else _DUMMY_RESPONSE_URL
+        )
+        payload = self._interaction_base("message_action", user, team_id)
+        payload.update(
+            {
+                "action_ts": new_event_ts(),
+                "channel": {"id": channel, "name": channel.lower()},
+                "callback_id": callback_id,
+                "trigger_id": self.trigger_id(user),
+                "response_url": response_url,
+                "message_ts": message_ts,
+                "message": message,
+            }
+        )
+        return payload
+
+    def block_suggestion_payload(
+        self,
+        view: dict[str, Any],
+        *,
+        user: str,
+        action_id: str,
+        block_id: str,
+        value: str,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``block_suggestion``: ``value`` typed into an ``external_select`` of ``view``."""
+        payload = self._interaction_base("block_suggestion", user, team_id)
+        payload.update(
+            {
+                "container": {"type": "view", "view_id": view["id"]},
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "view": view,
+            }
+        )
+        return payload
+
+    def app_home_opened_event(self, user: str) -> dict[str, Any]:
+        """The ``app_home_opened`` event (Home tab), with the view published so far, if any."""
+        channel = self.fake.dm_channel(user) if self.fake is not None else "D0" + user[1:]
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": channel,
+            "tab": "home",
+            "event_ts": new_event_ts(),
+        }
+        home = self.fake.home_view(user) if self.fake is not None else None
+        if home is not None:
+            event["view"] = home
+        return event
+
+    # -- interactivity, as a person does it (needs ``fake``) ----------------------------------
+    def _fake(self) -> FakeSlack:
+        if self.fake is None:
+            raise RuntimeError("this needs SlackRequests(..., fake=FakeSlack)")
+        return self.fake
+
+    def click(
+        self,
+        channel: str,
+        ts: str,
+        label: str,
+        *,
+        user: str,
+        which: int | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> Response:
+        """Click what is labelled ``label`` in message ``ts``: a button ("Vote" also finds
+        "Vote 2") or an option of an overflow menu or select ("Rename…").  ``which``
+        (1-based) picks among several matches.  Raises ``LookupError`` if there is none.
+
+        ``blocks`` clicks in a message Slack never stored: an answer that rode on a slash
+        command's acknowledgement, which only its author saw (sent as an ephemeral one).
+        """
+        if blocks is None:
+            message = self._fake().message(channel, ts)
+            if message is None:
+                raise LookupError(f"no message {ts} in {channel}")
+            blocks = message.blocks or []
+        choice = find_choice(blocks, label, which=which)
+        action = action_payload(choice, new_event_ts())
+        return self.interaction(
+            self.block_actions_payload([action], user=user, channel=channel, message_ts=ts)
+        )
+
+    def click_in_view(
+        self, user: str, label: str, *, view_id: str | None = None, which: int | None = None
+    ) -> Response:
+        """Click ``label`` inside ``user``'s visible modal (or the view ``view_id``)."""
+        view = self._view(user, view_id)
+        choice = find_choice(view.get("blocks") or [], label, which=which)
+        action = action_payload(choice, new_event_ts())
+        return self.interaction(self.block_actions_payload([action], user=user, view=view))
+
+    def click_home(self, user: str, label: str, *, which: int | None = None) -> Response:
+        """Click ``label`` on ``user``'s App Home tab."""
+        home = self._fake().home_view(user)
+        if home is None:
+            raise LookupError(f"no home tab published for {user}")
+        return self.click_in_view(user, label, view_id=home["id"], which=which)
+
+    def _view(self, user: str, view_id: str | None) -> dict[str, Any]:
+        fake = self._fake()
+        if view_id is not None:
+            view = fake.view(view_id)
+            if view is None:
+                raise LookupError(f"no view {view_id}")
+            return view
+        stack = fake.open_views(user)
+        if not stack:
+            raise LookupError(f"{user} has no form open")
+        return stack[-1]
+
+    def form_values(
+        self, view: dict[str, Any], entries: Mapping[str, Any], *, user: str
+    ) -> dict[str, dict[str, Any]]:
+        """Turn ``{label or block_id: entered}`` into ``{block_id: {action_id: entered}}``.
+
+        Selects take an option label (or value); multi-selects and checkboxes a list of
+        them; an ``external_select`` the text to search for (its options are asked of the
+        app with ``block_suggestion``, and the one labelled so is chosen).
+        """
+        out: dict[str, dict[str, Any]] = {}
+        fields = form_fields(view)
+        for key, entered_value in entries.items():
+            found = find_field(fields, key)
+            value = entered_value
+            if found.kind in ("external_select", "multi_external_select"):
+                wanted = value if isinstance(value, list) else [value]
+                value = [self._suggested(user, view, found, str(w)) for w in wanted if w]
+                if found.kind == "external_select":
+                    value = value[0] if value else None
+            elif found.kind in ("static_select", "radio_buttons") and value:
+                value = find_option(found.element, str(value))
+            elif found.multiple and isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            out.setdefault(found.block_id, {})[found.action_id] = value
+        return out
+
+    def _suggested(
+        self, user: str, view: dict[str, Any], found: Field, wanted: str
+    ) -> dict[str, Any]:
+        options = self.suggest(
+            user, found.action_id, wanted, block_id=found.block_id, view_id=view["id"]
+        )
+        return find_option({"options": options}, wanted)
+
+    def suggest(
+        self,
+        user: str,
+        action_id: str,
+        query: str,
+        *,
+        block_id: str | None = None,
+        view_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Type ``query`` into an ``external_select``: the options the app answers (groups
+        flattened).  ``block_id`` defaults to the input block holding ``action_id``."""
+        view = self._view(user, view_id)
+        if block_id is None:
+            block_id = next(f.block_id for f in form_fields(view) if f.action_id == action_id)
+        response = self.interaction(
+            self.block_suggestion_payload(
+                view, user=user, action_id=action_id, block_id=block_id, value=query
+            )
+        )
+        if not response.ok:
+            raise RuntimeError(f"block_suggestion answered {response.status}: {response.body}")
+        return options_of(response.json() if response.body else {})
+
+    def submit(
+        self,
+        user: str,
+        entries: Mapping[str, Any] | None = None,
+        *,
+        view_id: str | None = None,
+    ) -> Submission:
+        """Fill in ``user``'s visible form by label or block_id and press its submit button.
+
+        Fields not named keep what the form showed.  The app's answer is applied as Slack
+        would (closed, updated, pushed, or kept open with per-field errors) and returned.
+        """
+        view = self._view(user, view_id)
+        values = self.form_values(view, entries or {}, user=user)
+        payload = self.view_submission_payload(view, user=user, values=values)
+        fake = self._fake()
+        fake.set_view_values(view["id"], payload["view"]["state"]["values"])
+        response = self.interaction(payload)
+        answer: dict[str, Any] | None = None
+        if response.ok and response.body.strip():
+            parsed = response.json()
+            answer = parsed if isinstance(parsed, dict) else None
+        outcome = fake.answer_submission(view["id"], answer) if response.ok else "failed"
+        errors = (answer or {}).get("errors") if outcome == "errors" else None
+        return Submission(response, outcome, dict(errors or {}), view["id"])
+
+    def cancel(self, user: str, *, view_id: str | None = None) -> Response | None:
+        """Close ``user``'s visible form (Cancel).  Slack tells the app only when the view
+        asked (``notify_on_close``): then the ``view_closed`` answer is returned."""
+        view = self._view(user, view_id)
+        closed = self._fake().close_view(view["id"])
+        if not view.get("notify_on_close"):
+            return None
+        payload = self.view_closed_payload(view, user=user, is_cleared=len(closed) > 1)
+        return self.interaction(payload)
+
+    def shortcut(self, channel: str, ts: str, callback_id: str, *, user: str) -> Response:
+        """Use the message shortcut ``callback_id`` on message ``ts`` (threads included)."""
+        return self.interaction(
+            self.message_action_payload(callback_id, user=user, channel=channel, message_ts=ts)
+        )
+
+    def open_home(self, user: str) -> Response:
+        """``user`` opens Storm's App Home tab (an ``app_home_opened`` event)."""
+        return self.event(self.app_home_opened_event(user))
 
 
 def new_event_id() -> str:

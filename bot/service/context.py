@@ -8,7 +8,7 @@ records contributions. `Refused` is an action Storm will not do, said in words.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bot.core import naming
 from bot.core.grammar import USAGES
 from bot.core.messages import CHANNEL_PROBLEMS, Post
-from bot.core.model import KIND_LETTERS, element_key, parse_element_key
+from bot.core.model import KIND_LETTERS, element_key, normalise, parse_element_key
 from bot.core.references import Candidate, UnknownReference, resolve_by_name
 from bot.core.steps import STEPS
 from bot.core.text import escape, literal, with_article
@@ -66,11 +66,15 @@ class Action(Context):
     """One person's action on one workshop, inside one transaction.
 
     `step` is the step the command belongs to (its registration's), for "noted early".
+    `made` holds the elements this action made, by normalised name: a name names them first,
+    so that several commands carried out as one (`commands.Several`) can link and give fields
+    to what an earlier one made, even where an older element has the same name.
     """
 
     workshop: Workshop
     is_facilitator: bool
     step: int | None = None
+    made: dict[str, list[Element]] = field(default_factory=dict)
 
     @property
     def workshop_id(self) -> int:
@@ -91,6 +95,8 @@ class Action(Context):
             element = self.survivor(element)
             if element.dropped_at is not None:
                 raise UnknownReference(f"{literal(ref.upper())} was dropped.")
+        elif made := [e for e in self.made.get(normalise(ref), []) if not kinds or e.kind in kinds]:
+            element = made[0]
         else:
             candidates = repo.elements_named(
                 self.session, workshop_id=self.workshop_id, kinds=kinds or KIND_LETTERS
@@ -138,6 +144,7 @@ class Action(Context):
         self.schedule("element", {"element_id": element_id})
         element = self.session.get(Element, element_id)
         assert element is not None
+        self.made.setdefault(normalise(name), []).append(element)
         return element
 
     def contribute(self) -> None:
@@ -172,6 +179,28 @@ class Action(Context):
                 repo.schedule_element_update(
                     self.session, workshop_id=self.workshop_id, element_id=element_id, now=self.now
                 )
+
+    def withdraw_messages(self, elements: Iterable[Element]) -> None:
+        """Elements taken back (an undone capture, a removed :zap:) leave their messages: a
+        message that was theirs alone is deleted; one they shared with others that stay is
+        updated without them (SPEC §4.3), once however many of its elements went."""
+        for ts in dict.fromkeys(e.message_ts for e in elements if e.message_ts):
+            staying = [
+                other
+                for other in repo.elements_by_message(
+                    self.session, workshop_id=self.workshop_id, message_ts=ts
+                )
+                if not repo.withdrawn(other)
+            ]
+            if staying:
+                repo.schedule_element_update(
+                    self.session,
+                    workshop_id=self.workshop_id,
+                    element_id=row_id(staying[0]),
+                    now=self.now,
+                )
+            else:
+                self.schedule("delete_message", {"ts": ts})
 
     def link(self, kind: str, source: Element, target: Element) -> bool:
         assert source.id is not None and target.id is not None
@@ -249,7 +278,7 @@ def with_post_problem(answer: Post, post_problem: str | None) -> Post:
     if post_problem not in CHANNEL_PROBLEMS:
         return answer
     problem = f":warning: My posts to this channel fail: {CHANNEL_PROBLEMS[post_problem]}"
-    return Post(answer.text, answer.heading, (*answer.sections, problem), answer.context)
+    return replace(answer, sections=(*answer.sections, problem))
 
 
 def refusal_without_workshop(session: Session, actor: Actor) -> Refused:

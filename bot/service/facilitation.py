@@ -16,10 +16,14 @@ from bot.core.durations import format_duration
 from bot.core.messages import Post
 from bot.core.steps import DEFAULT_TIMEBOX, LAST_STEP, STEPS
 from bot.core.text import literal
-from bot.core.timeline import TIMELINE_KINDS, step_timeline
+from bot.core.timeline import TIMELINE_KINDS, next_digest, step_timeline
 from bot.service.context import Action, Context, Refused, row_id
 from storage import repository as repo
 from storage.tables import Facilitator, StepRun, Workshop
+
+# Summaries carry the board from the step that links commands and views to events on (SPEC
+# §4.5); before it the board is one lane of events, which the summary lists anyway.
+BOARD_FROM_STEP = 3
 
 
 def start(context: Context, command: commands.Start) -> Post:
@@ -60,8 +64,9 @@ def start(context: Context, command: commands.Start) -> Post:
     )
 
 
-def next_step(action: Action, _: commands.Next) -> Post:
+def next_step(action: Action, command: commands.Next) -> Post:
     workshop = action.workshop
+    _still_open(workshop, command.step)
     if workshop.current_step >= LAST_STEP:
         raise Refused(f"Step {LAST_STEP} is the last step. Finish with `/storm end`.")
     return _move_to(action.session, workshop, workshop.current_step + 1, action.now)
@@ -80,6 +85,7 @@ def advance(session: Session, workshop: Workshop, now: datetime) -> None:
 
 def extend(action: Action, command: commands.Extend) -> Post:
     session, workshop, now = action.session, action.workshop, action.now
+    _still_open(workshop, command.step)
     run = repo.step_run(session, workshop_id=row_id(workshop), number=workshop.current_step)
     assert run.deadline_at is not None and run.opened_at is not None
     run.deadline_at = max(run.deadline_at, now) + command.duration
@@ -144,15 +150,23 @@ def digest(action: Action, command: commands.Digest) -> Post:
         action.schedule("digest", {"once": True})
         return messages.notice("Posting a digest to the channel now.")
     repo.cancel_pending_posts(
-        action.session, workshop_id=action.workshop_id, kinds=("digest", "plan_digest")
+        action.session, workshop_id=action.workshop_id, kinds=("plan_digest",)
     )
+    repo.cancel_daily_digests(action.session, workshop_id=action.workshop_id)
     action.workshop.digest_time = None if setting == "off" else setting
     action.session.add(action.workshop)
     if setting == "off":
         return messages.notice("Daily digests are off. `/storm digest 09:00` turns them on.")
     action.schedule("plan_digest")
+    # The setting is a time of day in the first facilitator's zone; what each reader sees is
+    # the next digest's moment in their own (SPEC §4.3), as `plan_digest` will schedule it.
+    first = repo.facilitators(action.session, workshop_id=action.workshop_id)[0]
+    known = repo.known_users(action.session, team_id=action.workshop.team_id, user_ids=[first])
+    zone = known[first].tz if first in known else None
+    upcoming = next_digest(action.now, setting, zone)
     return messages.notice(
-        f"The daily digest will be posted at {setting} in the first facilitator's time zone."
+        f"The daily digest is set: the next one comes {messages.when(upcoming)}, then every "
+        "day at that time in the first facilitator's time zone."
     )
 
 
@@ -165,9 +179,21 @@ def end(action: Action, _: commands.End) -> Post:
     workshop.finished_at = now
     session.add(workshop)
     repo.schedule_post(session, workshop_id=row_id(workshop), kind="final_report", due_at=now)
+    schedule_board(session, row_id(workshop), after="final_report", now=now)
     return messages.notice(
         f"Workshop *{literal(workshop.title)}* finished; the final report is on its way."
     )
+
+
+def _still_open(workshop: Workshop, step: int | None) -> None:
+    """A Next step or Extend button made for a step that has closed since does nothing: the
+    facilitator meant that step, not the one open now."""
+    if step is not None and step != workshop.current_step:
+        current = STEPS[workshop.current_step - 1]
+        raise Refused(
+            f"That button is for step {step}, which is not open any more: the workshop is at "
+            f"step {current.number}, {current.name}. Use the buttons of its prompt."
+        )
 
 
 def _open_step(session: Session, workshop: Workshop, number: int, now: datetime) -> None:
@@ -218,6 +244,24 @@ def _close_current_step(
             due_at=now,
             step_number=run.number,
         )
+        if run.number >= BOARD_FROM_STEP:
+            schedule_board(session, row_id(workshop), after="summary", now=now, step=run.number)
+
+
+def schedule_board(
+    session: Session, workshop_id: int, *, after: str, now: datetime, step: int | None = None
+) -> None:
+    """The board as a picture, right after the post it illustrates (`after`: its kind), as a
+    post of its own: an upload that fails is retried or reported without sending that post
+    again."""
+    repo.schedule_post(
+        session,
+        workshop_id=workshop_id,
+        kind="board",
+        due_at=now,
+        step_number=step,
+        payload={"after": after},
+    )
 
 
 def _move_to(session: Session, workshop: Workshop, number: int, now: datetime) -> Post:

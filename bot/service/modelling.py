@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.core import commands, messages, naming
 from bot.core.messages import Post
-from bot.core.model import FieldSpec, normalise, parse_element_key
+from bot.core.model import DEFAULT_FIELD_TYPE, WITH_FIELDS, normalise, parse_element_key
 from bot.core.references import UnknownReference
 from bot.core.text import escape, literal, plural, sentence, with_article
 from bot.service.context import Action, Refused, key, label, row_id, usage
 from bot.service.loops import loop_warning
+from bot.service.snapshots import field_spec
 from storage import capture
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link
@@ -35,6 +37,15 @@ def _done(text: str) -> Post:
 
 
 # ---- capture --------------------------------------------------------------------------
+
+
+def add_events(action: Action, command: commands.AddEvents) -> Post:
+    """Events made inside the caller's transaction, for a form whose events come with links
+    and fields (`commands.Several`); a typed `/storm event` takes the faster path of
+    `bot.service.capture`, which commits on its own."""
+    made = [action.new_element("event", name) for name in command.names]
+    notes = "".join(action.naming_notes(e) for e in made)
+    return _done(f"Added {plural(len(made), 'event')}: {', '.join(label(e) for e in made)}.{notes}")
 
 
 def add_hotspot(action: Action, command: commands.AddHotspot) -> Post:
@@ -77,13 +88,61 @@ def _on_by_name(action: Action, text: str) -> tuple[str, Element | None, str]:
 
 
 def resolve_hotspot(action: Action, command: commands.Resolve) -> Post:
+    """Resolve a hotspot, keeping its answer (SPEC §3). Resolving it again with an answer
+    replaces the answer: whoever knows better can say so, and `undo` brings the old one back."""
     hotspot = action.resolve(command.ref, "hotspot")
-    if hotspot.resolved:
+    answer = f" Answer: {literal(command.answer)}" if command.answer else ""
+    if hotspot.resolved and (command.answer is None or command.answer == hotspot.answer):
         return _done(f"Hotspot {label(hotspot)} was already resolved.")
-    hotspot.resolved = True
+    if hotspot.resolved:
+        hotspot.answer = command.answer
+        action.session.add(hotspot)
+        action.contribute()
+        return _done(f"Hotspot {label(hotspot)} has a new answer.{answer}")
+    hotspot.resolved, hotspot.answer = True, command.answer
     action.session.add(hotspot)
     action.contribute()
-    return _done(sentence(f"Resolved hotspot {label(hotspot)}"))
+    return _done(sentence(f"Resolved hotspot {label(hotspot)}") + answer)
+
+
+def add_from_message(action: Action, command: commands.AddFromMessage) -> Post:
+    """An element from a message (the Add to Storm shortcut), attributed to its author and
+    kept with the message's ts and permalink, as a reaction capture is; a hotspot made from
+    an element's own message is about that element."""
+    existing = repo.element_from_source(
+        action.session,
+        workshop_id=action.workshop_id,
+        kind=command.kind,
+        source_ts=command.source_ts,
+    )
+    if existing is not None and existing.dropped_at is None:
+        return _done(f"That message is already {existing.kind} {label(existing)}.")
+    about = None
+    if command.kind == "hotspot":  # about the element of its message; of a shared one, none
+        on_message = [
+            e
+            for e in repo.elements_by_message(
+                action.session, workshop_id=action.workshop_id, message_ts=command.source_ts
+            )
+            if not repo.withdrawn(e)
+        ]
+        found = on_message[0] if len(on_message) == 1 else None
+        about = action.survivor(found) if found is not None and found.kind != "hotspot" else None
+    element = action.new_element(
+        command.kind,
+        command.name,
+        author=command.author,
+        source_ts=command.source_ts,
+        on_element=about.id if about else None,
+        details={"permalink": command.permalink} if command.permalink else None,
+    )
+    on = f" on {label(about)}" if about else ""
+    kind = "domain event" if command.kind == "event" else command.kind
+    activity = {"command": "commands", "view": "views"}.get(command.kind)
+    early = action.early(activity, 3) if activity else ""
+    return _done(
+        f"Added {kind} {label(element)}{on} from that message.{action.naming_notes(element)}{early}"
+    )
 
 
 # ---- refining -------------------------------------------------------------------------
@@ -312,18 +371,57 @@ add_actor = _linker("actor", "issues", "issues", "command", "issues", "actors", 
 
 
 def add_policy(action: Action, command: commands.AddPolicy) -> Post:
-    event = action.resolve(command.on, "event")
+    """A policy on an event (whenever it happens) or on a view (for each item of that to-do
+    list, SPEC §3), issuing one command.
+
+    Only a policy on an event can make a loop worth a warning: a to-do list's command is
+    meant to change the list it reads (the item done leaves it), so command → event → view →
+    policy → command is the pattern itself, not a slip.
+    """
+    trigger = action.resolve(command.on, "event", "view")
     issued, issued_created = action.find_or_create("command", command.issues)
     policy, created = action.find_or_create("policy", command.name)
-    action.link("on", policy, event)
+    action.link("on", policy, trigger)
     action.link("issues", policy, issued)
     action.contribute()
     made = f" (new command {label(issued)})" if issued_created else ""
     verb = "Added" if created else "Updated"
+    when = f"whenever {label(trigger)}"
+    loop = ""
+    if trigger.kind == "event":
+        loop = loop_warning(action, [(trigger, issued)])
+    else:
+        when = f"for each item of {label(trigger)}"
     return _done(
-        f"{verb} policy {label(policy)}: whenever {label(event)}, then {label(issued)}{made}."
-        f"{loop_warning(action, [(event, issued)])}{action.early('policies')}"
+        f"{verb} policy {label(policy)}: {when}, then {label(issued)}{made}."
+        f"{loop}{action.early('policies')}"
     )
+
+
+def add_screen(action: Action, command: commands.AddScreen) -> Post:
+    """A screen and the commands it issues and the views it shows (Event Modeling's UI
+    lane); naming an existing screen adds links to it."""
+    screen, created = action.find_or_create("screen", command.name)
+    issued = [
+        c
+        for c in _resolve_all(action, command.issues, "command")
+        if action.link("issues", screen, c)
+    ]
+    shown = [
+        v for v in _resolve_all(action, command.shows, "view") if action.link("shows", screen, v)
+    ]
+    if not created and not issued and not shown:
+        return _done(f"Nothing new: {label(screen)} already issues and shows those.")
+    action.contribute()
+    head = f"Added screen {label(screen)}" if created else f"Updated {label(screen)}"
+    parts = []
+    if issued:
+        parts.append("issues " + ", ".join(label(c) for c in issued))
+    if shown:
+        parts.append("shows " + ", ".join(label(v) for v in shown))
+    tail = ": " + "; ".join(parts) if parts else ""
+    notes = action.naming_notes(screen) if created else ""
+    return _done(f"{head}{tail}.{notes}{action.early('screens')}")
 
 
 def _linked(
@@ -346,7 +444,7 @@ def _linked(
 
 def group(action: Action, command: commands.Group) -> Post:
     aggregate, created = action.find_or_create("aggregate", command.name)
-    members = _resolve_all(action, command.members, "command", "event")
+    members = _resolve_all(action, command.members, "command", "event", "view")
     moved = []
     for member in members:
         if member.aggregate_id not in (None, aggregate.id):
@@ -367,9 +465,13 @@ def group(action: Action, command: commands.Group) -> Post:
 
 
 def set_fields(action: Action, command: commands.SetFields) -> Post:
-    element = action.resolve(command.ref, "command", "event", "view")
+    element = action.resolve(command.ref, *WITH_FIELDS)
     session = action.session
+    # An identifier given on import stays with its field while the field keeps its name.
+    identifiers: dict[str, str] = {}
     for old in repo.fields_of(session, element_id=element.id or 0):
+        if old.identifier is not None:
+            identifiers[old.name] = old.identifier
         session.delete(old)
     shown, warnings = [], []
     for position, spec in enumerate(command.fields):
@@ -386,9 +488,12 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
             name=spec.name,
             generated=spec.generated,
             origin=origin,
+            type=spec.type,
+            is_list=spec.is_list,
+            identifier=spec.identifier or identifiers.get(spec.name),
         )
         session.add(field)
-        shown.append(literal(str(FieldSpec(field.name, field.generated, field.origin))))
+        shown.append(literal(str(field_spec(field))))
     action.contribute()
     return _done(
         f"Fields of {label(element)}: {', '.join(shown) or 'none'}.{''.join(warnings)}"
@@ -396,10 +501,48 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
     )
 
 
+def add_field(action: Action, command: commands.AddField) -> Post:
+    """One field added to an element's list, or rewritten where it stands when the element
+    has it already (after normalisation): `/storm fields` with the other fields kept. A Fix
+    marks or carries a field without saying its type, so a rewritten field keeps its type and
+    identifier unless the command gives another type."""
+    element = action.resolve(command.ref, *WITH_FIELDS)
+    wanted = normalise(command.field.name)
+    untyped = command.field.type == DEFAULT_FIELD_TYPE and not command.field.is_list
+    kept: list[commands.FieldInput] = []
+    for field in repo.fields_of(action.session, element_id=row_id(element)):
+        if normalise(field.name) == wanted:
+            kept.append(
+                replace(
+                    command.field,
+                    type=field.type if untyped else command.field.type,
+                    is_list=field.is_list if untyped else command.field.is_list,
+                    identifier=command.field.identifier or field.identifier,
+                )
+            )
+            continue
+        origin = (field.origin or "").partition(".")
+        kept.append(
+            commands.FieldInput(
+                field.name,
+                field.generated,
+                origin_ref=origin[0] or None,
+                origin_field=origin[2] if origin[0] else None,
+                type=field.type,
+                is_list=field.is_list,
+                identifier=field.identifier,
+            )
+        )
+    if not any(normalise(field.name) == wanted for field in kept):
+        kept.append(command.field)
+    return set_fields(action, commands.SetFields(key(element), tuple(kept)))
+
+
 def add_scenario(action: Action, command: commands.AddScenario) -> Post:
+    # A given keeps repetitions: `given E1, E1` is two events (SPEC §3); a then is a set.
     given = [
         _scenario_ref(action, ref, "event", "the given of a scenario lists events")
-        for ref in dict.fromkeys(command.given)
+        for ref in command.given
     ]
     when = (
         _scenario_ref(action, command.when, "command", "when names a command")
@@ -464,14 +607,22 @@ def _refs(elements: list[Element]) -> str:
 
 def vote(action: Action, command: commands.Vote) -> Post:
     element = action.resolve(command.ref)
+    element_id = row_id(element)
+    user_id = action.actor.user_id
     if not repo.add_vote(
         action.session,
         workshop_id=action.workshop_id,
-        element_id=row_id(element),
-        user_id=action.actor.user_id,
+        element_id=element_id,
+        user_id=user_id,
         at=action.now,
     ):
-        return messages.notice(f"You already voted for *{key(element)}*.")
+        if not command.toggle:
+            return messages.notice(f"You already voted for *{key(element)}*.")
+        repo.remove_vote(action.session, element_id=element_id, user_id=user_id)
+        votes = repo.vote_count(action.session, element_id=element_id)
+        return messages.notice(
+            f"Took back your vote for {label(element)} ({plural(votes, 'vote')})."
+        )
     action.contribute()
-    votes = repo.vote_count(action.session, element_id=row_id(element))
+    votes = repo.vote_count(action.session, element_id=element_id)
     return messages.notice(f"Voted for {label(element)} ({plural(votes, 'vote')}).")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bot.core.home import HomeTab
 from bot.core.messages import Post
 
 
@@ -26,4 +27,10 @@ class SlackPort(Protocol):
 
     def tell(self, channel: str, user: str, post: Post) -> None:
         """Show `post` to `user` only, in `channel`."""
+        ...
+
+
+class HomePort(Protocol):
+    def publish_home(self, user_id: str, tab: HomeTab) -> None:
+        """Show `tab` as the person's App Home (`views.publish`)."""
         ...

@@ -7,40 +7,76 @@ message to Slack is left for the sender (and a deadline's message is a post of i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.core.steps import LAST_STEP
-from bot.core.timeline import DEADLINE, is_late, next_digest
+from bot.core.timeline import DEADLINE, DIGEST_STALE_AFTER, is_late, next_digest
 from bot.service import facilitation
 from storage import repository as repo
 from storage.tables import ScheduledPost
 
 
-def claim(session: Session, post: ScheduledPost, *, now: datetime, started_at: datetime) -> bool:
-    """Take the post (False when another sender has it) and make the changes it stands for.
+def claim(
+    session: Session, batch: list[ScheduledPost], *, now: datetime, started_at: datetime
+) -> list[ScheduledPost]:
+    """Take the posts of `batch`, which go out one after the other, and make the changes each
+    stands for; returns those taken, a prefix of `batch` (none when another sender has the
+    first).
 
     `started_at` is when this sender started: what fell due before it was missed while down.
 
-    Only the workshop's next post in sending order is taken. Claiming a deadline queues its
-    time's-up, due when time was up; a sender working through posts it read before that
-    would otherwise send a later digest first. Refused here, it reads the posts again.
+    Only the workshop's next posts in sending order are taken, read in one query however long
+    the batch: this transaction holds the database's write lock, which every acknowledgement
+    waits for. Claiming a deadline queues its time's-up, due when time was up, so the claim
+    stops after any post whose claim changes what comes next; a sender working through posts
+    it read before that would otherwise send a later digest first. Refused here, it reads the
+    posts again.
     """
-    assert post.id is not None
-    if repo.next_due_post(session, workshop_id=post.workshop_id, now=now) != post.id:
-        return False
-    if not repo.claim_post(session, post_id=post.id, now=now):
-        return False
+    workshop_id = batch[0].workshop_id
+    upcoming = repo.next_due_posts(session, workshop_id=workshop_id, now=now, limit=len(batch))
+    taken: list[ScheduledPost] = []
+    for post, next_id in zip(batch, upcoming, strict=False):
+        assert post.id is not None
+        if post.id != next_id or not repo.claim_post(session, post_id=post.id, now=now):
+            break
+        taken.append(post)
+        if post.kind in _PLANNING:
+            _plan(session, post, now=now, started_at=started_at)
+            break
+    return taken
+
+
+# Posts whose claim schedules or changes others.
+_PLANNING = (DEADLINE, "plan_digest", "digest")
+
+
+def _plan(session: Session, post: ScheduledPost, *, now: datetime, started_at: datetime) -> None:
     if post.kind == DEADLINE:
         _deadline(session, post, now=now, started_at=started_at)
     elif post.kind == "plan_digest":
         plan_digest(session, post.workshop_id, after=now)
-    elif post.kind == "digest" and not post.payload.get("once"):
-        # The day after this one, even when this one is skipped: a digest missed on Friday
-        # leaves Saturday's in place (SPEC §5).
-        plan_digest(session, post.workshop_id, after=post.due_at)
-    return True
+    elif post.kind == "digest":
+        if not post.payload.get("once"):
+            # The day after this one, even when this one is skipped: a digest missed on
+            # Friday leaves Saturday's in place (SPEC §5).
+            plan_digest(session, post.workshop_id, after=post.due_at)
+        _board_after_digest(session, post, now=now)
+
+
+def _board_after_digest(session: Session, post: ScheduledPost, *, now: datetime) -> None:
+    """A digest that goes out carries the board when the model changed in its day (SPEC
+    §4.5): its own post, queued behind it in this claim's transaction."""
+    if now - post.due_at > DIGEST_STALE_AFTER:
+        return  # the digest is skipped (`bot.slack.outbox`)
+    workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+    if workshop.finished_at is not None:
+        return
+    if repo.contributors_since(
+        session, workshop_id=post.workshop_id, since=now - timedelta(days=1)
+    ):
+        facilitation.schedule_board(session, post.workshop_id, after="digest", now=now)
 
 
 def _deadline(
@@ -76,7 +112,7 @@ def plan_digest(session: Session, workshop_id: int, *, after: datetime) -> None:
     first = repo.facilitators(session, workshop_id=workshop_id)[0]
     known = repo.known_users(session, team_id=workshop.team_id, user_ids=[first])
     zone = known[first].tz if first in known else None
-    repo.cancel_pending_posts(session, workshop_id=workshop_id, kinds=("digest",))
+    repo.cancel_daily_digests(session, workshop_id=workshop_id)
     repo.schedule_post(
         session,
         workshop_id=workshop_id,

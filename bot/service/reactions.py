@@ -1,5 +1,8 @@
 """Reactions (SPEC §4.2): :zap: turns a message into an event, :+1: votes, :question: asks.
 
+The inbox also carries what a person's App Home shows them (`bot.service.home`): each such
+event is handed to its applier, and only a person's latest one is applied.
+
 Each reaction event is stored in the inbox before Slack gets its acknowledgement, keyed by its
 `event_id`, so a retried delivery changes nothing and a crash after the ack loses nothing:
 left-over events are processed at start-up. The work itself (which reads the reacted-to
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,10 +55,17 @@ class ReactionInbox:
         *,
         applies_after_ack: bool = True,
         hold: Callable[[], None] = lambda: None,
+        latest_only: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
     ) -> None:
         """`applies_after_ack`: this process applies the events it records, right after the
         ack; otherwise (a web worker) it only records them and the background worker's
-        `process_pending` applies them, calling `hold` before each (see `Outbox`)."""
+        `process_pending` applies them, calling `hold` before each (see `Outbox`).
+
+        `latest_only` applies other types of events than reactions, by type: events that
+        refresh what one person sees, so that of several left to apply from one person
+        (the background worker was busy, or down) only the latest is (`process_pending`).
+        """
+        self._latest_only = dict(latest_only or {})
         self.applies_after_ack = applies_after_ack
         self._hold = hold
         self._engine = engine
@@ -121,15 +131,37 @@ class ReactionInbox:
 
     def process_pending(self) -> None:
         """Apply every event recorded but not applied yet: the background worker's share, and
-        at start-up what a crash left between the ack and its end."""
+        at start-up what a crash left between the ack and its end. A `latest_only` event that
+        a later one of the same person's makes moot is marked done without being applied."""
         with unit_of_work(self._engine, read_only=True) as session:
-            leftovers = repo.unprocessed_slack_events(session)
-        for event_id in leftovers:
+            leftovers = repo.unprocessed_slack_event_payloads(session)
+        latest: dict[tuple[str, str], str] = {}
+        for event_id, payload in leftovers:
+            person = self._person(payload)
+            if person is not None:
+                latest[person] = event_id
+        for event_id, payload in leftovers:
+            person = self._person(payload)
+            if person is not None and latest[person] != event_id:
+                with unit_of_work(self._engine) as session:
+                    repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
+                continue
             self._hold()
             self.process(event_id)
 
+    def _person(self, body: dict[str, Any]) -> tuple[str, str] | None:
+        """(team, user) of a `latest_only` event; None for a reaction."""
+        event = body.get("event") or {}
+        if event.get("type") not in self._latest_only:
+            return None
+        return body.get("team_id", ""), str(event.get("user"))
+
     def _apply(self, body: dict[str, Any]) -> None:
         event = body["event"]
+        applier = self._latest_only.get(event.get("type", ""))
+        if applier is not None:
+            applier(body)
+            return
         item = event.get("item") or {}
         if item.get("type") != "message":
             return
@@ -146,14 +178,15 @@ class ReactionInbox:
         elif reaction == self._reactions.vote:
             ts = item["ts"]
             if not self._workshops.vote_by_message(actor, message_ts=ts, on=added):
-                found = self._element_of_bot_message(body, actor.channel_id, ts)
+                found = self._elements_of_bot_message(body, actor.channel_id, ts)
                 if found is not None:
-                    self._workshops.vote_by_message(actor, message_ts=ts, on=added, element=found)
+                    self._workshops.vote_by_message(actor, message_ts=ts, on=added, elements=found)
 
-    def _element_of_bot_message(
+    def _elements_of_bot_message(
         self, body: dict[str, Any], channel: str, ts: str
-    ) -> tuple[int, str] | None:
-        """(workshop id, element ID) a message of Storm's is about, from its metadata.
+    ) -> tuple[int, tuple[str, ...]] | None:
+        """(workshop id, element IDs) a message of Storm's is about, from its metadata: one
+        `element`, or the `elements` that share the message.
 
         Only asked when Storm has no record of the message, and only for its own messages
         (Slack names the message's author in `item_user`).
@@ -166,9 +199,10 @@ class ReactionInbox:
         if metadata.get("event_type") != ELEMENT_METADATA:
             return None
         payload = metadata.get("event_payload") or {}
-        if not isinstance(payload.get("workshop"), int) or not payload.get("element"):
+        keys = payload.get("elements") or ([payload["element"]] if payload.get("element") else [])
+        if not isinstance(payload.get("workshop"), int) or not isinstance(keys, list) or not keys:
             return None
-        return payload["workshop"], str(payload["element"])
+        return payload["workshop"], tuple(str(k) for k in keys)
 
     def _capture(self, actor: Actor, ts: str, kind: str) -> None:
         """Turn a message into an event (:zap:) or a hotspot (:question:).

@@ -32,6 +32,7 @@ class _Row(NamedTuple):
     step_number: int
     position: int | None
     resolved: bool
+    answer: str | None
     created_at: datetime
     dropped: bool
     merged_into: int | None
@@ -60,6 +61,7 @@ def _elements(session: Session, workshop_id: int) -> list[_Row]:
             col(Element.step_number),
             col(Element.position),
             col(Element.resolved),
+            col(Element.answer),
             col(Element.created_at),
             col(Element.dropped_at).is_not(None),
             col(Element.merged_into),
@@ -116,15 +118,24 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
         else:
             relations[(source_id, kind)].append(keys[target_id])
     fields: dict[int, list[FieldSpec]] = defaultdict(list)
-    for element_id, name, generated, origin in session.exec(
-        select(
-            ElementField.element_id, ElementField.name, ElementField.generated, ElementField.origin
+    # Columns, not rows: a snapshot of thousands of fields is read on every post.
+    for element_id, name, generated, origin, field_type, is_list, identifier in session.execute(
+        core_select(
+            col(ElementField.element_id),
+            col(ElementField.name),
+            col(ElementField.generated),
+            col(ElementField.origin),
+            col(ElementField.type),
+            col(ElementField.is_list),
+            col(ElementField.identifier),
         )
         .join(Element, col(Element.id) == ElementField.element_id)
         .where(col(Element.workshop_id) == workshop_id)
         .order_by(col(ElementField.element_id), col(ElementField.position))
     ):
-        fields[element_id].append(FieldSpec(name, generated, origin))
+        fields[element_id].append(
+            FieldSpec(name, generated, origin, field_type, is_list, identifier)
+        )
     members: dict[int, list[str]] = defaultdict(list)
     for row in live.values():
         if row.aggregate_id in live:
@@ -148,10 +159,12 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             causes=tuple(relations.get((element_id, "causes"), ())),
             fed_by=tuple(relations.get((element_id, "fed_by"), ())),
             issues=tuple(relations.get((element_id, "issues"), ())),
+            shows=tuple(relations.get((element_id, "shows"), ())),
             on=on,
             members=tuple(members.get(element_id, ())),
             aggregate=keys[row.aggregate_id] if row.aggregate_id in live else None,
             resolved=row.resolved,
+            answer=row.answer,
             scenario=_scenario(row, key_of),
             created_at=row.created_at,
             aliases=tuple(aliases.get(element_id, ())),
@@ -248,3 +261,8 @@ def _scenario(element: _Row, key_of: Callable[[int | None], str | None]) -> Scen
         error=details.get("error"),
         view=key_of(details.get("view")),
     )
+
+
+def field_spec(row: ElementField) -> FieldSpec:
+    """A stored field as the core reads it."""
+    return FieldSpec(row.name, row.generated, row.origin, row.type, row.is_list, row.identifier)

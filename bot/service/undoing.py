@@ -59,10 +59,9 @@ def undo(action: Action, _: commands.Undo) -> Post:
     if in_the_way:
         raise Refused(_why_not(action, change, in_the_way))
     changed = journal.elements_shown_changed(action.session, change.entries)
-    for element in journal.revert(action.session, change.entries, now=action.now):
-        changed.discard(row_id(element))  # withdrawn: its message goes
-        if element.message_ts:
-            action.schedule("delete_message", {"ts": element.message_ts})
+    withdrawn = journal.revert(action.session, change.entries, now=action.now)
+    changed.difference_update(row_id(element) for element in withdrawn)
+    action.withdraw_messages(withdrawn)
     action.update_messages(changed)
     change.undone_at = action.now
     action.session.add(change)

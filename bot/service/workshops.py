@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from bot.core import commands, messages, naming
 from bot.core.clock import Clock
 from bot.core.messages import Post
-from bot.core.model import Snapshot
+from bot.core.model import Snapshot, parse_element_key
 from bot.core.references import UnknownReference
 from bot.core.text import literal
 from bot.service.context import (
@@ -32,7 +33,9 @@ from storage import repository as repo
 from storage.tables import Element, Workshop
 from storage.unit_of_work import unit_of_work
 
-__all__ = ["Actor", "Refused", "Workshops"]
+__all__ = ["Actor", "Outcome", "Refused", "Workshops"]
+
+T = TypeVar("T")
 
 
 class Workshops:
@@ -76,17 +79,106 @@ class Workshops:
         self._wake()
         return answer
 
+    # ---- buttons and forms -------------------------------------------------------------
+
+    def attempt(self, actor: Actor, command: commands.Command, *, made_for: int) -> Outcome:
+        """Carry out a click or a form's command made for workshop `made_for`, and tell the
+        person the answer ephemerally in the channel (through the outbox, after the ack).
+
+        The click is checked as it arrives, as a typed line is: the person's rights now, and
+        that the channel's workshop is still the one the button or form was made for (a stale
+        button on an old message, or a payload from another channel or workspace, is refused).
+        A refusal changes nothing; `Outcome.told` says whether it could be told in the channel.
+        """
+        registration = HANDLERS[type(command)]
+        try:
+            with unit_of_work(self._engine) as session:
+                answer = self._dispatch(session, actor, command, registration, made_for)
+                # `_dispatch` checked it is the channel's workshop (already in the session)
+                workshop = session.get(Workshop, made_for)
+                assert workshop is not None
+                self._tell(session, workshop, actor.user_id, answer)
+        except (Refused, UnknownReference) as refusal:
+            notice = messages.notice(f":no_entry_sign: {refusal}")
+            return Outcome(notice, refused=str(refusal), told=self._tell_refusal(actor, notice))
+        self._wake()
+        return Outcome(answer)
+
+    def look(self, actor: Actor, made_for: int | None, reader: Callable[[Action], T]) -> T:
+        """Read what a form needs (an element, the choices of a picker) from workshop
+        `made_for`, checked as `attempt` checks a click; raises `Refused` otherwise.
+        `made_for` None is the channel's open workshop: a form asked for by a typed line."""
+        with unit_of_work(self._engine, read_only=True) as session:
+            if made_for is None:
+                found = repo.open_workshop(
+                    session, team_id=actor.team_id, channel_id=actor.channel_id
+                )
+                if found is None:
+                    raise refusal_without_workshop(session, actor)
+                workshop, made_for = found, row_id(found)
+            else:
+                workshop = _made_for(session, actor, made_for)
+            facilitators = repo.facilitators(session, workshop_id=made_for)
+            is_facilitator = actor.user_id in facilitators
+            try:
+                return reader(Action(session, actor, self._clock.now(), workshop, is_facilitator))
+            except UnknownReference as gone:  # a stale menu of an element dropped since
+                raise Refused(str(gone)) from gone
+
+    def channel_workshop(self, actor: Actor) -> int:
+        """The id of the open workshop in the actor's channel, for a form opened outside any
+        Storm message (a shortcut); raises `Refused` saying why there is none."""
+        with unit_of_work(self._engine, read_only=True) as session:
+            workshop = repo.open_workshop(
+                session, team_id=actor.team_id, channel_id=actor.channel_id
+            )
+            if workshop is None:
+                raise refusal_without_workshop(session, actor)
+            return row_id(workshop)
+
+    def tell(self, actor: Actor, answer: Post) -> bool:
+        """Show `answer` to the person in the channel's workshop, after the ack; False when
+        the channel has no workshop to post through."""
+        return self._tell_refusal(actor, answer)
+
+    def _tell_refusal(self, actor: Actor, notice: Post) -> bool:
+        with unit_of_work(self._engine) as session:
+            workshop = repo.open_workshop(
+                session, team_id=actor.team_id, channel_id=actor.channel_id
+            ) or repo.last_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+            if workshop is None:
+                return False
+            self._tell(session, workshop, actor.user_id, notice)
+        self._wake()
+        return True
+
+    def _tell(self, session: Session, workshop: Workshop, user_id: str, answer: Post) -> None:
+        repo.schedule_post(
+            session,
+            workshop_id=row_id(workshop),
+            kind="ephemeral",
+            due_at=self._clock.now(),
+            step_number=workshop.current_step,
+            payload=_ephemeral(user_id, answer),
+        )
+
     def _dispatch(
         self,
         session: Session,
         actor: Actor,
         command: commands.Command,
         registration: Registration,
+        made_for: int | None = None,
     ) -> Post:
         now = self._clock.now()
         if registration.needs == "channel":
             return registration.handler(Context(session, actor, now), command)
-        workshop = repo.open_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+        if made_for is not None:
+            workshop: Workshop | None = _made_for(session, actor, made_for)
+        else:
+            workshop = repo.open_workshop(
+                session, team_id=actor.team_id, channel_id=actor.channel_id
+            )
         if workshop is None and registration.after_end:
             # The team afterwards still reads and exports the channel's last workshop.
             workshop = repo.last_workshop(
@@ -94,6 +186,10 @@ class Workshops:
             )
         if workshop is None:
             raise refusal_without_workshop(session, actor)
+        if made_for is not None and workshop.finished_at is not None and not registration.after_end:
+            raise Refused(
+                f"The workshop *{literal(workshop.title)}* has ended: its buttons do nothing now."
+            )
         facilitators = repo.facilitators(session, workshop_id=row_id(workshop))
         is_facilitator = actor.user_id in facilitators
         if registration.facilitator_only and not is_facilitator:
@@ -164,8 +260,7 @@ class Workshops:
                 element.dropped_at = action.now
                 element.details = {**(element.details or {}), "withdrawn": True}
                 action.session.add(element)
-                if element.message_ts:
-                    action.schedule("delete_message", {"ts": element.message_ts})
+                action.withdraw_messages([element])
                 answer = messages.notice(f"Removed {label(element)}.")
             action.schedule("ephemeral", _ephemeral(actor.user_id, answer))
 
@@ -175,27 +270,36 @@ class Workshops:
         *,
         message_ts: str,
         on: bool,
-        element: tuple[int, str] | None = None,
+        elements: tuple[int, tuple[str, ...]] | None = None,
     ) -> bool:
         """:+1: added to (or removed from) an element's message.
 
-        False when Storm has no record of that message. `element` (workshop id and element
-        ID, read from the message's metadata) names it when the record is missing, because
+        False when Storm has no record of that message. `elements` (workshop id and element
+        IDs, read from the message's metadata) names them when the record is missing, because
         the message went out just before a crash or is not recorded yet; it is recorded then.
+        A message that several elements share takes no vote: which one would it be for? The
+        person is told to use the Vote button of the one they mean (SPEC §4.3).
         """
         with self._reaction(actor) as action:
             if action is None:
                 return True
-            target = repo.element_by_message(
+            on_message = repo.elements_by_message(
                 action.session, workshop_id=action.workshop_id, message_ts=message_ts
             )
-            if target is None and element is not None and element[0] == action.workshop_id:
-                target = action.resolve(element[1])
-                if target.message_ts is None:
-                    target.message_ts = message_ts
-                    action.session.add(target)
-            if target is None:
+            if not on_message and elements is not None and elements[0] == action.workshop_id:
+                on_message = _by_keys(action, elements[1])
+                for found in on_message:
+                    if found.message_ts is None:
+                        found.message_ts = message_ts
+                        action.session.add(found)
+            if not on_message:
                 return False
+            shown = [e for e in on_message if not repo.withdrawn(e)] or on_message
+            if len(shown) > 1:
+                if on:
+                    action.schedule("ephemeral", _ephemeral(actor.user_id, _shared(shown)))
+                return True
+            target = shown[0]
             survivor = action.survivor(target)
             if survivor.dropped_at is not None:
                 if on:  # the message says so too; a :+1: there must not vanish unanswered
@@ -230,15 +334,46 @@ class Workshops:
         return load_snapshot(session, workshop)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a click or a form did: the answer, why it was refused (None when it was not), and
+    whether the answer was queued for the person in the channel."""
+
+    answer: Post
+    refused: str | None = None
+    told: bool = True
+
+
+STALE = "That button belongs to an earlier workshop or another channel: it does nothing now."
+
+
+def _made_for(session: Session, actor: Actor, workshop_id: int) -> Workshop:
+    """Workshop `workshop_id`, if it is the one in the actor's workspace and channel (open
+    or, for what still works afterwards, ended); a button or form never reaches further."""
+    workshop = repo.open_workshop(
+        session, team_id=actor.team_id, channel_id=actor.channel_id
+    ) or repo.last_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+    if workshop is None or workshop.id != workshop_id:
+        raise Refused(STALE)
+    return workshop
+
+
 def _capture(action: Action, kind: str, text: str, author: str, source_ts: str) -> Post:
     if kind == "event":
         element = action.new_element("event", text, author=author, source_ts=source_ts)
         return messages.notice(
             f"Added {label(element)} from that message.{action.naming_notes(element)}"
         )
-    about = repo.element_by_message(
-        action.session, workshop_id=action.workshop_id, message_ts=source_ts
-    )
+    on_message = [
+        e
+        for e in repo.elements_by_message(
+            action.session, workshop_id=action.workshop_id, message_ts=source_ts
+        )
+        if not repo.withdrawn(e)
+    ]
+    if len(on_message) > 1:
+        return _shared(on_message, ask=True)
+    about = on_message[0] if on_message else None
     if about is None:
         hotspot = action.new_element("hotspot", text, author=author, source_ts=source_ts)
         return messages.notice(f"Added hotspot {label(hotspot)} from that message.")
@@ -258,6 +393,39 @@ def _capture(action: Action, kind: str, text: str, author: str, source_ts: str) 
         on_element=element.id,
     )
     return messages.notice(f"Added hotspot {label(hotspot)} on {label(element)}.")
+
+
+def _by_keys(action: Action, keys: tuple[str, ...]) -> list[Element]:
+    """The elements these IDs are, as they were made (not followed through merges), dropped
+    or not: those a message's metadata says it carries."""
+    found = []
+    for ref in keys:
+        parsed = parse_element_key(ref)
+        element = (
+            repo.element_by_key(
+                action.session, workshop_id=action.workshop_id, kind=parsed[0], number=parsed[1]
+            )
+            if parsed is not None
+            else None
+        )
+        if element is not None:
+            found.append(element)
+    return found
+
+
+def _shared(elements: list[Element], *, ask: bool = False) -> Post:
+    """Why a reaction on a message that several elements share does nothing: the buttons
+    under each element say which one is meant."""
+    keys = ", ".join(f"*{key(e)}*" for e in elements)
+    if ask:
+        return messages.notice(
+            f"That message holds several elements ({keys}): to ask about one, choose "
+            "*Hotspot on this…* in its menu, or `/storm hotspot <question> on <ID>`."
+        )
+    return messages.notice(
+        f"That message holds several elements ({keys}): vote with the *Vote* button under the "
+        "one you mean, or `/storm vote <ID>`."
+    )
 
 
 def _no_votes(element: Element, survivor: Element) -> Post:

@@ -2,15 +2,18 @@
 
 The claim is an UPDATE that only one caller can win, in this process or another one on the
 same database, so a post is never sent twice; a claim whose send was cut short by a crash is
-not retried (at most once, as SPEC §5 requires).
+not retried (at most once, as SPEC §5 requires). A post Slack refused with a rate limit was
+not sent: it is given back and goes out when Slack says, in its place.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +24,8 @@ from sqlmodel import Session
 
 from bot.core import messages, reports
 from bot.core.clock import Clock
-from bot.core.exports import FORMATS
 from bot.core.messages import CHANNEL_PROBLEMS, Post
-from bot.core.model import ElementInfo, FieldSpec, Snapshot, element_key
+from bot.core.model import ElementInfo, Snapshot, element_key
 from bot.core.text import literal
 from bot.core.timeline import (
     DEADLINE,
@@ -34,9 +36,12 @@ from bot.core.timeline import (
 )
 from bot.service import posts
 from bot.service.reactions import ELEMENT_METADATA
+from bot.service.snapshots import field_spec
 from bot.service.workshops import Workshops
-from bot.slack.blocks import SlackMessage, build_messages, build_single
+from bot.slack.blocks import MAX_SHARED, SlackMessage, build_messages, build_shared, build_single
 from bot.slack.people import People
+from bot.slack.uploads import upload_board, upload_export
+from bot.slack.web import retry_after, without_waiting
 from storage import repository as repo
 from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
@@ -50,6 +55,32 @@ UPDATE_EVERY = timedelta(seconds=1)
 # Slack's answers to `chat.update` that no retry can change: the message was deleted, or it
 # is not one Storm may edit.
 _STALE_MESSAGE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# Slack lets about one message a second into a channel, after a short burst of about four, and
+# answers 429 beyond (SPEC §4.3, §9). Element posts for one thread go out together, several to
+# a message, so that none waits behind a queue of single posts: when more have piled up than
+# twice that burst (they would meet the limit whatever happens), or several while Slack has
+# lately asked the workshop's channel to wait. Otherwise each element keeps a message of its
+# own, on which :+1: votes.
+PILED_UP = 8
+PRESSED_SECONDS = 5.0
+
+
+class _RateLimited(Exception):
+    """Slack answered 429: nothing was posted; try again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"rate limited for {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class _Posted:
+    """An element message that went out: its ts, and the elements it carries with what it
+    said of each, recorded with the posts' finish."""
+
+    ts: str
+    element_ids: tuple[int, ...]
+    bodies: tuple[Post, ...]
 
 
 class Outbox:
@@ -72,6 +103,9 @@ class Outbox:
         self._engine = engine
         self._clock = clock
         self._client = client
+        # The one call a post takes (or its first), made without sleeping out a rate limit:
+        # the post is given back instead and the thread serves other workshops meanwhile.
+        self._at_once = without_waiting(client)
         self._workshops = workshops
         self._people = people
         self._wake = wake
@@ -85,6 +119,8 @@ class Outbox:
         self._lock = threading.Lock()
         self._reported: set[tuple[int, str]] = set()
         self._updated: dict[int, datetime] = {}  # element id: when its message was last updated
+        self._paused: set[int] = set()  # workshops whose channel Slack asked to wait
+        self._limited_at: dict[int, float] = {}  # workshop id: when Slack last did (monotonic)
 
     def send_due(self) -> None:
         """Start draining every workshop that has posts due and is not being drained."""
@@ -92,7 +128,7 @@ class Outbox:
             due = repo.workshops_with_due_posts(session, now=self._clock.now())
         for workshop_id in due:
             with self._lock:
-                if workshop_id in self._draining:
+                if workshop_id in self._draining or workshop_id in self._paused:
                     continue
                 self._draining.add(workshop_id)
             self._pool.submit(self._drain, workshop_id)
@@ -108,7 +144,8 @@ class Outbox:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _drain(self, workshop_id: int) -> None:
-        """Send one workshop's due posts in order until none is left."""
+        """Send one workshop's due posts in order until none is left, or until Slack asks its
+        channel to wait (`_pause`)."""
         try:
             while True:
                 now = self._clock.now()
@@ -116,24 +153,79 @@ class Outbox:
                     due = repo.due_posts(session, now=now, limit=50, workshop_id=workshop_id)
                 if not due:
                     return
-                for post in due:
+                index = 0
+                while index < len(due):
                     if self._stopping.is_set():
                         return
                     self._hold()
+                    batch = self._together(due, index)
+                    index += len(batch)
+                    post = batch[0]
                     if self._too_soon(post, now):
                         continue
-                    self._prepare(post)
+                    for each in batch:
+                        self._prepare(each)
                     # Read the workshop before the claim too: between claim and Slack only
                     # rendering is left, so a crash there has as little as possible to lose.
                     loaded = None if post.kind in _NO_SNAPSHOT else self._load(post.workshop_id)
-                    if self._claim(post, now):
-                        self._send(post, now, loaded)
+                    claimed = self._claim(batch, now)
+                    if claimed and not self._send(claimed, now, loaded):
+                        return  # rate limited: `_resume` wakes the sender when it is time
         except Exception:  # keep draining other workshops; the posts stay pending
             log.exception("sending the posts of workshop %s failed", workshop_id)
         finally:
             with self._lock:
                 self._draining.discard(workshop_id)
             self._wake()  # a post queued while this drain was finishing is not left waiting
+
+    def _together(self, due: list[ScheduledPost], index: int) -> list[ScheduledPost]:
+        """What goes out with `due[index]`: itself, or, when element posts for one thread have
+        piled up (more than `PILED_UP`, or several while Slack has lately asked this channel to
+        wait), up to `MAX_SHARED` of them in one message, with the ephemeral answers queued
+        between them (sent after it)."""
+        first = due[index]
+        if first.kind != "element":
+            return [first]
+        run: list[ScheduledPost] = []
+        piled = 0  # element posts for its thread, up to the first other post
+        for post in due[index:]:
+            if post.kind == "element" and post.step_number == first.step_number:
+                piled += 1
+                if piled <= MAX_SHARED:
+                    run.append(post)
+            elif post.kind != "ephemeral":
+                break
+            elif piled < MAX_SHARED:
+                run.append(post)
+        if piled > PILED_UP or (piled > 1 and self._pressed(first.workshop_id)):
+            return run
+        return [first]
+
+    def _pressed(self, workshop_id: int) -> bool:
+        with self._lock:
+            at = self._limited_at.get(workshop_id)
+        return at is not None and time.monotonic() - at < PRESSED_SECONDS
+
+    def _pause(self, workshop_id: int, seconds: float) -> None:
+        """Slack asked this workshop's channel to wait: send none of its posts until then
+        (other workshops' go on meanwhile); what piles up goes out together (`_together`)."""
+        log.info("Slack asked workshop %s to wait %.1f s before posting", workshop_id, seconds)
+        now = time.monotonic()
+        with self._lock:
+            self._paused.add(workshop_id)
+            if len(self._limited_at) > 1000:
+                self._limited_at = {
+                    w: at for w, at in self._limited_at.items() if now - at < PRESSED_SECONDS
+                }
+            self._limited_at[workshop_id] = now
+        timer = threading.Timer(seconds, self._resume, args=(workshop_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _resume(self, workshop_id: int) -> None:
+        with self._lock:
+            self._paused.discard(workshop_id)
+        self._wake()
 
     def _prepare(self, post: ScheduledPost) -> None:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
@@ -181,22 +273,42 @@ class Outbox:
                 }
             self._updated[element_id] = now
 
-    def _claim(self, post: ScheduledPost, now: datetime) -> bool:
+    def _claim(self, batch: list[ScheduledPost], now: datetime) -> list[ScheduledPost]:
+        """Claim the posts of `batch` in their order, in one transaction; the ones won (the
+        first ones: each must be the workshop's next post when claimed)."""
         with unit_of_work(self._engine) as session:
-            return posts.claim(session, post, now=now, started_at=self._started_at)
+            return posts.claim(session, batch, now=now, started_at=self._started_at)
+
+    def _give_back(self, batch: list[ScheduledPost]) -> None:
+        with unit_of_work(self._engine) as session:
+            for post in batch:
+                repo.release_post(session, post_id=_pid(post))
 
     def _send(
-        self, post: ScheduledPost, now: datetime, loaded: tuple[Workshop, Snapshot] | None
-    ) -> None:
-        detail: str | None = None
-        message: tuple[int, str, Post] | None = None  # an element's message, recorded at the end
+        self,
+        batch: list[ScheduledPost],
+        now: datetime,
+        loaded: tuple[Workshop, Snapshot] | None,
+    ) -> bool:
+        """Send a claimed post, or element posts claimed together (and the ephemeral answers
+        between them, after). False when Slack asked to wait: what was not sent is given back
+        (it was not posted) and the workshop pauses."""
+        post = batch[0]
+        together = [each for each in batch if each.kind == post.kind]
+        status, detail = "sent", None
+        statuses: dict[int, str] = {}  # element posts whose element was gone: skipped
+        message: _Posted | None = None  # an element message, recorded at the end
         try:
             if post.kind == "element":
-                status, message = self._post_element(post)
+                statuses, message = self._post_elements(together)
             elif post.kind == "element_update":
                 status = self._update_element(post, now)
             else:
                 status = self._deliver(post, now, loaded)
+        except _RateLimited as limited:
+            self._give_back(batch)
+            self._pause(post.workshop_id, limited.seconds)
+            return False
         except SlackApiError as error:
             status, detail = "failed", str(error.response.get("error"))
             if post.kind == "element_update" and detail in _STALE_MESSAGE:
@@ -209,43 +321,57 @@ class Outbox:
             status, detail = "failed", type(error).__name__
             self._tell_requester(post, "Slack could not be reached")
         with unit_of_work(self._engine) as session:
-            repo.finish_post(session, post_id=_pid(post), status=status, error=detail)
+            for each in together:
+                repo.finish_post(
+                    session,
+                    post_id=_pid(each),
+                    status=statuses.get(_pid(each), status),
+                    error=detail,
+                )
             if message is not None:
-                self._record_message(session, post, *message[:2], now)
+                self._record_message(session, post, message, now)
         if message is not None:
-            self._catch_up(post, message[0], message[2], now)
+            self._catch_up(post, message, now)
+        answers = [each for each in batch if each.kind != post.kind]
+        for n, answer in enumerate(answers):
+            if not self._send([answer], now, None):
+                self._give_back(answers[n + 1 :])
+                return False
+        return True
 
     def _record_message(
-        self, session: Session, post: ScheduledPost, element_id: int, ts: str, now: datetime
+        self, session: Session, post: ScheduledPost, posted: _Posted, now: datetime
     ) -> None:
-        """Remember an element's message; if the element was dropped while its message was on
-        its way (an undo, a removed :zap:), take the message back."""
-        repo.set_message_ts(session, element_id=element_id, message_ts=ts)
-        element = session.get(Element, element_id)
-        if element is not None and element.dropped_at is not None:
+        """Remember an element message; if all its elements were dropped while it was on its
+        way (an undo, a removed :zap:), take the message back."""
+        for element_id in posted.element_ids:
+            repo.set_message_ts(session, element_id=element_id, message_ts=posted.ts)
+        elements = [session.get(Element, element_id) for element_id in posted.element_ids]
+        if all(element is not None and element.dropped_at is not None for element in elements):
             repo.schedule_post(
                 session,
                 workshop_id=post.workshop_id,
                 kind="delete_message",
                 due_at=now,
-                payload={"ts": ts},
+                payload={"ts": posted.ts},
             )
             self._wake()
 
-    def _catch_up(self, post: ScheduledPost, element_id: int, posted: Post, now: datetime) -> None:
-        """An element changed while its message was on its way (a vote, a rename) queued no
-        update, since the message had no ts yet: compare, now that the ts is recorded (what
-        changes from here on queues its own update), and update it if it differs."""
+    def _catch_up(self, post: ScheduledPost, posted: _Posted, now: datetime) -> None:
+        """An element changed while its message was on its way (a vote, a rename, a drop)
+        queued no update, since the message had no ts yet: compare, now that the ts is
+        recorded (what changes from here on queues its own update), and update it if it
+        differs."""
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
-            element = session.get(Element, element_id)
-            if element is None or element.dropped_at is not None:
-                return  # withdrawn: `_record_message` takes the message back
-            if self._element_body(session, workshop, element) == posted:
+            elements = [session.get(Element, element_id) for element_id in posted.element_ids]
+            if all(element is None or element.dropped_at is not None for element in elements):
+                return  # all taken back: `_record_message` takes the message back
+            if self._on_message(session, workshop, posted.ts)[1] == list(posted.bodies):
                 return
         with unit_of_work(self._engine) as session:
             repo.schedule_element_update(
-                session, workshop_id=post.workshop_id, element_id=element_id, now=now
+                session, workshop_id=post.workshop_id, element_id=posted.element_ids[0], now=now
             )
         self._wake()
 
@@ -330,7 +456,8 @@ class Outbox:
             self._post(workshop, messages.kickoff(snapshot))
         elif post.kind == "prompt":
             assert post.step_number is not None
-            ts = self._post(workshop, messages.step_prompt(snapshot, post.step_number))
+            prompt = messages.step_prompt(snapshot, post.step_number, workshop_id=_wid(workshop))
+            ts = self._post(workshop, prompt)
             run = self._run(post.workshop_id, post.step_number)
             self._save(StepRun, run.id, prompt_ts=ts)
         elif post.kind in (HALF_TIME, LAST_CALL):
@@ -344,11 +471,16 @@ class Outbox:
             final = post.kind == "final_report"
             self._post(workshop, reports.full_report(snapshot, final=final))
         elif post.kind == "check":
-            self._post(workshop, reports.completeness_report(snapshot))
+            self._check(workshop, snapshot, post)
         elif post.kind == "digest":
             return self._digest(workshop, snapshot, post, now, late)
         elif post.kind == "export":
-            self._export(workshop, snapshot, post)
+            fmt, user = post.payload.get("format", "json"), str(post.payload.get("user"))
+            upload_export(self._client, workshop.channel_id, snapshot, fmt, user)
+        elif post.kind == "board":
+            upload_board(
+                self._client, workshop.channel_id, snapshot, post.payload, post.step_number
+            )
         else:
             raise ValueError(f"unknown post kind {post.kind}")
         return "sent"
@@ -359,54 +491,100 @@ class Outbox:
         if post.kind == "ephemeral":
             self._ephemeral(workshop, post)
         else:
-            self._client.chat_delete(channel=workshop.channel_id, ts=post.payload["ts"])
+            self._call(
+                self._at_once.chat_delete, channel=workshop.channel_id, ts=post.payload["ts"]
+            )
         return "sent"
 
-    def _post_element(self, post: ScheduledPost) -> tuple[str, tuple[int, str, Post] | None]:
-        """An element's message in its step's thread; returns the status and (element id,
-        message ts, what it says), which the caller records with the post's finish."""
+    def _post_elements(self, batch: list[ScheduledPost]) -> tuple[dict[int, str], _Posted | None]:
+        """Element messages in their step's thread: one element's alone, or several sharing a
+        message (SPEC §4.3). Returns the posts of elements gone before their message went out
+        (dropped or merged: skipped) and what was posted, which the caller records with the
+        posts' finish."""
+        skipped: dict[int, str] = {}
+        shown: list[Element] = []
         with unit_of_work(self._engine, read_only=True) as session:
-            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
-            element = session.get(Element, post.payload["element_id"])
-            assert element is not None
-            if element.dropped_at is not None or element.merged_into is not None:
-                return "skipped", None  # dropped or merged before its message went out
-            run = repo.step_run(session, workshop_id=_wid(workshop), number=element.step_number)
-            body = self._element_body(session, workshop, element)
+            workshop = repo.workshop_by_id(session, workshop_id=batch[0].workshop_id)
+            for post in batch:
+                element = session.get(Element, post.payload["element_id"])
+                assert element is not None
+                if element.dropped_at is not None or element.merged_into is not None:
+                    skipped[_pid(post)] = "skipped"
+                else:
+                    shown.append(element)
+            if not shown:
+                return skipped, None
+            shown.sort(key=_eid)  # in the order of their IDs, as every update shows them
+            bodies = tuple(
+                self._element_body(session, workshop, element, shared=len(shown) > 1)
+                for element in shown
+            )
+            run = repo.step_run(session, workshop_id=_wid(workshop), number=shown[0].step_number)
+        keys = [element_key(element.kind, element.number) for element in shown]
+        carries = {"element": keys[0]} if len(keys) == 1 else {"elements": keys}
         metadata = {
             "event_type": ELEMENT_METADATA,
-            "event_payload": {
-                "workshop": _wid(workshop),
-                "element": element_key(element.kind, element.number),
-            },
+            "event_payload": {"workshop": _wid(workshop), **carries},
         }
-        ts = self._post(workshop, body, thread_ts=run.prompt_ts, metadata=metadata)
-        assert element.id is not None
-        return "sent", (element.id, ts, body)
+        if len(bodies) == 1:
+            ts = self._post(workshop, bodies[0], thread_ts=run.prompt_ts, metadata=metadata)
+        else:
+            message = build_shared(bodies)
+            answer = self._call(
+                self._at_once.chat_postMessage,
+                channel=workshop.channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=run.prompt_ts,
+                metadata=metadata,
+            )
+            self._channel_works(workshop)
+            ts = str(answer["ts"])
+        return skipped, _Posted(ts, tuple(_eid(element) for element in shown), bodies)
 
     def _update_element(self, post: ScheduledPost, now: datetime) -> str:
-        """Rewrite an element's message to show the element as it is now (SPEC §4.3)."""
+        """Rewrite an element's message to show its elements as they are now (SPEC §4.3)."""
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
             element = session.get(Element, post.payload["element_id"])
             if element is None or element.message_ts is None:
                 return "skipped"  # its post is still to go, and renders it as it is then
-            body = self._element_body(session, workshop, element)
-        message = build_single(body)
-        self._updating(post.payload["element_id"], now)
-        self._client.chat_update(
+            ts = element.message_ts
+            ids, bodies = self._on_message(session, workshop, ts)
+        if not bodies:
+            return "skipped"  # all its elements were taken back: the message is deleted
+        message = build_single(bodies[0]) if len(ids) == 1 else build_shared(bodies)
+        for element_id in ids:
+            self._updating(element_id, now)
+        self._call(
+            self._at_once.chat_update,
             channel=workshop.channel_id,
-            ts=element.message_ts,
+            ts=ts,
             text=message.text,
             blocks=message.blocks,
         )  # Slack keeps the message's metadata when none is given
         self._channel_works(workshop)
         return "sent"
 
+    def _on_message(
+        self, session: Session, workshop: Workshop, ts: str
+    ) -> tuple[list[int], list[Post]]:
+        """The elements a message carries, and what it says of them now: a message of one
+        element shows it whatever became of it; a shared one leaves out those taken back."""
+        on_message = repo.elements_by_message(session, workshop_id=_wid(workshop), message_ts=ts)
+        shown = [e for e in on_message if len(on_message) == 1 or not repo.withdrawn(e)]
+        shared = len(shown) > 1
+        return [_eid(e) for e in on_message], [
+            self._element_body(session, workshop, e, shared=shared) for e in shown
+        ]
+
     @staticmethod
-    def _element_body(session: Session, workshop: Workshop, element: Element) -> Post:
-        """What an element's message says, from the element as it is: the same for its first
-        post and every update, so an update changes only what changed."""
+    def _element_body(
+        session: Session, workshop: Workshop, element: Element, *, shared: bool = False
+    ) -> Post:
+        """What an element's message (or its part of a `shared` one) says, from the element
+        as it is: the same for its first post and every update, so an update changes only
+        what changed."""
         assert element.id is not None
         people = [element.author, element.added_by]
         known = repo.known_users(session, team_id=workshop.team_id, user_ids=people)
@@ -418,11 +596,9 @@ class Outbox:
             author=element.author,
             votes=repo.vote_count(session, element_id=element.id),
             step_number=element.step_number,
-            fields=tuple(
-                FieldSpec(f.name, f.generated, f.origin)
-                for f in repo.fields_of(session, element_id=element.id)
-            ),
+            fields=tuple(field_spec(f) for f in repo.fields_of(session, element_id=element.id)),
             resolved=element.resolved,
+            answer=element.answer,
         )
         survivor = repo.survivor(session, element)
         merged_into = (
@@ -436,6 +612,9 @@ class Outbox:
             added_by=adder,
             dropped=element.dropped_at is not None,
             merged_into=merged_into,
+            workshop_id=_wid(workshop),
+            source_link=(element.details or {}).get("permalink"),
+            shared=shared,
         )
 
     def _remind(
@@ -469,20 +648,10 @@ class Outbox:
             due_at=datetime.fromisoformat(post.payload["due_at"]),
             late=bool(post.payload["late"]),
             advancing=bool(post.payload["advancing"]),
+            workshop_id=_wid(workshop),
         )
         self._post(workshop, body)
         return "sent"
-
-    def _export(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
-        fmt = post.payload.get("format", "json")
-        self._client.files_upload_v2(
-            channel=workshop.channel_id,
-            file_uploads=[
-                {"filename": name, "content": text, "title": f"{snapshot.title}: {name}"}
-                for name, text in FORMATS[fmt].files(snapshot)
-            ],
-            initial_comment=f"Model export ({fmt}) requested by <@{post.payload.get('user')}>.",
-        )
 
     def _digest(
         self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost, now: datetime, late: bool
@@ -507,10 +676,34 @@ class Outbox:
         self._save(Workshop, _wid(workshop), last_digest_score=score)
         return "sent"
 
+    def _check(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> None:
+        """The completeness report, with its Fix buttons. After a Fix it rewrites the report
+        that was fixed (`refresh`: its ts) when the new one fits that one message, so the
+        finding is seen gone where it was; otherwise, or when that message is gone, it is
+        posted anew."""
+        body = reports.completeness_report(snapshot, workshop_id=_wid(workshop))
+        refresh = post.payload.get("refresh")
+        pages = build_messages(body)
+        if refresh and len(pages) == 1:
+            try:
+                self._call(
+                    self._at_once.chat_update,
+                    channel=workshop.channel_id,
+                    ts=refresh,
+                    text=pages[0].text,
+                    blocks=pages[0].blocks,
+                )
+                return
+            except SlackApiError as error:
+                if error.response.get("error") not in _STALE_MESSAGE:
+                    raise
+        self._post(workshop, body)
+
     def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
         body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
         message = build_single(body)
-        self._client.chat_postEphemeral(
+        self._call(
+            self._at_once.chat_postEphemeral,
             channel=workshop.channel_id,
             user=post.payload["user"],
             text=message.text,
@@ -529,10 +722,13 @@ class Outbox:
     ) -> str:
         """Post a document as one or more messages; returns the ts of the first one.
 
-        A post longer than one message continues in the thread of its first message.
+        A post longer than one message continues in the thread of its first message. Only
+        the first may be given back to wait out a rate limit (nothing was posted yet): the
+        others wait on this thread, so that the post is never half sent twice.
         """
         pages: list[SlackMessage] = build_messages(body)
-        first = self._client.chat_postMessage(
+        first = self._call(
+            self._at_once.chat_postMessage,
             channel=workshop.channel_id,
             text=pages[0].text,
             blocks=pages[0].blocks,
@@ -549,6 +745,16 @@ class Outbox:
                 thread_ts=thread_ts or first_ts,
             )
         return first_ts
+
+    @staticmethod
+    def _call(method: Callable[..., Any], **params: Any) -> Any:
+        """A Web API call of `self._at_once`: Slack's 429 becomes `_RateLimited`."""
+        try:
+            return method(**params)
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise _RateLimited(retry_after(error)) from error
+            raise
 
     def _load(self, workshop_id: int) -> tuple[Workshop, Snapshot]:
         with unit_of_work(self._engine, read_only=True) as session:
@@ -581,3 +787,8 @@ def _pid(post: ScheduledPost) -> int:
 def _wid(workshop: Workshop) -> int:
     assert workshop.id is not None
     return workshop.id
+
+
+def _eid(element: Element) -> int:
+    assert element.id is not None
+    return element.id

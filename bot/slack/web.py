@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.core.messages import Post
 from bot.service.ports import SlackFailure
@@ -44,3 +45,39 @@ class WebApi:
             )
         except SlackApiError as error:
             raise SlackFailure(str(error.response.get("error"))) from error
+
+
+def without_waiting(client: WebClient) -> WebClient:
+    """`client` as it is, but for its wait on rate limits: Slack's 429 is raised at once.
+
+    The retry handler sleeps out `Retry-After` on the calling thread, and gives up after a
+    few tries. The outbox instead gives the post back and lets the thread send other
+    workshops' posts meanwhile (`bot.slack.outbox`), so that nothing waits behind one
+    channel's limit and nothing is lost to it.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
+        logger=client.logger,
+        retry_handlers=[
+            handler
+            for handler in client.retry_handlers
+            if not isinstance(handler, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
+def retry_after(error: SlackApiError) -> float:
+    """The seconds Slack asks to wait in a 429's `Retry-After` (1 when it does not say)."""
+    headers = error.response.headers or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(value), 0.0) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0

@@ -11,16 +11,9 @@ from bot.slack.web import WebApi
 from tests.support.running import TEAM, InProcess, text_of
 
 
-def _export(storm: InProcess) -> dict:
-    before = len(storm.fake.files())
-    storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) > before)
-    return json.loads(storm.fake.files()[-1].text)
-
-
 def _wait_for_votes(storm: InProcess, expected: list[int], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
-    while (votes := [e["votes"] for e in _export(storm)["events"]]) != expected:
+    while (votes := [e["votes"] for e in storm.export_json()["events"]]) != expected:
         assert time.monotonic() < deadline, f"votes {votes}, expected {expected}"
         time.sleep(0.2)
 
@@ -53,7 +46,7 @@ def test_names_are_shown_escaped_and_never_mention_anyone(storm: InProcess) -> N
     message = _element_message(storm, "E1")
     assert "&lt;!channel&gt; Order &amp; Invoice Sent" in text_of(message)
     assert "<!channel>" not in json.dumps([m.blocks for m in storm.posts()])
-    assert _export(storm)["events"][0]["name"] == "<!channel> Order & Invoice Sent"
+    assert storm.export_json()["events"][0]["name"] == "<!channel> Order & Invoice Sent"
 
 
 def test_zap_turns_a_channel_message_into_an_event_once(storm: InProcess) -> None:
@@ -69,9 +62,9 @@ def test_zap_turns_a_channel_message_into_an_event_once(storm: InProcess) -> Non
         "Added *E1* Refund Issued from that message.",
         "That message is already event *E1* Refund Issued.",
     ]
-    event = _export(storm)["events"][0]
+    event = storm.export_json()["events"][0]
     assert (event["name"], event["author"]) == ("Refund Issued", "U3")
-    assert len(_export(storm)["events"]) == 1
+    assert len(storm.export_json()["events"]) == 1
     # Its message names the message's author and who reacted to capture it (SPEC §4.2).
     assert "by carol · added by bob" in text_of(_element_message(storm, "E1"))
 
@@ -82,7 +75,7 @@ def test_zap_on_a_thread_reply_captures_the_reply(storm: InProcess) -> None:
     reply = storm.fake.post_user_message("C1", "U3", "Invoice Emailed", thread_ts=parent.ts)
     storm.slack.reaction_added("zap", user="U1", channel="C1", ts=reply.ts)
     storm.wait_for_post("*E1* Invoice Emailed")
-    assert [e["name"] for e in _export(storm)["events"]] == ["Invoice Emailed"]
+    assert [e["name"] for e in storm.export_json()["events"]] == ["Invoice Emailed"]
 
 
 def test_the_same_event_delivered_three_times_counts_once(storm: InProcess) -> None:
@@ -99,7 +92,7 @@ def test_the_same_event_delivered_three_times_counts_once(storm: InProcess) -> N
             "zap", user="U3", channel="C1", ts=said.ts, event_id="EvSAME2", retry_num=retry
         )
         assert zap.status == 200
-    model = _export(storm)
+    model = storm.export_json()
     assert [(e["name"], e["votes"]) for e in model["events"]] == [
         ("Order Placed", 1),
         ("Order Cancelled", 0),
@@ -116,7 +109,7 @@ def test_votes_by_reaction_and_by_command_count_distinct_people(storm: InProcess
     _wait_for_votes(storm, [0, 2])  # reactions are applied just after their ack
     assert "Voted for *E2* Payment Received" in storm.run("vote payment received", user="U1")
     assert "already voted" in storm.run("vote E2", user="U2")
-    assert [e["votes"] for e in _export(storm)["events"]] == [0, 3]
+    assert [e["votes"] for e in storm.export_json()["events"]] == [0, 3]
     storm.slack.reaction_removed("+1", user="U2", channel="C1", ts=message.ts)
     _wait_for_votes(storm, [0, 2])
 
@@ -143,7 +136,7 @@ def test_removing_a_zap_in_step_one_removes_an_untouched_event(storm: InProcess)
     storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=first.ts)
     storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=second.ts)
     storm.fake.wait_for(lambda f: len(f.deleted("C1")) == 1)
-    assert [e["id"] for e in _export(storm)["events"]] == ["E2"]
+    assert [e["id"] for e in storm.export_json()["events"]] == ["E2"]
     storm.fake.wait_for(lambda f: any("stays" in text_of(m) for m in f.ephemerals("C1", "U2")))
     notes = [text_of(m) for m in storm.fake.ephemerals("C1", "U2")]
     assert any("Removed *E1* Cart Abandoned" in n for n in notes)
@@ -157,7 +150,7 @@ def test_reactions_elsewhere_or_without_a_workshop_change_nothing(storm: InProce
     assert storm.slack.reaction_added("zap", user="U2", channel="C9", ts=said.ts).status == 200
     storm.run("start Checkout")
     storm.slack.reaction_added("tada", user="U2", channel="C1", ts=said.ts)
-    assert _export(storm)["events"] == []
+    assert storm.export_json()["events"] == []
 
 
 def test_a_reaction_applied_by_two_threads_at_once_is_applied_and_told_once(
@@ -186,7 +179,7 @@ def test_a_reaction_applied_by_two_threads_at_once_is_applied_and_told_once(
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert [e["name"] for e in _export(storm)["events"]] == ["Parcel Lost"]
+    assert [e["name"] for e in storm.export_json()["events"]] == ["Parcel Lost"]
     told = [text_of(m) for m in storm.fake.ephemerals("C1", "U2")]
     assert len(told) == 1 and "Added *E1* Parcel Lost" in told[0], told
 

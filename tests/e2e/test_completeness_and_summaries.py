@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.support.running import InProcess, text_of
 
 MODEL_LINES = [
@@ -54,9 +52,7 @@ def _build(storm: InProcess) -> None:
 
 def test_the_exported_findings_are_exactly_the_expected_ones(storm: InProcess) -> None:
     _build(storm)
-    storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) == 1)
-    completeness = json.loads(storm.fake.files()[0].text)["completeness"]
+    completeness = storm.export_json()["completeness"]
     found = {(f["code"], f["severity"], f["element"], f["field"]) for f in completeness["findings"]}
     assert found == EXPECTED
     assert completeness["passed"] is False
@@ -89,9 +85,19 @@ def test_fixing_the_model_makes_the_check_pass(storm: InProcess) -> None:
 def test_each_step_closes_with_its_deliverable(storm: InProcess) -> None:
     _build(storm)
     storm.run("vote E1", user="U2")
+    storm.run("hotspot Gift wrap?")
+    storm.run("resolve H2 Not this year")
     expected = {
         1: ["Timeline (3 events)", "*E1* Order Placed · 1 vote", "Contributors"],
-        2: ["Timeline", "Merged (0)", "Dropped (0)", "Open hotspots (1)", "Free shipping?"],
+        2: [
+            "Timeline",
+            "Merged (0)",
+            "Dropped (0)",
+            "Open hotspots (1)",
+            "Free shipping?",
+            "Resolved hotspots (1)",
+            "*H2* Gift wrap? · resolved: Not this year",
+        ],
         3: ["What causes each event", "*C1* Place Order", "_no cause yet_"],
         4: ["Aggregates (1)", "*A1* Order", "Not grouped yet (2)", "*C3* Cancel Order"],
         5: ["Commands and their fields (3)", "`order id*`", "`coupon`"],
@@ -110,5 +116,11 @@ def test_each_step_closes_with_its_deliverable(storm: InProcess) -> None:
     # a long report continues in its thread.
     assert not any("Step 8 closed" in text_of(m) for m in storm.posts())
     report = "\n".join(text_of(m) for m in storm.fake.thread("C1", final.ts))
-    for needle in ("Timeline (3 events)", "Completeness", "input-lost", "Contributors"):
+    for needle in (
+        "Timeline (3 events)",
+        "Completeness",
+        "input-lost",
+        "Contributors",
+        "*H2* Gift wrap? · resolved: Not this year",
+    ):
         assert needle in report, needle

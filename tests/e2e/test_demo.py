@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
+from PIL import Image
 
 from tests.support.shared import EVENT_MODEL
 
@@ -111,6 +114,18 @@ def test_every_export_of_the_demo_shows_the_same_model(played: Played) -> None:
     assert sorted(spec["id"] for s in slices for spec in s["specifications"]) == sorted(
         scenario["id"] for scenario in model["scenarios"]
     )
+    for piece in slices:
+        assert all(spec["linkedId"] == piece["id"] for spec in piece["specifications"])
+
+    with zipfile.ZipFile(out / "storm-slices.zip") as archive:
+        builders = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert len(builders) == len(slices)
+    for (name, text), piece in zip(builders.items(), slices, strict=True):
+        assert name.startswith(f"{piece['index']:02d}-") and name.endswith(".md")
+        assert text.startswith(f"# Slice {piece['index']}: ")
+        assert f"slice `{piece['id']}`" in text
+        for spec in piece["specifications"]:
+            assert f"### {spec['id']} " in text
 
     features = {f.name: f.read_text().splitlines() for f in sorted(out.glob("*.feature"))}
     assert {
@@ -125,6 +140,15 @@ def test_every_export_of_the_demo_shows_the_same_model(played: Played) -> None:
         line for lines in features.values() for line in lines if line.startswith("  Scenario: ")
     ]
     assert len(scenarios) == len(model["scenarios"])
+
+    picture = Image.open(out / "board.png")
+    picture.load()
+    assert picture.format == "PNG" and picture.width > 0 and picture.height > 0
+    drawing = ET.parse(out / "board.svg").getroot()
+    texts = {" ".join(t.itertext()) for t in drawing.iter("{http://www.w3.org/2000/svg}text")}
+    for kind in ("events", "commands", "views"):
+        for element in model[kind]:
+            assert element["name"] in texts, element["name"]
 
 
 def test_the_demo_tells_the_story_and_ends_with_the_completeness_report(played: Played) -> None:
@@ -144,4 +168,20 @@ def test_the_demo_tells_the_story_and_ends_with_the_completeness_report(played: 
     for code, _severity, element, _field in FINDINGS:
         assert code in report and element in report
     assert "storm-model.json" in report  # the closing line lists the exports
+    closing = report.rsplit("Exports written to", 1)[1]
+    assert closing.count("board.png") == 1 and "board.svg" in closing
+    assert "The board after step 3, Track Causes" in story
+    assert "board.png  →" in story  # where each picture was written
     assert "ERROR" not in played.stderr and "Traceback" not in played.stderr, played.stderr
+
+
+def test_the_demo_shows_the_channel_canvas_as_markdown(played: Played) -> None:
+    model = json.loads((played.out / "storm-model.json").read_text())
+    canvas = (played.out / "canvas.md").read_text()
+    assert canvas.startswith("# Ordering and Payment\n")
+    assert "- Where: Finished." in canvas
+    timeline = canvas.split("## Timeline\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split("**")[1] for line in timeline] == [e["id"] for e in model["events"]]
+    for scenario in model["scenarios"]:
+        assert f"**{scenario['id']}**" in canvas.split("## Slices", 1)[1]
+    assert "canvas.md" in played.stdout

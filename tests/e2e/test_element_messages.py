@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlmodel import select
 
 from bot.sandbox.fake_slack import Message
 from storage.tables import ScheduledPost
 from storage.unit_of_work import unit_of_work
 from tests.support.running import CHANNEL, InProcess, text_of
-
-
-@pytest.fixture
-def checkout(storm: InProcess) -> InProcess:
-    storm.run("start Checkout")
-    storm.run("event Order Placed; Payment Received; Order Shipped")
-    for key in ("E1", "E2", "E3"):
-        storm.wait_for_post(f"*{key}*")
-    return storm
 
 
 def element_message(storm: InProcess, key: str) -> Message:
@@ -52,7 +42,9 @@ def wait_until_shown(storm: InProcess, key: str, *needles: str, absent: str = ""
 def test_a_rename_rewrites_the_message_in_place(checkout: InProcess) -> None:
     before, posts = element_message(checkout, "E1"), len(checkout.posts())
     checkout.run("rename E1 Order Submitted")
-    text = wait_until_shown(checkout, "E1", "*E1* Order Submitted · event", "react :+1: to vote")
+    text = wait_until_shown(
+        checkout, "E1", "*E1* Order Submitted · event", "vote with the button or :+1:"
+    )
     assert "Order Placed" not in text
     after = element_message(checkout, "E1")
     assert (after.ts, after.thread_ts) == (before.ts, before.thread_ts)  # the same message
@@ -70,28 +62,34 @@ def test_a_merged_message_points_to_the_survivor_which_shows_the_votes(
     checkout.run("vote E1", user="U3")
     wait_until_shown(checkout, "E4", "2 votes")
     checkout.run("merge E4 into E1", user="U2")
-    merged = wait_until_shown(checkout, "E4", "merged into *E1* Order Placed", absent="react")
+    merged = wait_until_shown(checkout, "E4", "merged into *E1* Order Placed", absent="the button")
     assert "vote" not in merged.split("·")[0]  # no count left on the merged one
-    wait_until_shown(checkout, "E1", "*E1* Order Placed · event · 2 votes", "react :+1: to vote")
+    wait_until_shown(
+        checkout, "E1", "*E1* Order Placed · event · 2 votes", "vote with the button or :+1:"
+    )
     # Undoing the merge gives each its own votes and its own message back.
     assert "Undone: Merged *E4*" in checkout.run("undo", user="U2")
-    wait_until_shown(checkout, "E4", "*E4* Order was placed · event · 2 votes", "react :+1:")
-    wait_until_shown(checkout, "E1", "*E1* Order Placed · event · 1 vote", "react :+1:")
+    wait_until_shown(
+        checkout, "E4", "*E4* Order was placed · event · 2 votes", "vote with the button"
+    )
+    wait_until_shown(checkout, "E1", "*E1* Order Placed · event · 1 vote", "vote with the button")
 
 
 def test_a_dropped_message_says_so_and_undo_brings_it_back(checkout: InProcess) -> None:
     checkout.run("vote E2", user="U2")
     wait_until_shown(checkout, "E2", "1 vote")
     checkout.run("drop E2")
-    dropped = wait_until_shown(checkout, "E2", "dropped", absent="react")
+    dropped = wait_until_shown(checkout, "E2", "dropped", absent="the button")
     assert "1 vote" not in dropped
     assert "Undone" in checkout.run("undo")
-    wait_until_shown(checkout, "E2", "*E2* Payment Received · event · 1 vote", "react :+1: to vote")
+    wait_until_shown(
+        checkout, "E2", "*E2* Payment Received · event · 1 vote", "vote with the button or :+1:"
+    )
     # Undoing a vote takes it off the message too.
     checkout.run("vote E3", user="U3")
     wait_until_shown(checkout, "E3", "1 vote")
     checkout.run("undo", user="U3")
-    shown = wait_until_shown(checkout, "E3", "react :+1: to vote", absent="1 vote")
+    shown = wait_until_shown(checkout, "E3", "vote with the button or :+1:", absent="1 vote")
     assert shown.startswith(":large_orange_square: *E3* Order Shipped · event\n")
 
 
@@ -102,8 +100,12 @@ def test_fields_and_resolved_hotspots_show_on_their_messages(checkout: InProcess
     wait_until_shown(checkout, "C1", "Fields: order id*, amount")
     checkout.run("hotspot Who pays shipping?")
     checkout.wait_for_post("*H1*")
-    checkout.run("resolve H1")
-    wait_until_shown(checkout, "H1", "resolved")
+    checkout.run("resolve H1 The customer, over 50 &lt;EUR&gt;")
+    wait_until_shown(checkout, "H1", "resolved", "*Answer:* The customer, over 50 &lt;EUR&gt;")
+    # Undoing the resolve takes the answer back with it.
+    checkout.run("undo")
+    shown = wait_until_shown(checkout, "H1", "vote with the button", absent="resolved")
+    assert "Answer" not in shown
 
 
 def test_a_burst_of_thirty_votes_makes_a_few_updates(checkout: InProcess) -> None:
@@ -145,7 +147,7 @@ def test_a_vote_on_a_dropped_message_is_explained_and_not_counted(checkout: InPr
     (note,) = checkout.fake.ephemerals(CHANNEL, "U2")
     assert "*E3* Order Shipped was dropped, so it takes no votes" in text_of(note)
     checkout.run("undo")
-    wait_until_shown(checkout, "E3", "react :+1: to vote")
+    wait_until_shown(checkout, "E3", "vote with the button or :+1:")
     assert "1 vote" not in text_of(element_message(checkout, "E3"))  # the :+1: did not count
 
 

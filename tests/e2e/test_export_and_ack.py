@@ -53,6 +53,7 @@ def test_export_json_uploads_the_model_so_far(storm: InProcess) -> None:
         "policies",
         "actors",
         "externals",
+        "screens",
         "hotspots",
         "scenarios",
     ):

@@ -3,19 +3,9 @@ kinds, hotspots on names, order's separators, policy loops and :question: on Sto
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from tests.support.running import InProcess, text_of
-
-
-def export(storm: InProcess) -> Any:
-    before = len(storm.fake.files())
-    storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) > before)
-    return json.loads(storm.fake.files()[-1].text)
 
 
 @pytest.fixture
@@ -61,14 +51,14 @@ def test_scenarios_naming_the_wrong_kinds_are_refused_with_the_usage(
     answer = hotel.run(line)
     assert problem in answer
     assert "Usage: `/storm scenario &lt;title&gt;: given" in answer
-    assert export(hotel)["scenarios"] == []
+    assert hotel.export_json()["scenarios"] == []
 
 
 def test_a_scenario_of_the_right_kinds_is_added_by_names(hotel: InProcess) -> None:
     hotel.run("command Guest Checked In -> E2")  # a command named like the event: no puzzle
     answer = hotel.run("scenario Arrive: given Room Booked when Check In then Guest Checked In")
     assert "Added scenario *S1* Arrive" in answer
-    scenario = export(hotel)["scenarios"][0]
+    scenario = hotel.export_json()["scenarios"][0]
     assert (scenario["given"], scenario["when"], scenario["then"]) == (["E1"], "C1", ["E2"])
 
 
@@ -77,7 +67,7 @@ def test_a_hotspot_on_an_unquoted_name_is_attached_to_that_element(hotel: InProc
     assert "Added hotspot *H1* Can we check in early? on *E2* Guest Checked In." in answer
     answer = hotel.run("hotspot Who rules on late arrivals on arrivals")  # the last `on` names V1
     assert "Added hotspot *H2* Who rules on late arrivals on *V1* Arrivals." in answer
-    hotspots = {h["id"]: (h["text"], h["on"]) for h in export(hotel)["hotspots"]}
+    hotspots = {h["id"]: (h["text"], h["on"]) for h in hotel.export_json()["hotspots"]}
     assert hotspots == {
         "H1": ("Can we check in early?", "E2"),
         "H2": ("Who rules on late arrivals", "V1"),
@@ -89,7 +79,7 @@ def test_a_hotspot_whose_text_names_no_element_says_it_is_not_attached(hotel: In
     assert "Added hotspot *H1* Can we check in early? on Guest Checkd In." in answer
     assert "Not attached to an element: Nothing is called “Guest Checkd In”." in answer
     assert "Did you mean E2 Guest Checked In" in answer
-    assert export(hotel)["hotspots"][0]["on"] is None
+    assert hotel.export_json()["hotspots"][0]["on"] is None
     assert "Not attached" not in hotel.run("hotspot Is parking free?")
 
 
@@ -107,7 +97,7 @@ def test_order_by_names_without_commas_says_how_to_write_it(storm: InProcess) ->
     assert "Events with “Book” in their name: *E2* Book Reserved, *E3* Book Lent." in answer
     assert "commas" not in storm.run("order E2 E9")  # IDs need no commas
     assert "Timeline updated" in storm.run("order Book Reserved, Member Registered")
-    assert [e["id"] for e in export(storm)["events"]] == ["E2", "E1", "E3"]
+    assert [e["id"] for e in storm.export_json()["events"]] == ["E2", "E1", "E3"]
 
 
 def test_a_policy_that_sets_off_its_own_event_is_pointed_out(hotel: InProcess) -> None:
@@ -117,7 +107,7 @@ def test_a_policy_that_sets_off_its_own_event_is_pointed_out(hotel: InProcess) -
         ":warning: This makes a loop: *E2* Guest Checked In → *C1* Check In → *E2* Guest Checked In."
         in answer
     )
-    assert [p["id"] for p in export(hotel)["policies"]] == ["P1"]  # pointed out, not refused
+    assert [p["id"] for p in hotel.export_json()["policies"]] == ["P1"]  # pointed out, not refused
     assert ":warning:" not in hotel.run("policy Clean up: Guest Checked Out -> Clean Room")
 
 
@@ -146,7 +136,7 @@ def test_a_question_on_storms_messages_asks_about_the_element_once(hotel: InProc
     hotel.fake.wait_for(lambda f: len(f.ephemerals("C1", "U2")) == 1)
     told = text_of(hotel.fake.ephemerals("C1", "U2")[0])
     assert "That message is hotspot *H1* Question about E2 Guest Checked In already" in told
-    hotspots = export(hotel)["hotspots"]
+    hotspots = hotel.export_json()["hotspots"]
     assert [(h["id"], h["text"], h["on"]) for h in hotspots] == [
         ("H1", "Question about E2 Guest Checked In", "E2")
     ]

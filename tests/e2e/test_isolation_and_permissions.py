@@ -53,10 +53,14 @@ C1_LINES = [
     ("U1", "policy Zebra ship when settled: E3 -> C1"),  # P1 (on E1 it would be a loop)
     ("U1", "actor Zebra Accountant -> C1"),  # R1
     ("U1", "external Zebra Bank Gateway -> E2"),  # X1
-    ("U1", "aggregate Zebra Billing: C1 E1"),  # A1
+    ("U1", "screen Zebra Payment Form -> C1 <- V1"),  # U1
+    ("U1", "policy Zebra chase each unpaid: V1 -> C1"),  # P2, on a view
+    ("U1", "aggregate Zebra Billing: C1 E1 V1"),  # A1
     ("U1", "fields C1: invoice_id*, amount"),
     ("U1", "fields E1: invoice_id, amount"),
     ("U1", "fields V1: invoice_id"),
+    ("U1", "fields U1: invoice_id, zebra_card"),
+    ("U1", "fields P2: invoice_id"),
     ("U1", "scenario Zebra happy path: given nothing when C1 then E1"),  # S1
     ("U3", "vote E1"),
 ]
@@ -72,6 +76,9 @@ C1_SECRETS = [
     "Zebra ship when settled",
     "Zebra Accountant",
     "Zebra Bank Gateway",
+    "Zebra Payment Form",
+    "Zebra chase each unpaid",
+    "zebra_card",
     "Zebra Billing",
     "Zebra happy path",
     "invoice_id",
@@ -105,15 +112,18 @@ LINES: dict[str, list[str]] = {
     "vote": ["vote E2", "vote Zebra Invoice Setled"],
     "command": ["command Intruder Command -> E1"],
     "view": ["view Intruder View <- E1"],
-    "policy": ["policy Intruder Policy: E1 -> C1"],
+    "policy": ["policy Intruder Policy: E1 -> C1", "policy Intruder To-do: V1 -> C1"],
     "actor": ["actor Intruder Actor -> C1"],
     "external": ["external Intruder System -> E2"],
-    "aggregate": ["aggregate Intruder Group: C1 E1"],
-    "fields": ["fields E1: stolen_field", "fields C1: stolen*"],
+    "screen": ["screen Intruder Screen -> C1 <- V1", "screen Zebra Payment Frm -> C1"],
+    "aggregate": ["aggregate Intruder Group: C1 E1 V1"],
+    "fields": ["fields E1: stolen_field", "fields C1: stolen*", "fields U1: stolen"],
     "scenario": ["scenario Intruder case: given nothing when C1 then E1"],
-    "trace": ["trace C1.amount", "trace E1.invoice id"],
+    "trace": ["trace C1.amount", "trace E1.invoice id", "trace U1.zebra card"],
     "check": ["check"],
     "report": ["report"],
+    "board": ["board"],
+    "canvas": ["canvas on", "canvas off"],
     "export": [f"export {fmt}" for fmt in FORMATS],
 }
 # Facilitation last, and `end` at the very end, so that every other line meets an open workshop.
@@ -196,7 +206,9 @@ def test_reactions_from_another_channel_or_workspace_do_not_touch_c1(storm: InPr
     said = storm.fake.post_user_message(CHANNEL, "U2", "Zebra Coupon Applied")
     assert storm.slack.reaction_added("zap", user="U2", channel=CHANNEL, ts=said.ts).status == 200
     storm.wait_for_post("Zebra Coupon Applied")  # E4, made by :zap:, still in step 1
-    assert storm.slack.reaction_added("+1", user="U2", channel=CHANNEL, ts=e2.ts).status == 200
+    # typed, not :+1:: E2's message may be shared with the elements posted with it (the post
+    # limit), and a :+1: there votes for none of them
+    assert "Voted for" in storm.run("vote E2", user="U2")
     _wait_for_votes(storm, {"E2": 1})
     other = storm.fake.post_user_message(CHANNEL, "U3", "Zebra Stock Reserved")
     storm.wait_until_sent()
@@ -230,7 +242,7 @@ def test_reactions_from_another_channel_or_workspace_do_not_touch_c1(storm: InPr
     assert _channel_record(storm, CHANNEL)[1] == c1_posts[1]
     for text in _channel_record(storm, OTHER_CHANNEL)[0]:
         _assert_no_secret(text, "another channel", "a post")
-    assert [e["votes"] for e in _export(storm)["events"]] == [1, 1, 0, 0]
+    assert [e["votes"] for e in storm.export_json()["events"]] == [1, 1, 0, 0]
 
 
 def test_only_facilitators_facilitate_and_a_refusal_changes_nothing(storm: InProcess) -> None:
@@ -244,7 +256,7 @@ def test_only_facilitators_facilitate_and_a_refusal_changes_nothing(storm: InPro
 
     reserved = sorted(name for name, usage in grammar.USAGES.items() if usage.facilitator_only)
     assert reserved == sorted(
-        ["next", "step", "extend", "timebox", "auto", "facilitator", "digest", "end"]
+        ["next", "step", "extend", "timebox", "auto", "facilitator", "digest", "canvas", "end"]
     )
     for name in reserved:
         for line in LINES[name] + (["facilitator add <@U2|bob>"] if name == "facilitator" else []):
@@ -278,13 +290,13 @@ def test_merge_and_drop_are_for_facilitators_and_authors(storm: InProcess) -> No
     assert _state(storm) == baseline
 
     assert ":no_entry_sign:" not in storm.run("merge E2 into E1", user="U3")  # its author
-    assert [e["id"] for e in _export(storm)["events"]] == ["E1", "E3", "E4"]
+    assert [e["id"] for e in storm.export_json()["events"]] == ["E1", "E3", "E4"]
     assert ":no_entry_sign:" not in storm.run("drop E3", user="U3")  # author drops their own
     assert ":no_entry_sign:" not in storm.run("drop E1", user="U1")  # facilitator drops any
-    assert [e["id"] for e in _export(storm)["events"]] == ["E4"]
+    assert [e["id"] for e in storm.export_json()["events"]] == ["E4"]
     # U3 undoes U3's drop, never U1's.
     storm.run("undo", user="U3")
-    assert [e["id"] for e in _export(storm)["events"]] == ["E3", "E4"]
+    assert [e["id"] for e in storm.export_json()["events"]] == ["E3", "E4"]
 
 
 # ---- signatures -------------------------------------------------------------------------
@@ -374,7 +386,7 @@ def test_a_signature_inside_the_five_minute_window_is_accepted(storm: InProcess)
         response = _send(storm, body, "application/x-www-form-urlencoded", signer)
         assert response.status == 200, (offset, response.body)
     storm.wait_until_sent()
-    assert [e["name"] for e in _export(storm)["events"]] == ["Skewed -240", "Skewed 240"]
+    assert [e["name"] for e in storm.export_json()["events"]] == ["Skewed -240", "Skewed 240"]
 
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -437,17 +449,10 @@ def _assert_no_secret(text: str, boundary: str, line: str) -> None:
     assert leaked == [], f"{boundary}: `{line}` showed C1's {leaked}:\n{text}"
 
 
-def _export(storm: InProcess) -> dict[str, Any]:
-    before = len(storm.fake.files(CHANNEL))
-    storm.run("export json", user="U1")
-    storm.fake.wait_for(lambda f: len(f.files(CHANNEL)) > before)
-    return json.loads(storm.fake.files(CHANNEL)[-1].text)
-
-
 def _wait_for_votes(storm: InProcess, expected: dict[str, int]) -> None:
     storm.fake.wait_for(
         lambda _: (
-            {e["id"]: e["votes"] for e in _export(storm)["events"] if e["id"] in expected}
+            {e["id"]: e["votes"] for e in storm.export_json()["events"] if e["id"] in expected}
             == expected
         ),
         timeout=10,

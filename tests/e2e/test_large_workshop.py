@@ -40,7 +40,7 @@ def test_summaries_reports_digests_and_exports_of_a_large_workshop(storm: InProc
     storm.run("report")
     storm.run("check")
     storm.run("digest now")
-    for fmt in ("json", "md", "mermaid", "eventmodel", "gherkin"):
+    for fmt in ("json", "md", "mermaid", "eventmodel", "gherkin", "slices"):
         storm.run(f"export {fmt}")
     storm.wait_for_post("Daily digest", timeout=60)
     storm.run("end")

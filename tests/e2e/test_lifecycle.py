@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from tests.support.running import InProcess, text_of
+from tests.support.running import InProcess, json_exports, text_of
 
 
 def test_start_posts_the_kickoff_then_opens_step_one(storm: InProcess) -> None:
@@ -128,8 +128,8 @@ def test_end_posts_the_final_report_and_frees_the_channel(storm: InProcess) -> N
     assert "has ended" in storm.run("rename E1 Order Taken")
     # The team afterwards can still export the finished workshop.
     assert "file will appear" in storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) == 1)
-    model = json.loads(storm.fake.files()[0].text)
+    storm.fake.wait_for(lambda f: len(json_exports(f)) == 1)
+    model = json.loads(json_exports(storm.fake)[0].text)
     started, finished = model["workshop"]["started_at"], model["workshop"]["finished_at"]
     assert started.endswith("Z") and finished.endswith("Z")  # ISO 8601 UTC
     assert datetime.fromisoformat(started) <= datetime.fromisoformat(finished) <= storm.clock.now()
@@ -146,8 +146,6 @@ def test_help_and_malformed_lines_store_nothing(storm: InProcess) -> None:
         answer = storm.run(line)
         assert ":warning:" in answer, line
     assert "Usage: `/storm step &lt;1-8&gt;`" in storm.run("step 12")
-    storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) == 1)
-    model = json.loads(storm.fake.files()[0].text)
+    model = storm.export_json()
     assert model["events"] == []
     assert model["workshop"]["step"] == {"number": 1, "name": "Collect Domain Events"}

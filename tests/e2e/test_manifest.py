@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import yaml
 
-from bot.slack.events import SUBSCRIBED_EVENTS
+from bot.slack import events, home
 from tests.support.running import InProcess
+from tests.support.shared import schema
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
 
@@ -27,6 +29,10 @@ SCOPES_BY_METHOD = {
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
     "upload_url": set(),
+    "views.publish": set(),
+    "conversations.canvases.create": {"canvases:write"},
+    "canvases.create": {"canvases:write"},
+    "canvases.edit": {"canvases:write"},
 }
 
 
@@ -34,13 +40,21 @@ def test_the_manifest_declares_the_slash_command_and_the_events() -> None:
     (command,) = MANIFEST["features"]["slash_commands"]
     assert command["command"] == "/storm"
     assert command["should_escape"] is True  # mentions arrive as <@U…> for `facilitator`
-    assert tuple(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == SUBSCRIBED_EVENTS
+    subscribed = events.SUBSCRIBED_EVENTS + home.SUBSCRIBED_EVENTS
+    assert tuple(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == subscribed
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
-    assert "interactivity" not in MANIFEST["settings"]  # no buttons, shortcuts or views yet
+    # Element messages carry buttons and menus that open forms: Slack must send the clicks.
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_manifest_follows_slacks_schema() -> None:
+    jsonschema.validate(MANIFEST, schema("slack-manifest.schema.json"))
 
 
 def test_the_scopes_are_exactly_what_a_workshop_uses(storm: InProcess) -> None:
     storm.run("start Checkout")
+    storm.run("canvas on")
     storm.run("event Order Placed")
     said = storm.fake.post_user_message("C1", "U2", "Payment Received")
     reply = storm.fake.post_user_message("C1", "U3", "Refund Issued", thread_ts=said.ts)
@@ -50,6 +64,7 @@ def test_the_scopes_are_exactly_what_a_workshop_uses(storm: InProcess) -> None:
     storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=reply.ts)
     storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1 and len(f.deleted()) == 1)
+    storm.fake.wait_for(lambda f: len(f.canvases.in_channel("C1")) == 1)
     used = {call.method for call in storm.fake.calls}
     assert used <= set(SCOPES_BY_METHOD), used - set(SCOPES_BY_METHOD)
     needed = {"commands", "reactions:read"}.union(*(SCOPES_BY_METHOD[m] for m in used))

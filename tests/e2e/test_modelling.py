@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import datetime, timedelta
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.support.model_json import by_id, field
 from tests.support.running import InProcess, text_of
 from tests.support.shared import EVENT_MODEL
-
-
-def export(storm: InProcess, fmt: str = "json") -> Any:
-    before = len(storm.fake.files())
-    storm.run(f"export {fmt}")
-    storm.fake.wait_for(lambda f: len(f.files()) > before)
-    text = storm.fake.files()[-1].text
-    return json.loads(text) if fmt in ("json", "eventmodel") else text
-
-
-def by_id(model: dict, kind: str) -> dict[str, dict]:
-    return {item["id"]: item for item in model[kind]}
 
 
 @pytest.fixture
@@ -40,12 +31,30 @@ def test_hotspots_are_added_attached_and_resolved(checkout: InProcess) -> None:
     checkout.run("hotspot Is shipping free")
     assert "Resolved hotspot *H1*" in checkout.run("resolve H1")
     assert "already resolved" in checkout.run("resolve h1")
+    # An answer given later is kept, and a better one replaces it.
+    assert "*H1* Who approves refunds? has a new answer. Answer: Finance &amp; legal" in (
+        checkout.run("resolve H1 Finance &amp; legal")
+    )
     assert "is an event, not a hotspot" in checkout.run("resolve E1")
     assert "There is no H9" in checkout.run("hotspot What? on H9")
-    hotspots = export(checkout)["hotspots"]
+    hotspots = checkout.export_json()["hotspots"]
     assert hotspots == [
-        {"id": "H1", "text": "Who approves refunds?", "on": "E2", "resolved": True, "author": "U2"},
-        {"id": "H2", "text": "Is shipping free", "on": None, "resolved": False, "author": "U1"},
+        {
+            "id": "H1",
+            "text": "Who approves refunds?",
+            "on": "E2",
+            "resolved": True,
+            "answer": "Finance & legal",
+            "author": "U2",
+        },
+        {
+            "id": "H2",
+            "text": "Is shipping free",
+            "on": None,
+            "resolved": False,
+            "answer": None,
+            "author": "U1",
+        },
     ]
 
 
@@ -53,7 +62,7 @@ def test_rename_by_id_and_by_name(checkout: InProcess) -> None:
     answer = checkout.run("rename E1 Order Submitted")
     assert "Renamed *E1* from Order Placed to Order Submitted" in answer
     assert "Renamed *E3*" in checkout.run("rename Order Shipped -> Parcel Dispatched")
-    names = [e["name"] for e in export(checkout)["events"]]
+    names = [e["name"] for e in checkout.export_json()["events"]]
     assert names == ["Order Submitted", "Payment Received", "Parcel Dispatched"]
     assert "past tense" in checkout.run("rename E2 Pay")
 
@@ -68,14 +77,14 @@ def test_merge_moves_votes_and_hotspots_and_keeps_the_old_id(checkout: InProcess
     assert "same kind" in checkout.run("merge E4 into H1")
     answer = checkout.run("merge E4 into E1", user="U2")
     assert "Merged *E4* into *E1* Order Placed" in answer
-    model = export(checkout)
+    model = checkout.export_json()
     assert [e["id"] for e in model["events"]] == ["E1", "E2", "E3"]
     assert by_id(model, "events")["E1"]["votes"] == 2  # U2 and U3, counted once each
     assert model["hotspots"][0]["on"] == "E1"
     assert "You already voted for *E1*" in checkout.run("vote E4", user="U2")
     # Undoing the merge puts everything back where it was.
     assert "Undone: Merged *E4*" in checkout.run("undo", user="U2")
-    model = export(checkout)
+    model = checkout.export_json()
     assert [(e["id"], e["votes"]) for e in model["events"]] == [
         ("E1", 1),
         ("E2", 0),
@@ -89,17 +98,17 @@ def test_undo_restores_the_fields_a_change_replaced(checkout: InProcess) -> None
     checkout.run("fields E1: order id, items")
     checkout.run("fields E1: total*")
     assert "Undone: Fields of" in checkout.run("undo")
-    fields = export(checkout)["events"][0]["fields"]
+    fields = checkout.export_json()["events"][0]["fields"]
     assert [f["name"] for f in fields] == ["order id", "items"]
 
 
 def test_drop_and_undo(checkout: InProcess) -> None:
     assert "Only a facilitator or the author" in checkout.run("drop E2", user="U3")
     assert "Dropped *E2* Payment Received" in checkout.run("drop E2")
-    assert [e["id"] for e in export(checkout)["events"]] == ["E1", "E3"]
+    assert [e["id"] for e in checkout.export_json()["events"]] == ["E1", "E3"]
     assert "was dropped" in checkout.run("vote E2")
     assert "Undone: Dropped" in checkout.run("undo")
-    assert [e["id"] for e in export(checkout)["events"]] == ["E1", "E2", "E3"]
+    assert [e["id"] for e in checkout.export_json()["events"]] == ["E1", "E2", "E3"]
 
 
 def test_undo_reverts_only_your_own_last_change(checkout: InProcess) -> None:
@@ -109,28 +118,28 @@ def test_undo_reverts_only_your_own_last_change(checkout: InProcess) -> None:
     assert "no change in this workshop to undo" in checkout.run("undo", user="U3")
     assert "Undone: added *E4* Refund Issued" in checkout.run("undo", user="U2")
     checkout.fake.wait_for(lambda f: message.ts in {m.ts for m in f.deleted("C1")})
-    assert [e["name"] for e in export(checkout)["events"]] == [
+    assert [e["name"] for e in checkout.export_json()["events"]] == [
         "Order Submitted",
         "Payment Received",
         "Order Shipped",
     ]
     assert "Undone: Renamed" in checkout.run("undo")
-    assert export(checkout)["events"][0]["name"] == "Order Placed"
+    assert checkout.export_json()["events"][0]["name"] == "Order Placed"
     # the first change: the events, named
     assert (
         "Undone: added *E1* Order Placed, *E2* Payment Received, *E3* Order Shipped"
         in checkout.run("undo")
     )
-    assert export(checkout)["events"] == []
+    assert checkout.export_json()["events"] == []
     assert "*E5* Order Placed" in checkout.run("event Order Placed")  # IDs are never reused
 
 
 def test_order_and_move_change_the_timeline(checkout: InProcess) -> None:
     checkout.run("event Invoice Sent")
     assert "Timeline updated" in checkout.run("order E3 E1")
-    assert [e["id"] for e in export(checkout)["events"]] == ["E2", "E3", "E1", "E4"]
+    assert [e["id"] for e in checkout.export_json()["events"]] == ["E2", "E3", "E1", "E4"]
     assert "Moved *E4* Invoice Sent before *E2*" in checkout.run("move E4 before E2")
-    model = export(checkout)
+    model = checkout.export_json()
     assert [(e["id"], e["position"]) for e in model["events"]] == [
         ("E4", 1),
         ("E2", 2),
@@ -138,7 +147,7 @@ def test_order_and_move_change_the_timeline(checkout: InProcess) -> None:
         ("E1", 4),
     ]
     assert "is a hotspot" not in checkout.run("move E1 after Order Shipped")
-    assert [e["id"] for e in export(checkout)["events"]] == ["E4", "E2", "E3", "E1"]
+    assert [e["id"] for e in checkout.export_json()["events"]] == ["E4", "E2", "E3", "E1"]
     assert "cannot move next to itself" in checkout.run("move E1 after E1")
 
 
@@ -165,21 +174,16 @@ def test_causes_structure_fields_and_scenarios_reach_the_export(checkout: InProc
     checkout.run("scenario Happy path: given nothing when C1 then E1")
     checkout.run("scenario Empty cart: given nothing when C1 then error cart is empty")
     checkout.run("scenario Summary shows payment: given E1, E2 then V1")
-    model = export(checkout)
+    model = checkout.export_json()
     commands = by_id(model, "commands")
     assert commands["C1"]["causes"] == ["E1", "E2"] and commands["C1"]["actors"] == ["R1"]
     assert commands["C1"]["aggregate"] == "A1" and commands["C2"]["aggregate"] == "A2"
-    assert commands["C1"]["fields"] == [
-        {"name": "order id", "generated": True, "origin": None},
-        {"name": "items", "generated": False, "origin": None},
-    ]
+    assert commands["C1"]["fields"] == [field("order id", generated=True), field("items")]
     assert by_id(model, "views")["V1"]["fed_by"] == ["E1", "E2"]
-    assert by_id(model, "views")["V1"]["fields"][1] == {
-        "name": "total",
-        "generated": False,
-        "origin": "E2.amount",
-    }
-    assert model["policies"] == [{"id": "P1", "name": "Ship when paid", "on": "E2", "issues": "C2"}]
+    assert by_id(model, "views")["V1"]["fields"][1] == field("total", origin="E2.amount")
+    assert model["policies"] == [
+        {"id": "P1", "name": "Ship when paid", "on": "E2", "issues": "C2", "fields": []}
+    ]
     assert model["actors"] == [{"id": "R1", "name": "Customer", "issues": ["C1"]}]
     assert model["externals"] == [{"id": "X1", "name": "Payment Gateway", "causes": ["E2"]}]
     assert by_id(model, "aggregates")["A1"]["members"] == ["C1", "E1"]
@@ -244,7 +248,7 @@ def test_a_question_reaction_makes_a_hotspot(checkout: InProcess) -> None:
     element = checkout.wait_for_post("*E1* Order Placed")[0]
     checkout.slack.reaction_added("question", user="U3", channel="C1", ts=element.ts)
     checkout.wait_for_post("*H2*")
-    hotspots = export(checkout)["hotspots"]
+    hotspots = checkout.export_json()["hotspots"]
     assert hotspots[0]["text"] == "Do we ship abroad?" and hotspots[0]["author"] == "U2"
     assert hotspots[1]["on"] == "E1"
 
@@ -282,7 +286,7 @@ def test_naming_help_finds_typos_and_follows_renames_merges_and_drops(checkout: 
                 "| 1 | E1 | Order Placed | 0 | alice | A1 Order |",
                 "| 2 | E2 | Payment Received | 0 | alice | — |",
                 "| 3 | E3 | Order Shipped | 0 | alice | — |",
-                "| A1 | Order | C1 Place Order | E1 Order Placed |",
+                "| A1 | Order | C1 Place Order | E1 Order Placed | — |",
                 "- **When** C1 Place Order",
             ],
         ),
@@ -314,7 +318,7 @@ def test_every_export_format_is_uploaded_with_the_model(
     checkout.run("command Place Order -> E1")
     checkout.run("aggregate Order: C1 E1")
     checkout.run("scenario Happy path: given nothing when C1 then E1")
-    uploaded = export(checkout, fmt).splitlines()
+    uploaded = checkout.export(fmt).text.splitlines()
     for line in lines:
         assert line in uploaded, line
 
@@ -343,7 +347,7 @@ def test_the_json_export_is_the_workshop_in_storm_model_1(checkout: InProcess) -
     checkout.run("aggregate Order: C1 E1")
     checkout.run("hotspot Who ships abroad? on E3", user="U3")
     checkout.run("scenario Happy path: given nothing when C1 then E1")
-    model = export(checkout)
+    model = checkout.export_json()
     assert list(model) == [
         "format",
         "workshop",
@@ -354,6 +358,7 @@ def test_the_json_export_is_the_workshop_in_storm_model_1(checkout: InProcess) -
         "policies",
         "actors",
         "externals",
+        "screens",
         "hotspots",
         "scenarios",
         "completeness",
@@ -396,12 +401,20 @@ def test_the_json_export_is_the_workshop_in_storm_model_1(checkout: InProcess) -
             "fed_by": ["E1"],
             "votes": 0,
             "fields": [field("order id"), field("items"), field("count", origin="E1.items")],
+            "aggregate": None,
         }
     ]
     assert model["aggregates"] == [{"id": "A1", "name": "Order", "members": ["C1", "E1"]}]
-    assert model["policies"] == model["actors"] == model["externals"] == []
+    assert model["policies"] == model["actors"] == model["externals"] == model["screens"] == []
     assert model["hotspots"] == [
-        {"id": "H1", "text": "Who ships abroad?", "on": "E3", "resolved": False, "author": "U3"}
+        {
+            "id": "H1",
+            "text": "Who ships abroad?",
+            "on": "E3",
+            "resolved": False,
+            "answer": None,
+            "author": "U3",
+        }
     ]
     assert model["scenarios"] == [
         {
@@ -426,10 +439,6 @@ def test_the_json_export_is_the_workshop_in_storm_model_1(checkout: InProcess) -
         ("not-aggregated", "E3", None),
         ("hotspot-open", "H1", None),
     }
-
-
-def field(name: str, generated: bool = False, origin: str | None = None) -> dict[str, Any]:
-    return {"name": name, "generated": generated, "origin": origin}
 
 
 def event(
@@ -462,31 +471,33 @@ def test_the_eventmodel_export_is_the_model_as_slices_of_the_public_schema(
     checkout.run("view Order Summary <- E1")
     checkout.run("fields V1: order id, placed by <- C1.order id")
     checkout.run("scenario Happy path: given nothing when C1 then E1")
-    model = export(checkout, "eventmodel")
+    model = json.loads(checkout.export("eventmodel").text)
     jsonschema.validate(model, EVENT_MODEL)
     slices = {s["id"]: s for s in model["slices"]}
     assert list(slices) == ["slice-C1", "slice-V1", "slice-uncaused"]
     place = slices["slice-C1"]
     assert (place["title"], place["sliceType"], place["index"]) == (
-        "Place Order",
+        "slice: Place Order",
         "STATE_CHANGE",
         1,
     )
     (command,) = place["commands"]
     assert (command["id"], command["title"]) == ("C1", "Place Order")
-    assert command["fields"] == [{"name": "order id", "type": "String", "generated": True}]
+    assert command["fields"] == [
+        {"name": "orderId", "type": "String", "cardinality": "Single", "generated": True}
+    ]
     assert command["dependencies"] == [
         {"id": "E1", "type": "OUTBOUND", "title": "Order Placed", "elementType": "EVENT"}
     ]
     assert [(e["id"], e["title"], e["fields"]) for e in place["events"]] == [
-        ("E1", "Order Placed", [{"name": "order id", "type": "String"}])
+        ("E1", "Order Placed", [{"name": "orderId", "type": "String", "cardinality": "Single"}])
     ]
     (happy,) = place["specifications"]
     assert (happy["id"], happy["title"], happy["given"], happy["linkedId"]) == (
         "S1",
         "Happy path",
         [],
-        "C1",
+        "slice-C1",
     )
     assert [(s["type"], s["linkedId"]) for s in happy["when"] + happy["then"]] == [
         ("SPEC_COMMAND", "C1"),
@@ -494,8 +505,62 @@ def test_the_eventmodel_export_is_the_model_as_slices_of_the_public_schema(
     ]
     (summary,) = slices["slice-V1"]["readmodels"]
     assert summary["fields"] == [
-        {"name": "order id", "type": "String"},
-        {"name": "placed by", "type": "String", "mapping": "C1.order id"},
+        {"name": "orderId", "type": "String", "cardinality": "Single"},
+        {
+            "name": "placedBy",
+            "type": "String",
+            "cardinality": "Single",
+            "mapping": "orderId",  # C1's field, named as code names it
+        },
     ]
     assert [d["id"] for d in summary["dependencies"]] == ["E1"]
     assert [e["id"] for e in slices["slice-uncaused"]["events"]] == ["E2", "E3"]
+
+
+def test_the_slices_export_is_a_zip_of_one_markdown_file_per_slice(checkout: InProcess) -> None:
+    checkout.run("command Place Order -> E1")
+    checkout.run("actor Customer -> C1")
+    checkout.run("fields C1: order id*, items")
+    checkout.run("fields E1: order id, items")
+    checkout.run("command Pay -> E2")
+    checkout.run("policy Ask for payment: E1 -> C2")
+    checkout.run("view Order Summary <- E1, E2")
+    checkout.run("fields V1: order id, paid <- E2.amount")
+    checkout.run("scenario Happy path: given nothing when C1 then E1")
+    checkout.run("scenario Twice: given E1 when C1 then error already placed")
+    uploaded = checkout.export("slices")
+    assert uploaded.filename == "storm-slices.zip"
+    with zipfile.ZipFile(io.BytesIO(uploaded.content)) as archive:
+        files = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert list(files) == [
+        "01-place-order.md",
+        "02-pay.md",
+        "03-order-summary.md",
+        "04-events-without-a-cause.md",
+    ]
+    place = files["01-place-order.md"].splitlines()
+    assert place[0] == "# Slice 1: Place Order"
+    assert "- Actor R1 Customer" in place
+    assert "| order id | String | `orderId` | generated |" in place
+    assert "| items | String | `items` |  |" in place
+    assert "### E1 Order Placed" in place
+    happy = place.index("### S1 Happy path")
+    assert place[happy + 2 : happy + 9] == [
+        "- **Given** nothing has happened",
+        "- **When** C1 Place Order",
+        "  - order id: String",
+        "  - items: String",
+        "- **Then** E1 Order Placed",
+        "  - order id: String",
+        "  - items: String",
+    ]
+    assert "- **Then** the command is rejected: already placed" in place
+    pay = files["02-pay.md"].splitlines()
+    assert "- Policy P1 Ask for payment: whenever E1 Order Placed" in pay
+    summary = files["03-order-summary.md"].splitlines()
+    assert summary[summary.index("## Sources") + 2 : summary.index("## Sources") + 4] == [
+        "- E1 Order Placed",
+        "- E2 Payment Received",
+    ]
+    assert "| paid | String | `paid` | from E2 Payment Received: amount |" in summary
+    assert "### E3 Order Shipped" in files["04-events-without-a-cause.md"].splitlines()

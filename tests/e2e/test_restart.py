@@ -18,7 +18,7 @@ import pytest
 
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests
-from tests.support.running import SIGNING_SECRET, ServeProcess, serve_process, text_of
+from tests.support.running import SIGNING_SECRET, ServeProcess, json_exports, serve_process, text_of
 
 
 @pytest.fixture
@@ -46,10 +46,10 @@ def _bot_posts(fake: FakeSlack, needle: str) -> list[str]:
 
 
 def _export(process: ServeProcess, fake: FakeSlack) -> dict:
-    before = len(fake.files())
+    before = len(json_exports(fake))
     _run(process, fake, "export json")
-    fake.wait_for(lambda f: len(f.files()) > before, timeout=10)
-    return json.loads(fake.files()[-1].text)
+    fake.wait_for(lambda f: len(json_exports(f)) > before, timeout=10)
+    return json.loads(json_exports(fake)[-1].text)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL])

@@ -141,3 +141,37 @@ def test_the_sandbox_clock_is_where_it_was_after_a_restart(tmp_path: Path) -> No
     status = again.type("/storm status")
     assert re.search(r"\b29m( \d+s)? left", status), status
     assert "Half time" not in again.quit()  # it fired before the restart, once
+
+
+def test_clicking_votes_and_a_form_checks_what_is_typed(terminal: Terminal) -> None:
+    terminal.type("/storm start Checkout")
+    added = terminal.type("/storm event Order Placed")
+    shown = re.search(r"\[(\d+)\] Storm  \S+  in thread \[\d+\]\s+\S+ E1 Order Placed", added)
+    assert shown, added
+    n = shown.group(1)
+    assert "[Vote] [⋯ Rename… | Fields… | Merge into… | Drop | Hotspot on this…]" in added
+
+    voted = terminal.type(f":click {n} Vote")
+    assert f"alice clicked “Vote” on [{n}]" in voted
+    assert f"[{n} updated] Storm" in voted and "E1 Order Placed · event · 1 vote" in voted
+
+    opened = terminal.type(f":click {n} Rename…")
+    assert "┌ Rename E1" in opened and "New name = Order Placed" in opened, opened
+    assert "[Rename] [Cancel]" in opened
+    refused = terminal.type(":form New name=   ")
+    assert "Storm sent the form back" in refused
+    assert "✗ The new name cannot be empty" in refused
+    assert "New name = —" in terminal.type(":form")  # still open, with what was typed
+    sent = terminal.type(":form new name=Order Submitted")
+    assert "Form sent." in sent and "Renamed E1 from Order Placed to Order Submitted" in sent
+    if f"[{n} updated]" not in sent:  # the message's update may come a moment later
+        terminal.child.expect_exact(f"[{n} updated]")
+        terminal.child.expect_exact("alice in #general> ")
+    assert "no form is open" in terminal.type(":form")
+
+    terminal.type(f":click {n} Rename")
+    assert "Form closed." in terminal.type(":cancel")
+    assert "no form is open" in terminal.type(":cancel")
+    assert "nothing labelled 'Promote'" in terminal.type(f":click {n} Promote")
+    assert ":click N LABEL" in terminal.type(":help")
+    terminal.quit()

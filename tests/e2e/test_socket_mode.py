@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.blockkit import action_payload, find_choice
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests
 from tests.support.running import SIGNING_SECRET, ServeProcess, answer_text, serve_process
@@ -178,3 +179,41 @@ def test_sigterm_closes_the_connections_then_stops_storm_and_exits_0(
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT title FROM workshop").fetchall() == [("Checkout",)]
     assert "Storm stopped" in (tmp_path / "stormbot.log").read_text()
+
+
+def test_a_click_opens_a_form_whose_submission_is_checked_over_socket_mode(
+    serve: Callable[[int], ServeProcess], socket_mode: FakeSocketMode, fake_slack: FakeSlack
+) -> None:
+    """The manifest's default mode carries clicks and forms too: Rename… on an element's
+    message opens the form within the click's 3 s, a wrong name is answered beside the field
+    in the envelope's acknowledgement, and a good one renames the element."""
+    serve(1)
+    _command(socket_mode, fake_slack, "start Checkout")
+    _command(socket_mode, fake_slack, "event Order Placed")
+    fake_slack.wait_for(
+        lambda f: any("*E1*" in m.text or "E1 " in m.text for m in f.messages("C1"))
+    )
+    (message,) = [m for m in fake_slack.messages("C1") if m.text.startswith("E1 ")]
+    requests = SlackRequests("http://127.0.0.1:1/", SIGNING_SECRET, fake=fake_slack)
+    menu = find_choice(message.blocks or [], "Rename…")
+    click = requests.block_actions_payload(
+        [action_payload(menu, "1.0")], user="U1", channel="C1", message_ts=message.ts
+    )
+    socket_mode.ack(socket_mode.send(click, kind="interactive"))
+    fake_slack.wait_for(lambda f: len(f.open_views("U1")) == 1)
+    form = fake_slack.open_views("U1")[0]
+
+    def submit(name: str) -> Ack:
+        values = requests.form_values(form, {"New name": name}, user="U1")
+        payload = requests.view_submission_payload(form, user="U1", values=values)
+        return socket_mode.ack(socket_mode.send(payload, kind="interactive"))
+
+    refused = submit("  ")
+    assert refused.payload == {
+        "response_action": "errors",
+        "errors": {"name": "The new name cannot be empty"},
+    }
+    assert submit("Order Submitted").payload in ({}, None)
+    fake_slack.wait_for(
+        lambda f: any(m.text.startswith("E1 Order Submitted") for m in f.messages("C1"))
+    )

@@ -3,9 +3,6 @@ that was built on it since (SPEC §3)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from tests.support.running import InProcess
@@ -13,15 +10,8 @@ from tests.support.running import InProcess
 BOB, CAROL = "U2", "U3"
 
 
-def export(storm: InProcess) -> Any:
-    before = len(storm.fake.files())
-    storm.run("export json")
-    storm.fake.wait_for(lambda f: len(f.files()) > before)
-    return json.loads(storm.fake.files()[-1].text)
-
-
 def events(storm: InProcess) -> dict[str, str]:
-    return {e["id"]: e["name"] for e in export(storm)["events"]}
+    return {e["id"]: e["name"] for e in storm.export_json()["events"]}
 
 
 @pytest.fixture
@@ -53,7 +43,7 @@ def test_undo_keeps_an_event_that_others_linked_and_gave_fields(hotel: InProcess
         "*E2* Guest Arrived stays: <@U3> linked *C1* Register Arrival to it and set its fields"
         " since." in answer
     )
-    model = export(hotel)
+    model = hotel.export_json()
     assert [e["id"] for e in model["events"]] == ["E1", "E2"]
     assert model["commands"][0]["causes"] == ["E2"]
     assert [f["name"] for f in model["events"][1]["fields"]] == ["guest id"]
@@ -70,14 +60,14 @@ def test_undo_keeps_what_others_voted_for_or_used_in_a_scenario(hotel: InProcess
     hotel.run("scenario Leaving: given E1 when C1 then E2", user=CAROL)
     answer = hotel.run("undo", user=BOB)
     assert "*C1* Check Out stays: <@U3> used it in scenario *S1* Leaving since." in answer
-    assert [c["id"] for c in export(hotel)["commands"]] == ["C1"]
+    assert [c["id"] for c in hotel.export_json()["commands"]] == ["C1"]
 
 
 def test_a_vote_by_reaction_also_keeps_the_element(hotel: InProcess) -> None:
     hotel.run("event Key Handed Over", user=BOB)
     message = hotel.wait_for_post("*E2* Key Handed Over")[0]
     hotel.slack.reaction_added("+1", user=CAROL, channel="C1", ts=message.ts)
-    hotel.fake.wait_for(lambda _: export(hotel)["events"][1]["votes"] == 1)
+    hotel.fake.wait_for(lambda _: hotel.export_json()["events"][1]["votes"] == 1)
     assert "voted for it since" in hotel.run("undo", user=BOB)
     assert "E2" in events(hotel)
 

@@ -372,7 +372,7 @@ SEPARATORS: dict[str, str] = {
     "view": r"<-|←",
     "policy": r":(?=\s|$)",
     "aggregate": r":(?=\s|$)",
-    "fields": r",|<-|←|\*\s*$",
+    "fields": r",|<-|←|\*\s*$|:",  # `:` separates a field from its type (SPEC §3)
     "scenario": r"(?i):\s*given(?!\S)",
     "error": r"^\s*:",
     "merge": r"(?i)(?<!\S)into(?!\S)",

@@ -44,7 +44,7 @@ from tests.hostile.strategies import (
     unescape,
     usable_in,
 )
-from tests.support.running import InProcess
+from tests.support.running import InProcess, json_exports
 
 FACILITATOR, PARTICIPANT = "U2", "U3"
 SLACK_DISPLAY_NAME_MAX = 80  # Slack refuses longer display names
@@ -138,10 +138,10 @@ class Example:
 
     def export(self) -> dict[str, Any]:
         fake = self.storm.fake
-        before = len(fake.files(self.channel))
+        before = len(json_exports(fake, self.channel))
         self.run("export json")
-        fake.wait_for(lambda f: len(f.files(self.channel)) > before, timeout=20)
-        return json.loads(fake.files(self.channel)[-1].text)
+        fake.wait_for(lambda f: len(json_exports(f, self.channel)) > before, timeout=20)
+        return json.loads(json_exports(fake, self.channel)[-1].text)
 
     def check(self, model: dict[str, Any]) -> None:
         """Every property of this module, for this example."""

@@ -7,8 +7,10 @@ through the real Block Kit builder, and blocks are checked with the fake Slack's
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 from bot.core import messages, reports
 from bot.core.exports import gherkin_features, to_eventmodel, to_markdown, to_mermaid
+from bot.core.exports.slices import slices_zip
 from bot.core.exports.storm_model import to_json
 from bot.core.grammar import USAGES, GrammarError, parse
 from bot.core.messages import Post
@@ -343,3 +346,20 @@ def test_markdown_mermaid_and_gherkin_keep_their_structure(workshop: Workshop) -
     for _, text in gherkin_features(s):
         bad = [line for line in text.splitlines() if not step.fullmatch(line)]
         assert not bad, bad
+
+
+@settings(max_examples=40, deadline=None)
+@given(workshop=workshops())
+def test_slice_files_keep_their_structure(workshop: Workshop) -> None:
+    """A name can end no table cell, open no HTML and start no heading in a slice's file."""
+    with zipfile.ZipFile(io.BytesIO(slices_zip(workshop.snapshot))) as archive:
+        files = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert all(re.fullmatch(r"\d{2,}-[a-z0-9-]+\.md", name) for name in files), list(files)
+    for text in files.values():
+        outside_code = _CODE_SPAN.sub("", text)
+        assert "<" not in outside_code and ">" not in outside_code
+        lines = text.splitlines()
+        assert [line for line in lines if line.startswith("# ")] == [lines[0]]
+        for line in lines:
+            if line.startswith("|"):
+                assert len(_UNESCAPED_PIPE.findall(line)) == 5, line

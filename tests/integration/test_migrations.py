@@ -99,8 +99,8 @@ def _release_1_database(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but Alembic's own."""
+def _contents(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table but Alembic's own, by column name."""
     connection = sqlite3.connect(path)
     try:
         names = [
@@ -110,12 +110,32 @@ def _contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
             if name != "alembic_version"
         ]
-        return {
-            name: connection.execute(f'SELECT * FROM "{name}" ORDER BY 1').fetchall()
-            for name in names
-        }
+        found = {}
+        for name in names:
+            cursor = connection.execute(f'SELECT * FROM "{name}" ORDER BY 1')
+            columns = [column[0] for column in cursor.description]
+            found[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return found
     finally:
         connection.close()
+
+
+# What columns added since release 1 hold in rows written before them, where not nothing:
+# a field written before types existed is a String, not a list (revision 0004).
+_ADDED_DEFAULTS = {("element_field", "type"): "String", ("element_field", "is_list"): 0}
+
+
+def _kept(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]) -> None:
+    """Every row of `before` is in `after` as it was; columns added since hold nothing, or
+    their default (`_ADDED_DEFAULTS`)."""
+    assert set(after) == set(before)
+    for table, rows in before.items():
+        assert len(after[table]) == len(rows), table
+        for old, new in zip(rows, after[table], strict=True):
+            assert {column: new[column] for column in old} == old, table
+            assert {column: new[column] for column in new if column not in old} == {
+                column: _ADDED_DEFAULTS.get((table, column)) for column in new if column not in old
+            }, table
 
 
 def _schema(path: Path) -> list[str]:
@@ -158,7 +178,8 @@ def test_a_release_1_database_is_adopted_as_it_is(tmp_path: Path) -> None:
 
     assert (done.before, done.after, done.adopted) == (None, head(), True)
     assert "adopted release 1's tables" in str(done)
-    assert _contents(path) == before
+    _kept(before, _contents(path))
+    assert "answer" in _contents(path)["element"][0]  # revision 0002 was applied after
     assert _version(path) == [head()]
     assert _differences(url) == []
     again = upgrade(url)
@@ -171,6 +192,7 @@ def test_storm_opens_a_release_1_database_and_carries_on_with_its_workshop(
     url = _release_1_database(tmp_path / "storm.db")
     storm = start_in_process(fake_slack, url, clock=ManualClock(start=RELEASE_1_NOW))
     try:
+        storm.run("resolve H1 Finance approves them", user="U3")
         storm.run("export json")
         storm.fake.wait_for(lambda f: len(f.files("C1")) == 1)
         model = json.loads(storm.fake.files("C1")[0].text)
@@ -186,9 +208,22 @@ def test_storm_opens_a_release_1_database_and_carries_on_with_its_workshop(
         ("E2", "Payment Received", 2),
         ("E3", "Order Shipped", 0),
     ]
+    # Release 1 had no field types: its fields are Strings, with identifiers from their names.
     assert model["events"][0]["fields"] == [
-        {"name": "order id", "origin": None, "generated": False},
-        {"name": "items", "origin": None, "generated": False},
+        {
+            "name": "order id",
+            "origin": None,
+            "generated": False,
+            "type": "String",
+            "identifier": "orderId",
+        },
+        {
+            "name": "items",
+            "origin": None,
+            "generated": False,
+            "type": "String",
+            "identifier": "items",
+        },
     ]
     (command,) = model["commands"]
     assert (command["id"], command["name"], command["causes"]) == ("C1", "Place Order", ["E1"])
@@ -199,6 +234,8 @@ def test_storm_opens_a_release_1_database_and_carries_on_with_its_workshop(
     assert (aggregate["id"], aggregate["name"]) == ("A1", "Order")
     (hotspot,) = model["hotspots"]
     assert (hotspot["id"], hotspot["on"]) == ("H1", "E2")
+    # Release 1 kept no answers; resolving one now keeps it (revision 0002).
+    assert (hotspot["resolved"], hotspot["answer"]) == (True, "Finance approves them")
     # Numbers go on from release 1's, the dropped E4 included: IDs are never reused.
     assert "*E5* Refund Issued" in added
 
@@ -240,6 +277,157 @@ def test_release_1_schema_is_revision_0001_exactly(tmp_path: Path) -> None:
     assert [normalise(s.split()) for s in _schema(migrated)] == [
         normalise(s.split()) for s in _schema(written_by_release_1)
     ]
+
+
+def test_revision_0002_adds_the_hotspot_answer_and_goes_back_without_losing_a_row(
+    tmp_path: Path,
+) -> None:
+    """A database at 0001 with a resolved hotspot gains `element.answer` (empty: release 1
+    kept no answers) and keeps every row; downgrading to 0001 gives back 0001's schema."""
+    from alembic import command
+
+    path = tmp_path / "storm.db"
+    url = _release_1_database(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE element SET resolved = 1 WHERE kind = 'hotspot'")
+    connection.close()
+    before = _contents(path)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.stamp(alembic_config(connection), "0001")
+            command.upgrade(alembic_config(connection), "0002")
+        _kept(before, _contents(path))
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE element SET answer = 'Finance' WHERE kind = 'hotspot'")
+        connection.close()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0001")
+    finally:
+        engine.dispose()
+    assert _contents(path) == before
+    assert _version(path) == ["0001"]
+    written_by_release_1 = tmp_path / "release_1.db"
+    with sqlite3.connect(written_by_release_1) as connection:
+        connection.executescript(RELEASE_1_SCHEMA)
+    connection.close()
+    assert _columns_and_indexes(path) == _columns_and_indexes(written_by_release_1)
+
+
+def test_revision_0003_gives_workshops_no_canvas_and_goes_back_without_losing_a_row(
+    tmp_path: Path,
+) -> None:
+    """A database at 0002 gains the canvas columns, empty (no workshop follows a canvas until
+    `/storm canvas on`), keeps every row, and downgrading to 0002 gives its rows back."""
+    from alembic import command
+
+    path = tmp_path / "storm.db"
+    url = _release_1_database(path)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.stamp(alembic_config(connection), "0001")
+            command.upgrade(alembic_config(connection), "0002")
+        before = _contents(path)
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0003")
+        after = _contents(path)
+        _kept(before, after)
+        assert {"canvas_by", "canvas_id", "canvas_problem", "canvas_hash", "canvas_sent_at"} <= set(
+            after["workshop"][0]
+        )
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE workshop SET canvas_by = 'U1', canvas_id = 'F1'")
+        connection.close()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0002")
+    finally:
+        engine.dispose()
+    assert _contents(path) == before
+    assert _version(path) == ["0002"]
+
+
+def test_revision_0004_makes_every_field_a_string_and_goes_back_without_losing_a_row(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """A database at 0003 with fields gains their type (`String`, not a list) and an empty
+    identifier, keeps every row, and Storm then reads, shows and retypes those fields;
+    downgrading to 0003 gives its rows back."""
+    from alembic import command
+
+    path = tmp_path / "storm.db"
+    url = _release_1_database(path)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.stamp(alembic_config(connection), "0001")
+            command.upgrade(alembic_config(connection), "0003")
+        before = _contents(path)
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0004")
+        after = _contents(path)
+        _kept(before, after)
+        assert [
+            (f["name"], f["type"], f["is_list"], f["identifier"]) for f in after["element_field"]
+        ] == [
+            ("order id", "String", 0, None),
+            ("items", "String", 0, None),
+            ("order id", "String", 0, None),
+            ("total", "String", 0, None),
+        ]
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE element_field SET type = 'UUID', identifier = 'id'")
+        connection.close()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0003")
+    finally:
+        engine.dispose()
+    assert _contents(path) == before
+    assert _version(path) == ["0003"]
+
+    storm = start_in_process(fake_slack, url, clock=ManualClock(start=RELEASE_1_NOW))
+    try:
+        answer = storm.run("fields V1: order id, total:Decimal <- E2.amount", user="U2")
+        model = storm.export_json()
+    finally:
+        storm.stop()
+    assert "total:Decimal" in answer
+    (view,) = model["views"]
+    assert [(f["name"], f["type"], f["identifier"]) for f in view["fields"]] == [
+        ("order id", "String", "orderId"),
+        ("total", "Decimal", "total"),
+    ]
+    assert [f["type"] for f in model["events"][0]["fields"]] == ["String", "String"]
+
+
+def _columns_and_indexes(path: Path) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Each table's columns (name, type, not null, default, primary key) and indexes (name,
+    unique, partial, columns): the schema as queries see it, whatever the text that made it."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name != "alembic_version"
+        ]
+        found = {}
+        for table in tables:
+            columns = [row[1:] for row in connection.execute(f'PRAGMA table_info("{table}")')]
+            indexes = sorted(
+                (
+                    name,
+                    unique,
+                    partial,
+                    [c[2] for c in connection.execute(f'PRAGMA index_info("{name}")')],
+                )
+                for _, name, unique, _, partial in connection.execute(
+                    f'PRAGMA index_list("{table}")'
+                )
+            )
+            found[table] = (columns, indexes)
+        return found
+    finally:
+        connection.close()
 
 
 def _migrate(path: Path) -> subprocess.Popen[str]:

@@ -757,7 +757,10 @@ def _check_votes(ledger: Ledger, observed: Observed, found: Findings) -> None:
     """Per element: everyone told their vote counts is counted (a confirmed `/storm vote`, or
     an acknowledged :+1:); nobody else is, but those whose vote was cut off. The export's
     count is the number of distinct voters stored."""
-    element_of_ts = {ts: key for key, ts in observed.element_ts.items() if ts}
+    keys_of_ts: dict[str, list[str]] = defaultdict(list)
+    for key, ts in observed.element_ts.items():
+        if ts:
+            keys_of_ts[ts].append(key)
     confirmed: dict[str, set[str]] = defaultdict(set)
     acked: dict[str, set[str]] = defaultdict(set)
     maybe: dict[str, set[str]] = defaultdict(set)
@@ -768,10 +771,15 @@ def _check_votes(ledger: Ledger, observed: Observed, found: Findings) -> None:
                 confirmed[command.target].add(command.user)
             elif command.outcome == CUT_OFF:
                 maybe[command.target].add(command.user)
+    shared: list[str] = []
     for reaction in ledger.reactions:
         if reaction.reaction != "+1" or not reaction.reached:
             continue
-        key = element_of_ts.get(reaction.ts)
+        keys = keys_of_ts.get(reaction.ts, [])
+        if len(keys) > 1:  # a message that elements share: the Vote buttons vote, not :+1:
+            shared.append(f"{reaction.user} :+1: on {'/'.join(keys)}")
+            continue
+        key = keys[0] if keys else None
         if key is None:  # the element's message went out, but its ts was never stored
             if reaction.acked:
                 unlinked.append(f"{reaction.user} :+1: on {reaction.text!r}")
@@ -794,6 +802,11 @@ def _check_votes(ledger: Ledger, observed: Observed, found: Findings) -> None:
             f"(posted, then killed before recording it), so they count nothing: {unlinked[:5]}"
         )
     found.figures["unlinked +1"] = len(unlinked)
+    if shared:
+        found.notes.append(
+            f"{len(shared)} :+1: on messages that several elements share, which vote for none "
+            f"(SPEC §4.3): {shared[:5]}"
+        )
 
 
 def _check_posts(observed: Observed, found: Findings) -> None:
@@ -810,7 +823,8 @@ def _check_posts(observed: Observed, found: Findings) -> None:
             if post[0] == "deadline" and "moving to the next step" in text_of(message):
                 advancing.append(post[1] or 0)
         elif (element := _ELEMENT_POST.match(message.text)) is not None:
-            elements[element.group(1)] += 1
+            payload = (message.metadata or {}).get("event_payload") or {}
+            elements.update(payload.get("elements") or [element.group(1)])
     for post, count in sorted(seen.items(), key=str):
         if count > 1:
             found.double_posts.append(f"{post} posted {count} times")

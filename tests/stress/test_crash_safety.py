@@ -48,7 +48,14 @@ from tests.stress.harness import (
     verify,
     wait_settled,
 )
-from tests.support.running import CHANNEL, SIGNING_SECRET, answer_text, serve_process, text_of
+from tests.support.running import (
+    CHANNEL,
+    SIGNING_SECRET,
+    answer_text,
+    json_exports,
+    serve_process,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -144,10 +151,10 @@ def _posted(fake: FakeSlack, needle: str) -> list[str]:
 
 
 def _export(bot: Bot, fake: FakeSlack) -> dict[str, Any]:
-    before = len(fake.files(CHANNEL))
+    before = len(json_exports(fake, CHANNEL))
     _run(bot, fake, "export json")
-    fake.wait_for(lambda f: len(f.files(CHANNEL)) > before, timeout=20)
-    return json.loads(fake.files(CHANNEL)[-1].text)
+    fake.wait_for(lambda f: len(json_exports(f, CHANNEL)) > before, timeout=20)
+    return json.loads(json_exports(fake, CHANNEL)[-1].text)
 
 
 def _settle(bot: Bot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from bot.core.clock import ManualClock
 from bot.runtime.app import Storm, build_app
 from bot.runtime.settings import Settings
-from bot.sandbox.fake_slack import FakeSlack, Message
+from bot.sandbox.fake_slack import FakeSlack, Message, UploadedFile
 from bot.sandbox.slack_requests import SlackRequests
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
@@ -49,6 +50,12 @@ def text_of(message: Message) -> str:
     return "\n".join(parts) if parts else message.text
 
 
+def json_exports(fake: FakeSlack, channel: str | None = None) -> list[UploadedFile]:
+    """The `export json` files uploaded, oldest first: pictures of the board may come between
+    them (after a digest, a summary or the final report)."""
+    return [f for f in fake.files(channel) if f.filename == "storm-model.json"]
+
+
 def answer_text(body: dict[str, Any]) -> str:
     """The text of an ephemeral answer carried by an acknowledgement."""
     blocks = body.get("blocks") or []
@@ -72,6 +79,29 @@ class InProcess:
         response = self.slack.command(text, user=user, channel=channel, team_id=team)
         assert response.status == 200, response.body
         return answer_text(response.json())
+
+    def export(
+        self, fmt: str = "json", *, user: str = "U1", channel: str = CHANNEL
+    ) -> UploadedFile:
+        """`/storm export <fmt>` and the file it uploads. Pictures of the board that summaries,
+        digests and the final report attach may arrive meanwhile: they are told apart by name."""
+        wanted = fmt in ("png", "svg")
+        before = {f.id for f in self.fake.files(channel)}
+
+        def new(fake: FakeSlack) -> list[UploadedFile]:
+            return [
+                f
+                for f in fake.files(channel)
+                if f.id not in before and f.filename.startswith("board") == wanted
+            ]
+
+        self.run(f"export {fmt}", user=user, channel=channel)
+        self.fake.wait_for(lambda f: bool(new(f)))
+        return new(self.fake)[-1]
+
+    def export_json(self, *, user: str = "U1", channel: str = CHANNEL) -> Any:
+        """The model as `/storm export json` uploads it, parsed."""
+        return json.loads(self.export("json", user=user, channel=channel).text)
 
     def posts(self, channel: str = CHANNEL) -> list[Message]:
         """Messages Storm posted to the channel (threads included), oldest first."""

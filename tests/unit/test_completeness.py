@@ -532,3 +532,70 @@ def test_trace_of_an_unknown_field_or_element_is_a_clear_key_error() -> None:
         trace(traced(), "E1", "discount")
     with pytest.raises(KeyError, match="no element E9"):
         trace(traced(), "E9", "total")
+
+
+# A policy triggered by a view (SPEC §3's to-do list; §6)
+
+
+def to_do_list() -> dict[str, ElementInfo]:
+    """The complete model with a to-do list: orders to ship (V2, fed by E1), read by a policy
+    whose command carries the order id and the address, but not the total."""
+    m = complete()
+    return {
+        **m,
+        "C1": replace(m["C1"], fields=(*m["C1"].fields, spec("address"))),
+        "E1": replace(m["E1"], fields=(*m["E1"].fields, spec("address"))),
+        "V2": el("V2", "Orders to Ship", "order id", "total", "address", fed_by=("E1",)),
+        "P1": el("P1", "Ship each order", on="V2", issues=("C2",)),
+        "C2": el("C2", "Ship Order", "order id", "address", causes=("E2",), aggregate="A1"),
+        "E2": el("E2", "Order Shipped", "order id", "address", aggregate="A1"),
+        "V3": el("V3", "Shipments", "order id", "address", fed_by=("E2",)),
+        "S2": el("S2", "Ship", scenario=Scenario(given=("E1",), when="C2", then=("E2",))),
+    }
+
+
+READS = "policy P1 Ship each order → C2 Ship Order (for each item of V2 Orders to Ship)"
+
+
+def test_a_policy_triggered_by_a_view_reads_the_view_fields_its_command_carries() -> None:
+    snapshot = model(*to_do_list().values())
+    assert check(snapshot).findings == ()
+    assert trace(snapshot, "V2", "order_id").destinations == (READS,)
+    assert trace(snapshot, "V2", "Address").destinations == (READS,)
+    # The command does not carry the total: the policy does not read it.
+    assert trace(snapshot, "V2", "total").destinations == ()
+    # The event's field reaches the policy through the view that shows it.
+    assert READS in trace(snapshot, "E1", "address").destinations
+
+
+def test_a_view_triggered_policy_reads_nothing_of_the_events_feeding_the_view() -> None:
+    """The policy reads the view, not its events: an event field that no view carries goes
+    nowhere, even when the command of a policy on a view it feeds carries it."""
+    m = to_do_list()
+    narrow = el("V2", "Orders to Ship", "order id", fed_by=("E1",))
+    finding = only(run(m, V2=narrow), "field-no-destination")
+    assert (finding.element, finding.field) == ("E1", "address")
+    assert trace(model(*{**m, "V2": narrow}.values()), "V2", "order id").destinations == (READS,)
+
+
+def test_fields_of_policies_and_screens_are_traced_and_raise_no_finding() -> None:
+    m = to_do_list()
+    policy = replace(m["P1"], fields=(spec("order id"), spec("note")))
+    screen = el("U1", "Checkout", "order id", "coupon", issues=("C1",), shows=("V1",))
+    parts = {**m, "P1": policy, "U1": screen}
+    assert run(parts).findings == ()
+    snapshot = model(*parts.values())
+    read = trace(snapshot, "P1", "order id")
+    assert read.origins == ("V2 Orders to Ship (view) triggers it and carries it",)
+    assert read.destinations == ("C2 Ship Order (command)",)
+    assert trace(snapshot, "P1", "note").destinations == ()
+    shown = trace(snapshot, "U1", "orderId")
+    assert shown.origins == ("V1 Order Summary (view) shows it",)
+    assert shown.destinations == ("C1 Place Order (command)",)
+    typed = trace(snapshot, "U1", "coupon")
+    assert typed.origins == ("an input: the person using the screen gives it",)
+    assert typed.destinations == ()
+    assert "U1 Checkout (screen) issues it" in trace(snapshot, "C1", "total").origins
+    # A dropped to-do list triggers nothing: the policy's fields come from nowhere.
+    gone = model(*(e for k, e in parts.items() if k != "V2"))
+    assert trace(gone, "P1", "order id").origins == ()

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import jsonschema
 
+from bench import model as workshops
 from bot.core.exports import (
     gherkin_features,
     to_eventmodel,
     to_markdown,
     to_mermaid,
 )
+from bot.core.exports.slices import slices_zip
 from bot.core.exports.storm_model import to_json
-from bot.core.model import KINDS_BY_LETTER, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
+from bot.core.model import (
+    KINDS_BY_LETTER,
+    ElementInfo,
+    FieldSpec,
+    Scenario,
+    Snapshot,
+    StepState,
+)
+from bot.core.reports import with_fields
 from bot.core.steps import STEPS
+from tests.support.model_json import field
 from tests.support.shared import EVENT_MODEL
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -117,7 +130,7 @@ def parts() -> dict[str, ElementInfo]:
         ),
         el("S4", "Summary shows payment", scenario=Scenario(given=("E1", "E3"), view="V1")),
         el("H1", 'Who pays "shipping" | fees?', on="C3"),
-        el("H2", "Do we need refunds?", resolved=True),
+        el("H2", "Do we need refunds?", resolved=True, answer="Yes | within *30* days"),
     ]
     return {e.key: e for e in elements}
 
@@ -164,10 +177,6 @@ def hostile() -> Snapshot:
 # --- JSON ---------------------------------------------------------------------------------
 
 
-def field(name: str, generated: bool = False, origin: str | None = None) -> dict[str, object]:
-    return {"name": name, "generated": generated, "origin": origin}
-
-
 def test_json_has_every_key_of_the_spec_with_its_meaning() -> None:
     data = json.loads(json.dumps(to_json(model())))
     assert list(data) == [
@@ -180,6 +189,7 @@ def test_json_has_every_key_of_the_spec_with_its_meaning() -> None:
         "policies",
         "actors",
         "externals",
+        "screens",
         "hotspots",
         "scenarios",
         "completeness",
@@ -238,7 +248,13 @@ def test_json_has_every_key_of_the_spec_with_its_meaning() -> None:
         {"id": "A2", "name": "Payment", "members": ["C2", "E2", "E3", "E4"]},
     ]
     assert data["policies"] == [
-        {"id": "P1", "name": "Request payment when placed", "on": "E1", "issues": "C2"}
+        {
+            "id": "P1",
+            "name": "Request payment when placed",
+            "on": "E1",
+            "issues": "C2",
+            "fields": [],
+        }
     ]
     assert data["actors"][1] == {"id": "R2", "name": "Warehouse Clerk", "issues": ["C3", "C1"]}
     assert data["externals"] == [{"id": "X1", "name": "Payment Gateway", "causes": ["E3", "E4"]}]
@@ -248,9 +264,17 @@ def test_json_has_every_key_of_the_spec_with_its_meaning() -> None:
             "text": 'Who pays "shipping" | fees?',
             "on": "C3",
             "resolved": False,
+            "answer": None,
             "author": "U2",
         },
-        {"id": "H2", "text": "Do we need refunds?", "on": None, "resolved": True, "author": "U2"},
+        {
+            "id": "H2",
+            "text": "Do we need refunds?",
+            "on": None,
+            "resolved": True,
+            "answer": "Yes | within *30* days",
+            "author": "U2",
+        },
     ]
     scenarios = {s["id"]: s for s in data["scenarios"]}
     assert scenarios["S2"] == {
@@ -365,13 +389,15 @@ def test_markdown_has_every_section_for_people() -> None:
     )
     assert "| X1 | Payment Gateway | E3 Payment Received, E4 Payment Failed |" in text
     assert "| A1 | Order | C1 Place Order, C3 Ship Order |" in text
-    assert "| C2 Request Payment | command | amount | ← E1.total |" in text
-    assert "| E1 Order Placed | event | order id | generated |" in text
+    assert "| C2 Request Payment | command | amount | String | ← E1.total |" in text
+    assert "| E1 Order Placed | event | order id | String | generated |" in text
     assert "| V1 | Order Summary | E1 Order Placed, E3 Payment Received |" in text
     assert "- **Given** nothing\n- **When** C1 Place Order\n- **Then** E1 Order Placed" in text
     assert "- **Then** rejected: order is not paid \\| yet" in text
     assert "- **Then** V1 Order Summary shows order id, items, amount" in text
-    assert '| H1 | Who pays "shipping" \\| fees? | C3 Ship Order | open |' in text
+    assert '| H1 | Who pays "shipping" \\| fees? | C3 Ship Order | open | — |' in text
+    # A resolved hotspot's answer is kept and shown with it (SPEC §3), escaped for Markdown.
+    assert "| H2 | Do we need refunds? | — | resolved | Yes \\| within \\*30\\* days |" in text
     assert "| H2 | Do we need refunds? | — | resolved |" in text
     score = round(to_json(model())["completeness"]["score"] * 100)
     assert f"Score: **{score}%** (not passed)." in text
@@ -459,6 +485,7 @@ def test_eventmodel_is_slices_of_the_public_schema() -> None:
     assert [s["index"] for s in slices] == list(range(1, len(slices) + 1))
     by_id = {s["id"]: s for s in slices}
     place = by_id["slice-C1"]
+    assert place["title"] == "slice: Place Order"
     assert place["sliceType"] == "STATE_CHANGE" and place["aggregates"] == ["Order"]
     assert [c["id"] for c in place["commands"]] == ["C1"]
     assert [e["id"] for e in place["events"]] == ["E1"]
@@ -467,18 +494,29 @@ def test_eventmodel_is_slices_of_the_public_schema() -> None:
         {"name": "Warehouse Clerk", "authRequired": False},
     ]
     command = place["commands"][0]
-    assert {"name": "order id", "type": "String", "generated": True} in command["fields"]
+    assert {
+        "name": "orderId",
+        "type": "String",
+        "cardinality": "Single",
+        "generated": True,
+    } in command["fields"]
     assert command["dependencies"] == [
         {"id": "E1", "type": "OUTBOUND", "title": "Order Placed", "elementType": "EVENT"}
     ]
     (spec,) = place["specifications"]
-    assert (spec["given"], spec["linkedId"]) == ([], "C1")
+    # A specification links to its slice; its steps link to their elements.
+    assert (spec["given"], spec["linkedId"]) == ([], "slice-C1")
     assert [(s["type"], s["linkedId"]) for s in spec["when"] + spec["then"]] == [
         ("SPEC_COMMAND", "C1"),
         ("SPEC_EVENT", "E1"),
     ]
     request = by_id["slice-C2"]["commands"][0]
-    assert {"name": "amount", "type": "String", "mapping": "E1.total"} in request["fields"]
+    assert {
+        "name": "amount",
+        "type": "String",
+        "cardinality": "Single",
+        "mapping": "total",  # the source field, as the real tools name it
+    } in request["fields"]
     assert {
         "id": "P1",
         "type": "INBOUND",
@@ -490,7 +528,10 @@ def test_eventmodel_is_slices_of_the_public_schema() -> None:
     assert [d["id"] for d in summary["readmodels"][0]["dependencies"]] == ["E1", "E3"]
     (view_spec,) = summary["specifications"]
     assert view_spec["when"] == [] and view_spec["then"][0]["type"] == "SPEC_READMODEL"
-    (processor,) = by_id["slice-P1"]["processors"]
+    assert view_spec["linkedId"] == "slice-V1"
+    # The policy sits in the slice of the command it issues, as the real tools put it.
+    (processor,) = by_id["slice-C2"]["processors"]
+    assert processor["id"] == "P1" and processor["type"] == "AUTOMATION"
     assert [(d["id"], d["type"]) for d in processor["dependencies"]] == [
         ("E1", "INBOUND"),
         ("C2", "OUTBOUND"),
@@ -500,8 +541,16 @@ def test_eventmodel_is_slices_of_the_public_schema() -> None:
     ship = by_id["slice-C3"]
     rejection = next(s for s in ship["specifications"] if s["id"] == "S2")
     assert rejection["then"] == [
-        {"id": "S2-then-0", "title": "order is not paid | yet", "index": 0, "type": "SPEC_ERROR"}
+        {
+            "id": "S2-then-0",
+            "title": "Error-Case",
+            "index": 0,
+            "type": "SPEC_ERROR",
+            "examples": [{"message": "order is not paid | yet"}],
+        }
     ]
+    assert rejection["comments"] == [{"description": "order is not paid | yet"}]
+    assert rejection["linkedId"] == "slice-C3"
     assert [e["id"] for e in by_id["slice-uncaused"]["events"]] == ["E6"]
 
 
@@ -509,14 +558,113 @@ def test_eventmodel_slices_follow_the_timeline() -> None:
     slices = json.loads(to_eventmodel(model()))["slices"]
     assert [s["id"] for s in slices] == [
         "slice-C1",  # E1 at 1
-        "slice-P1",  # right after E1
-        "slice-C2",  # E2 at 2
+        "slice-C2",  # E2 at 2, with P1 that issues C2
         "slice-X1",  # E3 at 3
         "slice-V1",  # after E3
         "slice-uncaused",  # E6 at 5
         "slice-C3",  # E5 at 6
         "slice-V2",  # after E5
     ]
+
+
+def test_eventmodel_of_a_large_workshop_has_no_schema_errors_and_loses_nothing() -> None:
+    snapshot = workshops.snapshot(workshops.plan(2000, seed=16))
+    document = json.loads(to_eventmodel(snapshot))
+    assert list(jsonschema.Draft7Validator(EVENT_MODEL).iter_errors(document)) == []
+    slices = document["slices"]
+    processors = {p["id"] for s in slices for p in s["processors"]}
+    assert processors == {p.key for p in snapshot.of_kind("policy")}
+    commands = [c["id"] for s in slices for c in s["commands"]]
+    assert sorted(commands) == sorted(c.key for c in snapshot.of_kind("command"))
+    for piece in slices:
+        for specification in piece["specifications"]:
+            assert specification["linkedId"] == piece["id"]
+        for processor in piece["processors"]:
+            issued = {d["id"] for d in processor["dependencies"] if d["type"] == "OUTBOUND"}
+            assert piece["sliceType"] == "AUTOMATION" or issued & set(commands), processor
+    names = {f["name"] for s in slices for c in s["commands"] for f in c["fields"]}
+    assert names and all(re.fullmatch(r"[A-Za-z_]\w*", name) for name in names)
+
+
+def test_a_policy_that_issues_nothing_keeps_an_automation_slice_of_its_own() -> None:
+    elements = parts()
+    elements["P2"] = el("P2", "Notify the warehouse", on="E3")
+    elements["C2"] = replace(elements["C2"], fields=(spec("amount <- E1.Total"),))
+    document = json.loads(to_eventmodel(model(elements)))
+    jsonschema.validate(document, EVENT_MODEL)
+    by_id = {s["id"]: s for s in document["slices"]}
+    lone = by_id["slice-P2"]
+    assert (lone["sliceType"], lone["title"]) == ("AUTOMATION", "slice: Notify the warehouse")
+    assert [p["id"] for p in lone["processors"]] == ["P2"]
+    # Right after E3, behind V1 that reads E3 too.
+    assert [s["id"] for s in document["slices"]][3:5] == ["slice-V1", "slice-P2"]
+    # The mapping is spelled as the source field is, not as the origin was typed.
+    assert by_id["slice-C2"]["commands"][0]["fields"] == [
+        {"name": "amount", "type": "String", "cardinality": "Single", "mapping": "total"}
+    ]
+
+
+# --- Slices (the hand-off to builders) ----------------------------------------------------
+
+
+def unzipped(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name).decode() for name in archive.namelist()}
+
+
+def test_slices_are_one_markdown_file_per_eventmodel_slice() -> None:
+    snapshot = model()
+    files = unzipped(slices_zip(snapshot))
+    assert list(files) == [
+        "01-place-order.md",
+        "02-request-payment.md",
+        "03-payment-gateway.md",
+        "04-order-summary.md",
+        "05-events-without-a-cause.md",
+        "06-ship-order.md",
+        "07-shipping-list.md",
+    ]
+    slices = json.loads(to_eventmodel(snapshot))["slices"]
+    for (name, text), piece in zip(files.items(), slices, strict=True):
+        assert f"slice `{piece['id']}`" in text, name
+    request = files["02-request-payment.md"].splitlines()
+    assert request[0] == "# Slice 2: Request Payment"
+    assert section_lines(files["02-request-payment.md"], "## Trigger") == [
+        "- Policy P1 Request payment when placed: whenever E1 Order Placed"
+    ]
+    assert "| amount | String | `amount` | from E1 Order Placed: total |" in request
+    ship = files["06-ship-order.md"]
+    assert section_lines(ship, "## Trigger") == ["- Actor R2 Warehouse Clerk"]
+    assert "| shipped at | String | `shippedAt` | generated |" in ship.splitlines()
+    scenarios = ship[ship.index("### S2 Unpaid orders stay") :].splitlines()
+    assert scenarios[2:9] == [
+        "- **Given** E1 Order Placed",
+        "  - order id: String",
+        "  - customer id: String",
+        "  - items: String",
+        "  - total: String",
+        "- **When** C3 Ship Order",
+        "  - order id: String",
+    ]
+    assert scenarios[9] == "- **Then** the command is rejected: order is not paid \\| yet"
+    assert "- **Then** E5 Order Shipped" in scenarios
+    summary = files["04-order-summary.md"]
+    assert section_lines(summary, "## Sources") == ["- E1 Order Placed", "- E3 Payment Received"]
+    assert "| amount | String | `amount` | from E3 Payment Received: amount |" in summary
+    assert "- **Then** V1 Order Summary shows" in summary.splitlines()
+    assert section_lines(files["07-shipping-list.md"], "## Scenarios") == ["_No scenarios yet._"]
+
+
+def test_slices_are_the_same_bytes_for_the_same_model_and_escape_only_markdown() -> None:
+    snapshot = hostile()
+    data = slices_zip(snapshot)
+    assert data == slices_zip(snapshot)
+    files = unzipped(data)
+    assert next(iter(files)).endswith("-say-hi-channel-run-quot-a-b-x-c1.md")
+    text = "\n".join(files.values())
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert '# Slice 1: Say "hi" \\| &lt;!channel&gt; &amp; \\`run\\` #quot; a;b: \\*x\\* C1' in text
+    assert unzipped(slices_zip(model({}))) == {}
 
 
 # --- Gherkin ------------------------------------------------------------------------------
@@ -632,3 +780,61 @@ def test_an_empty_workshop_exports_cleanly() -> None:
     jsonschema.validate(document, EVENT_MODEL)
     assert document == {"slices": []}
     assert gherkin_features(empty) == []
+
+
+# --- field types ----------------------------------------------------------------------------
+
+
+def typed() -> Snapshot:
+    """V1 of `parts` with typed fields: a list, a decimal with an origin, and an identifier
+    given (as an import brings it) that differs from the name's."""
+    elements = parts()
+    elements["V1"] = replace(
+        elements["V1"],
+        fields=(
+            FieldSpec("order id", type="UUID", identifier="orderRef"),
+            FieldSpec("items", is_list=True),
+            FieldSpec("amount", origin="E3.amount", type="Decimal"),
+        ),
+    )
+    return model(elements)
+
+
+def test_every_export_shows_the_types_of_fields() -> None:
+    snapshot = typed()
+    view = next(v for v in to_json(snapshot)["views"] if v["id"] == "V1")
+    assert [(f["name"], f["type"], f["identifier"]) for f in view["fields"]] == [
+        ("order id", "UUID", "orderRef"),
+        ("items", "String[]", "items"),
+        ("amount", "Decimal", "amount"),
+    ]
+    assert [f["origin"] for f in view["fields"]] == [None, None, "E3.amount"]
+    # Untyped fields are Strings, named in code after their names.
+    order = next(e for e in to_json(snapshot)["events"] if e["id"] == "E1")
+    assert order["fields"][1] == field("customer id")
+
+    markdown = to_markdown(snapshot)
+    assert "| Element | Kind | Field | Type | Origin |" in markdown
+    assert "| V1 Order Summary | view | items | String[] |" in markdown
+    # The views' table and the scenarios (Markdown escapes brackets: they show as typed).
+    assert "| order id:UUID, items:String\\[\\], amount:Decimal |" in markdown
+
+    assert "Then Order Summary shows order id:UUID, items:String[], amount:Decimal" in to_gherkin(
+        snapshot
+    )
+
+    eventmodel = json.loads(to_eventmodel(snapshot))
+    jsonschema.validate(eventmodel, EVENT_MODEL)
+    (readmodel,) = next(s for s in eventmodel["slices"] if s["id"] == "slice-V1")["readmodels"]
+    assert [(f["name"], f["type"], f["cardinality"]) for f in readmodel["fields"]] == [
+        ("orderRef", "UUID", "Single"),
+        ("items", "String", "List"),
+        ("amount", "Decimal", "Single"),
+    ]
+
+
+def test_step_summaries_show_the_types_of_fields() -> None:
+    """Identify Outputs' summary lists each view's fields as `/storm fields` takes them."""
+    shown = with_fields(typed(), "view")
+    assert "`order id:UUID`, `items:String[]`, `amount:Decimal &lt;- E3.amount`" in shown
+    assert "`order id`, `shipped at`" in shown  # Strings need no type

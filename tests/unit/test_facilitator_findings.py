@@ -212,11 +212,11 @@ def test_the_markdown_next_line_is_code_and_origins_name_their_commands() -> Non
     markdown = to_markdown(snapshot)
     (next_line,) = [line for line in markdown.splitlines() if line.startswith("Next:")]
     assert "\\`" not in next_line and "`/storm " in next_line
-    assert "| E1 Book Lent | event | member id | C1 Lend Book |" in markdown
-    assert "| E1 Book Lent | event | lent at | generated |" in markdown
-    assert "| E1 Book Lent | event | due | ← C1.member id |" in markdown
-    assert "| C1 Lend Book | command | member id | input |" in markdown
-    assert "| E2 Book Lost | event | member id | — |" in markdown
+    assert "| E1 Book Lent | event | member id | String | C1 Lend Book |" in markdown
+    assert "| E1 Book Lent | event | lent at | String | generated |" in markdown
+    assert "| E1 Book Lent | event | due | String | ← C1.member id |" in markdown
+    assert "| C1 Lend Book | command | member id | String | input |" in markdown
+    assert "| E2 Book Lost | event | member id | String | — |" in markdown
 
 
 # 9. Prompts on the workshop's own elements.

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.sandbox.fake_slack import Call, FakeSlack, validate_blocks
+from bot.sandbox.fake_slack import Call, FakeSlack, PostLimit, validate_blocks
 
 TOKEN = "xoxb-test-token"
 
@@ -342,6 +342,27 @@ def test_file_without_channel_is_private(client: WebClient, fake: FakeSlack) -> 
     assert fake.channels() == []
 
 
+def test_an_upload_keeps_its_alt_text_within_slacks_limit(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    picture = b"\x89PNG\r\n\x1a\n"
+    client.files_upload_v2(
+        channel="C1", content=picture, filename="board.png", alt_txt="A board of 3 events"
+    )
+    [uploaded] = fake.files("C1")
+    assert (uploaded.content, uploaded.alt_txt) == (picture, "A board of 3 events")
+    assert fake.messages("C1")[0].files[0]["alt_txt"] == "A board of 3 events"
+    for alt, content, code in [
+        ("x" * 1001, picture, "alt_txt_too_large"),
+        ("a board", b"", "missing_argument"),  # Slack takes no empty file
+    ]:
+        with pytest.raises(SlackApiError) as refused:
+            client.files_upload_v2(channel="C1", content=content, filename="b.png", alt_txt=alt)
+        assert refused.value.response["error"] == code
+    client.files_upload_v2(channel="C1", content=picture, filename="b.png", alt_txt="x" * 1000)
+    assert len(fake.files("C1")) == 2
+
+
 # --- limits -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "error"),
@@ -549,3 +570,313 @@ def test_subscribe_and_reset(client: WebClient, fake: FakeSlack) -> None:
     assert seen == ["auth.test"]
     fake.reset_calls()
     assert fake.calls == []
+
+
+def test_the_post_limit_lets_a_burst_through_then_one_post_a_second_per_channel(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    fake.post_limit = PostLimit(per_second=1.0, burst=4)
+    for n in range(4):
+        client.chat_postMessage(channel="C1", text=f"burst {n}")
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="one too many")
+    assert excinfo.value.response.status_code == 429
+    assert excinfo.value.response.headers["Retry-After"] == "1"
+    assert api_error(excinfo) == "ratelimited"
+    with pytest.raises(SlackApiError) as excinfo:  # an update counts as a post too
+        client.chat_update(channel="C1", ts=fake.messages("C1")[0].ts, text="edited")
+    assert excinfo.value.response.status_code == 429
+    client.chat_postMessage(channel="C2", text="another channel has its own limit")
+    client.chat_postEphemeral(channel="C1", user="U1", text="ephemerals are not posts")
+    time.sleep(1.05)
+    client.chat_postMessage(channel="C1", text="after the wait")
+    assert [m.text for m in fake.messages("C1") if not m.is_ephemeral] == [
+        *(f"burst {n}" for n in range(4)),
+        "after the wait",
+    ]
+    assert [c.error for c in fake.calls_to("chat.postMessage")].count("ratelimited") == 1
+
+
+def test_the_post_limit_is_off_unless_asked_for(client: WebClient, fake: FakeSlack) -> None:
+    for n in range(10):
+        client.chat_postMessage(channel="C1", text=f"post {n}")
+    assert len(fake.messages("C1")) == 10
+
+
+# --- views: modals and the App Home -----------------------------------------------------------
+def modal(title: str = "Rename", *blocks: dict, **extra: object) -> dict:
+    view: dict = {"type": "modal", "title": {"type": "plain_text", "text": title}}
+    view["blocks"] = list(blocks) or [section("Pick a new name")]
+    if any(b.get("type") == "input" for b in view["blocks"]):
+        view["submit"] = {"type": "plain_text", "text": "Save"}
+    view.update(extra)
+    return view
+
+
+def text_input(block_id: str, label: str = "Name", **element: object) -> dict:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": {"type": "plain_text_input", "action_id": "value", **element},
+    }
+
+
+def option(label: str, value: str | None = None) -> dict:
+    return {"text": {"type": "plain_text", "text": label}, "value": value or label.lower()}
+
+
+def invalid_messages(excinfo: pytest.ExceptionInfo[SlackApiError]) -> list[str]:
+    response = excinfo.value.response
+    assert response["error"] == "invalid_arguments"
+    return list(response["response_metadata"]["messages"])
+
+
+def test_views_open_exchanges_a_fresh_trigger_once(client: WebClient, fake: FakeSlack) -> None:
+    trigger = fake.new_trigger("U1")
+    opened = client.views_open(trigger_id=trigger, view=modal("Rename", text_input("name")))
+    view = opened["view"]
+    assert view["id"].startswith("V") and view["hash"] and view["state"] == {"values": {}}
+    assert view["title"]["text"] == "Rename" and view["root_view_id"] == view["id"]
+    assert [v["id"] for v in fake.open_views("U1")] == [view["id"]]
+    assert fake.open_views("U2") == []
+    with pytest.raises(SlackApiError) as again:
+        client.views_open(trigger_id=trigger, view=modal())
+    assert api_error(again) == "exchanged_trigger_id"
+    with pytest.raises(SlackApiError) as unknown:
+        client.views_open(trigger_id="123.456.made-up", view=modal())
+    assert api_error(unknown) == "invalid_trigger_id"
+    assert [c.error for c in fake.calls_to("views.open")] == [
+        None,
+        "exchanged_trigger_id",
+        "invalid_trigger_id",
+    ]
+
+
+def test_a_trigger_expires_after_three_seconds(client: WebClient, fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as old:
+        client.views_open(trigger_id=fake.new_trigger("U1", age=3.05), view=modal())
+    assert api_error(old) == "expired_trigger_id"
+    assert fake.open_views("U1") == []
+    # Just inside the window it still works.
+    assert client.views_open(trigger_id=fake.new_trigger("U1", age=2.5), view=modal())["ok"]
+
+
+def test_view_validation_reports_each_problem_like_slack(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    too_many = {
+        "type": "input",
+        "block_id": "kind",
+        "label": {"type": "plain_text", "text": "Kind"},
+        "element": {
+            "type": "static_select",
+            "action_id": "kind",
+            "options": [option(f"Kind {i}", f"k{i}") for i in range(101)],
+        },
+    }
+    view = modal(
+        "A title much longer than twenty-four",
+        text_input("name"),
+        text_input("name", "Again"),
+        too_many,
+        private_metadata="x" * 3001,
+    )
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.new_trigger("U1"), view=view)
+    assert invalid_messages(excinfo) == [
+        "[ERROR] duplicate block_id: name [json-pointer:/view/blocks/1/block_id]",
+        "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks/2/element/options]",
+        "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]",
+        "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]",
+    ]
+    assert fake.open_views() == []
+
+
+@pytest.mark.parametrize(
+    ("element", "pointer"),
+    [
+        (
+            {"type": "overflow", "action_id": "m", "options": [option("Only one")]},
+            "must provide at least 2 items [json-pointer:/view/blocks/0/elements/0/options]",
+        ),
+        (
+            {
+                "type": "overflow",
+                "action_id": "m",
+                "options": [option(f"O{i}") for i in range(6)],
+            },
+            "no more than 5 items allowed [json-pointer:/view/blocks/0/elements/0/options]",
+        ),
+        (
+            {"type": "button", "action_id": "b", "text": {"type": "plain_text", "text": "v" * 76}},
+            "must be less than 76 characters [json-pointer:/view/blocks/0/elements/0/text/text]",
+        ),
+        (
+            {
+                "type": "static_select",
+                "action_id": "s",
+                "options": [option("A"), option("B")],
+                "initial_option": option("C"),
+            },
+            "must match one of the provided options "
+            "[json-pointer:/view/blocks/0/elements/0/initial_option]",
+        ),
+        (
+            {
+                "type": "static_select",
+                "action_id": "s",
+                "options": [option("A", "a" * 151), option("B")],
+            },
+            "must be less than 151 characters "
+            "[json-pointer:/view/blocks/0/elements/0/options/0/value]",
+        ),
+        (
+            {"type": "plain_text_input", "action_id": "t", "max_length": 3001},
+            "must be between 1 and 3000 [json-pointer:/view/blocks/0/elements/0/max_length]",
+        ),
+        (
+            {"type": "datepicker_typo", "action_id": "d"},
+            "unsupported type: datepicker_typo [json-pointer:/view/blocks/0/elements/0/type]",
+        ),
+    ],
+    ids=[
+        "overflow-1",
+        "overflow-6",
+        "button-text",
+        "initial-option",
+        "option-value",
+        "max-length",
+        "type",
+    ],
+)
+def test_elements_are_checked_in_actions_blocks(
+    client: WebClient, fake: FakeSlack, element: dict, pointer: str
+) -> None:
+    view = modal("Menu", {"type": "actions", "elements": [element]})
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.new_trigger("U1"), view=view)
+    assert invalid_messages(excinfo) == [f"[ERROR] {pointer}"]
+
+
+def test_input_blocks_take_only_input_elements_and_need_a_submit_button(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    button_input = {
+        "type": "input",
+        "block_id": "b",
+        "label": {"type": "plain_text", "text": "L" * 2001},
+        "element": {"type": "button", "text": {"type": "plain_text", "text": "No"}},
+    }
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": [button_input]}
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.new_trigger("U1"), view=view)
+    assert invalid_messages(excinfo) == [
+        "[ERROR] must be less than 2001 characters [json-pointer:/view/blocks/0/label/text]",
+        "[ERROR] unsupported type: button [json-pointer:/view/blocks/0/element/type]",
+        "[ERROR] must provide submit when blocks contain an input [json-pointer:/view]",
+    ]
+
+
+def test_message_buttons_and_menus_are_validated_too(client: WebClient, fake: FakeSlack) -> None:
+    vote = {"type": "button", "action_id": "vote", "text": {"type": "plain_text", "text": "Vote"}}
+    menu = {"type": "overflow", "action_id": "vote", "options": [option("Rename…")]}
+    blocks = [
+        {**section("E1 Order placed"), "accessory": {"type": "plain_text_input"}},
+        {"type": "actions", "elements": [vote, menu]},
+    ]
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="E1", blocks=blocks)
+    assert excinfo.value.response["errors"] == [
+        "unsupported type: plain_text_input [json-pointer:/blocks/0/accessory/type]",
+        "must provide at least 2 items [json-pointer:/blocks/1/elements/1/options]",
+        "duplicate action_id: vote [json-pointer:/blocks/1/elements/1/action_id]",
+    ]
+    assert fake.messages("C1") == []
+
+
+def test_views_push_stacks_up_to_three_and_update_checks_the_hash(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    root = client.views_open(trigger_id=fake.new_trigger("U1"), view=modal("One"))["view"]
+    second = client.views_push(trigger_id=fake.new_trigger("U1"), view=modal("Two"))["view"]
+    third = client.views_push(trigger_id=fake.new_trigger("U1"), view=modal("Three"))["view"]
+    assert (second["previous_view_id"], third["root_view_id"]) == (root["id"], root["id"])
+    with pytest.raises(SlackApiError) as full:
+        client.views_push(trigger_id=fake.new_trigger("U1"), view=modal("Four"))
+    assert api_error(full) == "push_limit_reached"
+    assert [v["title"]["text"] for v in fake.open_views("U1")] == ["One", "Two", "Three"]
+
+    updated = client.views_update(view_id=second["id"], hash=second["hash"], view=modal("Deux"))
+    assert updated["view"]["id"] == second["id"] and updated["view"]["hash"] != second["hash"]
+    with pytest.raises(SlackApiError) as stale:
+        client.views_update(view_id=second["id"], hash=second["hash"], view=modal("Zwei"))
+    assert api_error(stale) == "hash_conflict"
+    assert fake.view(second["id"])["title"]["text"] == "Deux"
+    with pytest.raises(SlackApiError) as missing:
+        client.views_update(view_id="V404", view=modal("Nope"))
+    assert api_error(missing) == "not_found"
+
+
+def test_views_update_by_external_id_keeps_what_was_typed(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    view = modal("Fields", text_input("name"), text_input("note", "Note"), external_id="form-1")
+    opened = client.views_open(trigger_id=fake.new_trigger("U1"), view=view)["view"]
+    typed = {"type": "plain_text_input", "value": "OrderPlaced"}
+    fake.set_view_values(opened["id"], {"name": {"value": typed}, "note": {"value": typed}})
+    client.views_update(
+        external_id="form-1", view=modal("Fields", text_input("name"), text_input("other"))
+    )
+    [now] = fake.open_views("U1")
+    assert now["id"] == opened["id"] and now["external_id"] == "form-1"
+    assert now["state"]["values"] == {"name": {"value": typed}}
+
+
+def test_submission_answers_close_update_push_or_keep_the_form(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    form = modal("One", text_input("name"))
+    root = client.views_open(trigger_id=fake.new_trigger("U1"), view=form)["view"]
+    refused = {"response_action": "errors", "errors": {"name": "Give it a name"}}
+    assert fake.answer_submission(root["id"], refused) == "errors"
+    assert [v["id"] for v in fake.open_views("U1")] == [root["id"]]
+    misplaced = {"response_action": "errors", "errors": {"title": "No such field"}}
+    assert fake.answer_submission(root["id"], misplaced) == "invalid"
+    assert fake.calls_to("response_action")[-1].error == "invalid_errors"
+    assert fake.answer_submission(root["id"], {"response_action": "push", "view": modal("Two")})
+    assert [v["title"]["text"] for v in fake.open_views("U1")] == ["One", "Two"]
+    top = fake.open_views("U1")[-1]["id"]
+    outcome = fake.answer_submission(top, {"response_action": "update", "view": modal("X" * 25)})
+    assert outcome == "invalid"
+    assert fake.calls_to("response_action")[-1].error == "invalid_arguments"
+    assert fake.answer_submission(top, None) == "closed"
+    assert [v["title"]["text"] for v in fake.open_views("U1")] == ["One"]
+    assert fake.answer_submission(root["id"], {"response_action": "clear"}) == "cleared"
+    assert fake.open_views("U1") == []
+
+
+def test_views_publish_keeps_one_home_per_person(client: WebClient, fake: FakeSlack) -> None:
+    home = {"type": "home", "blocks": [section("Your workshops")]}
+    first = client.views_publish(user_id="U1", view=home)["view"]
+    assert first["type"] == "home" and fake.home_view("U1") == first
+    assert fake.home_view("U2") is None
+    again = client.views_publish(
+        user_id="U1", hash=first["hash"], view={"type": "home", "blocks": [section("Updated")]}
+    )["view"]
+    assert again["id"] == first["id"] and again["hash"] != first["hash"]
+    with pytest.raises(SlackApiError) as stale:
+        client.views_publish(user_id="U1", hash=first["hash"], view=home)
+    assert api_error(stale) == "hash_conflict"
+    with pytest.raises(SlackApiError) as wrong:
+        client.views_publish(user_id="U1", view=modal())
+    assert invalid_messages(wrong) == [
+        "[ERROR] must be a valid enum value [json-pointer:/view/type]"
+    ]
+    with pytest.raises(SlackApiError) as big:
+        client.views_publish(user_id="U1", view={"type": "home", "blocks": [section("x")] * 101})
+    assert invalid_messages(big) == [
+        "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
+    ]
+    assert fake.home_view("U1")["blocks"] == [section("Updated")]
+    assert [c.error is None for c in fake.calls_to("views.publish")] == [True, True] + [False] * 3

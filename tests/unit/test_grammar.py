@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import commands, grammar
 from bot.core.grammar import GrammarError, parse
+from bot.core.model import FIELD_TYPES, FieldSpec, code_identifier
 
 
 def test_empty_line_and_help_show_the_usage_card() -> None:
@@ -116,6 +117,12 @@ def test_vote_and_export() -> None:
         parse("export pdf")
 
 
+def test_canvas_on_and_off() -> None:
+    assert parse("canvas on") == commands.SetCanvas(True)
+    assert parse("canvas OFF") == commands.SetCanvas(False)
+    assert "say on or off" in _refused("canvas please", "canvas")
+
+
 def _refused(line: str, sub_command: str) -> str:
     """The problem a malformed line is refused with, checking it shows its own usage."""
     with pytest.raises(GrammarError) as error:
@@ -126,7 +133,7 @@ def _refused(line: str, sub_command: str) -> str:
 
 def test_usages_list_facilitation_then_modelling_then_help() -> None:
     names = list(grammar.USAGES)
-    assert names[:10] == [
+    assert names[:11] == [
         "start",
         "status",
         "next",
@@ -136,13 +143,15 @@ def test_usages_list_facilitation_then_modelling_then_help() -> None:
         "auto",
         "facilitator",
         "digest",
+        "canvas",
         "end",
     ]
-    assert names[10:13] == ["event", "hotspot", "resolve"]
+    assert names[11:14] == ["event", "hotspot", "resolve"]
     assert names[-2:] == ["export", "help"]
     assert set(names) == set(grammar._PARSERS)
     assert grammar.USAGES["digest"].facilitator_only
-    modelling = names[10:-1]
+    assert grammar.USAGES["canvas"].facilitator_only
+    modelling = names[11:-1]
     assert not any(grammar.USAGES[name].facilitator_only for name in modelling)
 
 
@@ -211,6 +220,16 @@ def test_resolve_and_drop_take_one_ref() -> None:
     assert parse("drop Tax &amp; Fees") == commands.Drop("Tax & Fees")
     assert "cannot be empty" in _refused("resolve", "resolve")
     assert "cannot be empty" in _refused("drop", "drop")
+
+
+def test_resolve_takes_an_answer_after_the_hotspots_id() -> None:
+    assert parse("resolve H2 Finance   approves &lt;100&gt;") == commands.Resolve(
+        "H2", "Finance approves <100>"
+    )
+    assert parse("resolve h2 Ask <@U1|dana>") == commands.Resolve("h2", "Ask @dana")
+    # A hotspot named by its text takes no answer: its text may hold anything.
+    assert parse("resolve Who pays shipping?") == commands.Resolve("Who pays shipping?")
+    assert "at most 1000 characters" in _refused("resolve H2 " + "x" * 1001, "resolve")
 
 
 @pytest.mark.parametrize(
@@ -386,8 +405,8 @@ def test_policy(line: str, command: commands.AddPolicy) -> None:
 def test_policy_errors() -> None:
     assert "policy name, a colon" in _refused("policy Ship E2 -&gt; C3", "policy")
     assert "then the command" in _refused("policy Ship: E2", "policy")
-    assert "one event to one command" in _refused("policy Ship: E1, E2 -&gt; C3", "policy")
-    assert "one event to one command" in _refused("policy Ship: E1 -&gt; C3, C4", "policy")
+    assert "one event or view to one command" in _refused("policy Ship: E1, E2 -&gt; C3", "policy")
+    assert "one event or view to one command" in _refused("policy Ship: E1 -&gt; C3, C4", "policy")
     assert "cannot be empty" in _refused("policy : E1 -&gt; C3", "policy")
     assert "cannot be empty" in _refused("policy Ship: -&gt; C3", "policy")
     assert "cannot be empty" in _refused("policy Ship: E1 -&gt;", "policy")
@@ -427,7 +446,7 @@ def test_aggregate(line: str, command: commands.Group) -> None:
 
 def test_aggregate_errors() -> None:
     assert "a colon" in _refused("aggregate Order C1 E1", "aggregate")
-    assert "at least one command or event" in _refused("aggregate Order:", "aggregate")
+    assert "at least one command, event or view" in _refused("aggregate Order:", "aggregate")
     assert "cannot be empty" in _refused("aggregate : C1", "aggregate")
 
 
@@ -483,6 +502,87 @@ def test_fields_plain_generated_and_with_origin() -> None:
 )
 def test_fields_forms(line: str, command: commands.SetFields) -> None:
     assert parse(line) == command
+
+
+@pytest.mark.parametrize("field_type", FIELD_TYPES)
+def test_a_field_takes_each_type_in_any_case(field_type: str) -> None:
+    for written in (field_type, field_type.lower(), field_type.upper()):
+        assert parse(f"fields C1: amount:{written}") == commands.SetFields(
+            "C1", (commands.FieldInput("amount", type=field_type),)
+        )
+
+
+def test_typed_fields_combine_with_lists_and_marks() -> None:
+    line = (
+        "fields C1: order id:uuid*, total : Decimal &lt;- E1.amount, items:String[], "
+        "dates:date [], sent at*:DateTime, plain"
+    )
+    assert parse(line) == commands.SetFields(
+        "C1",
+        (
+            commands.FieldInput("order id", generated=True, type="UUID"),
+            commands.FieldInput("total", origin_ref="E1", origin_field="amount", type="Decimal"),
+            commands.FieldInput("items", is_list=True),
+            commands.FieldInput("dates", type="Date", is_list=True),
+            commands.FieldInput("sent at", generated=True, type="DateTime"),
+            commands.FieldInput("plain"),
+        ),
+    )
+
+
+def test_an_unknown_field_type_is_refused_with_the_types() -> None:
+    problem = _refused("fields C1: amount:Money", "fields")
+    assert "“Money” is not a field type" in problem
+    assert "String, Int, Long, Double, Decimal, Boolean, UUID, Date, DateTime, Custom" in problem
+    assert "did you mean Int?" in _refused("fields C1: count:Integer", "fields")
+    assert "write the type of “amount” after the colon" in _refused("fields C1: amount:", "fields")
+    assert "write the type" in _refused("fields C1: amount:[]", "fields")
+    assert "cannot be empty" in _refused("fields C1: :Int", "fields")
+    assert "the same field" in _refused("fields C1: order id:UUID, orderId", "fields")
+
+
+def test_a_typed_field_is_written_back_as_typed() -> None:
+    line = "fields C1: order id:UUID*, total:Decimal &lt;- E1.amount, items:String[], note"
+    parsed = parse(line)
+    assert isinstance(parsed, commands.SetFields)
+    written = [
+        str(
+            FieldSpec(
+                f.name,
+                f.generated,
+                f"{f.origin_ref}.{f.origin_field}" if f.origin_ref else None,
+                f.type,
+                f.is_list,
+            )
+        )
+        for f in parsed.fields
+    ]
+    assert written == ["order id:UUID*", "total:Decimal <- E1.amount", "items:String[]", "note"]
+    assert parse("fields C1: " + ", ".join(written).replace("<-", "&lt;-")) == parsed
+
+
+@pytest.mark.parametrize(
+    ("name", "identifier"),
+    [
+        ("order id", "orderId"),
+        ("order_id", "orderId"),
+        ("Order ID", "orderId"),
+        ("orderId", "orderId"),
+        ("order-id", "orderId"),
+        ("  total  amount ", "totalAmount"),
+        ("URL", "url"),
+        ("customer's name", "customersName"),
+        ("2fa code", "_2faCode"),
+        ("prix TTC €", "prixTtc"),
+        ("€", "field"),
+        ("Café total", "caféTotal"),
+        ("💰", "field"),
+    ],
+)
+def test_a_field_identifier_is_derived_in_camel_case(name: str, identifier: str) -> None:
+    assert code_identifier(name) == identifier
+    assert FieldSpec(name).code_name == identifier
+    assert FieldSpec(name, identifier="order_ref").code_name == "order_ref"
 
 
 def test_fields_errors() -> None:
@@ -551,6 +651,12 @@ def test_scenario_forms(line: str, command: commands.AddScenario) -> None:
     assert parse(line) == command
 
 
+def test_scenario_alone_asks_for_the_form() -> None:
+    assert parse("scenario") == commands.OpenForm("scenario")
+    assert parse("  SCENARIO \n ") == commands.OpenForm("scenario")
+    assert "title, a colon" in _refused("scenario Happy", "scenario")  # a title alone is not
+
+
 def test_scenario_errors() -> None:
     assert "title, a colon, then given" in _refused("scenario Happy given E1 then V1", "scenario")
     assert "title, a colon, then given" in _refused("scenario Happy: when C1 then E1", "scenario")
@@ -603,11 +709,67 @@ def test_undo_check_report_take_nothing() -> None:
         assert "nothing after" in _refused(f"{name} now", name)
 
 
-@pytest.mark.parametrize("fmt", ["md", "json", "mermaid", "eventmodel", "gherkin"])
+@pytest.mark.parametrize("fmt", ["md", "json", "mermaid", "eventmodel", "gherkin", "slices"])
 def test_every_export_format(fmt: str) -> None:
     assert parse(f"export {fmt.upper()}") == commands.Export(fmt)
 
 
 def test_export_markdown_is_md_and_others_are_refused() -> None:
     assert parse("export markdown") == commands.Export("md")
-    assert "md, json, mermaid, eventmodel, gherkin" in _refused("export", "export")
+    assert "md, json, mermaid, eventmodel, gherkin, slices, png, svg" in _refused(
+        "export", "export"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        (
+            "screen Checkout -&gt; C1, C2 &lt;- V1",
+            commands.AddScreen("Checkout", ("C1", "C2"), ("V1",)),
+        ),
+        (
+            "screen Checkout &lt;- V1, V2 -&gt; C1",
+            commands.AddScreen("Checkout", ("C1",), ("V1", "V2")),
+        ),
+        (
+            "screen Cart → Place Order ← Cart Summary",
+            commands.AddScreen("Cart", ("Place Order",), ("Cart Summary",)),
+        ),
+        ("screen Checkout -&gt; C1", commands.AddScreen("Checkout", ("C1",))),
+        ("screen Orders &lt;- V1", commands.AddScreen("Orders", (), ("V1",))),
+        ("screen Sign-in &amp; Sign-up", commands.AddScreen("Sign-in & Sign-up")),
+        ("screen U1 -&gt; C3", commands.AddScreen("U1", ("C3",))),
+    ],
+)
+def test_screen(line: str, command: commands.AddScreen) -> None:
+    assert parse(line) == command
+
+
+def test_screen_errors() -> None:
+    assert "once each" in _refused("screen A -&gt; C1 -&gt; C2", "screen")
+    assert "once each" in _refused("screen A &lt;- V1 &lt;- V2", "screen")
+    assert "at least one command after ->" in _refused("screen A -&gt; &lt;- V1", "screen")
+    assert "at least one view after <-" in _refused("screen A -&gt; C1 &lt;-", "screen")
+    assert "cannot be empty" in _refused("screen -&gt; C1", "screen")
+
+
+def test_screen_has_its_usage_and_help() -> None:
+    usage = grammar.USAGES["screen"]
+    assert usage.syntax == "/storm screen <name> -> <command ref>[, …] [<- <view ref>[, …]]"
+    assert parse("help screen") == commands.Help("screen")
+
+
+def test_a_policy_may_be_triggered_by_a_view() -> None:
+    assert parse("policy Ship each: V2 -&gt; C3") == commands.AddPolicy("Ship each", "V2", "C3")
+    assert "event or view" in grammar.USAGES["policy"].syntax
+
+
+def test_fields_of_policies_and_screens_and_views_in_aggregates_parse() -> None:
+    assert parse("fields U1: coupon, order id*") == commands.SetFields(
+        "U1", (commands.FieldInput("coupon"), commands.FieldInput("order id", generated=True))
+    )
+    assert parse("fields P1: order id") == commands.SetFields(
+        "P1", (commands.FieldInput("order id"),)
+    )
+    assert parse("aggregate Order: C1 E1 V1") == commands.Group("Order", ("C1", "E1", "V1"))

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.sandbox.blockkit import find_choice, find_field, find_option, form_fields
 from bot.sandbox.console import clock_target
 from bot.sandbox.fake_slack import Message
-from bot.sandbox.render import Feed, Reader, mrkdwn
+from bot.sandbox.render import Feed, Reader, mrkdwn, render_view
 from bot.sandbox.session import SandboxError, reaction_name, to_slack
 
 NOW = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -127,3 +128,135 @@ def test_the_feed_shows_an_edited_message_again_under_its_number() -> None:
     assert feed.message(2) == edited  # `:react 2 +1` reacts to what it says now
     lines = _plain(feed.render(edited, viewer="bob", updated=True))
     assert lines == ["    [2 updated] Storm  10:15  in thread [1]", "        E1 Order Submitted"]
+
+
+def _element_blocks(key: str, votes: str) -> list[dict]:
+    menu = {
+        "type": "overflow",
+        "action_id": "menu",
+        "options": [
+            {"text": {"type": "plain_text", "text": label}, "value": f"{label} {key}"}
+            for label in ("Rename…", "Drop")
+        ],
+    }
+    vote = {"type": "button", "action_id": "vote", "value": key}
+    vote["text"] = {"type": "plain_text", "text": f"Vote{votes}"}
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{key} Order Placed"}},
+        {"type": "actions", "block_id": f"controls {key}", "elements": [vote, menu]},
+    ]
+
+
+def test_buttons_and_menus_show_compactly_and_a_shared_message_says_which() -> None:
+    feed = Feed(READER)
+    shared = _message("1.000001", text="two elements")
+    shared.blocks = _element_blocks("E1", " · 2") + _element_blocks("E2", "")
+    feed.take_new([shared])
+    assert _plain(feed.render(shared))[1:] == [
+        "    E1 Order Placed",
+        "    [Vote · 2] [⋯ Rename… | Drop]",
+        "    E2 Order Placed",
+        "    [Vote] [⋯ Rename… | Drop]",
+    ]
+    assert find_choice(shared.blocks, "vote", which=2).element["value"] == "E2"
+    assert find_choice(shared.blocks, "Vote · 2").element["value"] == "E1"
+    assert find_choice(shared.blocks, "Rename", which=2).option == {
+        "text": {"type": "plain_text", "text": "Rename…"},
+        "value": "Rename… E2",
+    }
+    with pytest.raises(LookupError, match="2 things labelled 'Vote'; say which"):
+        find_choice(shared.blocks, "Vote")
+    with pytest.raises(LookupError, match=r"there is no 3\. 'Drop'"):
+        find_choice(shared.blocks, "Drop", which=3)
+
+
+def test_an_ephemeral_message_with_a_button_gets_a_number() -> None:
+    feed = Feed(READER)
+    note = _message("1.000001", text="Time is up")
+    note.ephemeral_to = "UALICE"
+    plain = _message("1.000002", text="Only for you")
+    plain.ephemeral_to = "UALICE"
+    note.blocks = _element_blocks("E1", "")
+    feed.take_new([note, plain])
+    assert feed.number_of("CGENERAL", "1.000001") == 1
+    assert feed.number_of("CGENERAL", "1.000002") is None
+
+
+def test_a_form_shows_its_fields_what_they_hold_and_the_errors() -> None:
+    kinds = [
+        {"text": {"type": "plain_text", "text": k}, "value": k.lower()} for k in ("Event", "View")
+    ]
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Add"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "In *Checkout*"}},
+            {
+                "type": "input",
+                "block_id": "name",
+                "label": {"type": "plain_text", "text": "Name"},
+                "hint": {"type": "plain_text", "text": "One per line"},
+                "element": {"type": "plain_text_input", "action_id": "v", "multiline": True},
+            },
+            {
+                "type": "input",
+                "block_id": "kind",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Kind"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "v",
+                    "options": kinds,
+                    "initial_option": kinds[1],
+                },
+            },
+        ],
+        "state": {"values": {"name": {"v": {"type": "plain_text_input", "value": "A\nB"}}}},
+    }
+    assert _plain(render_view(view, READER, errors={"name": "Already there"})) == [
+        "┌ Add",
+        "  In Checkout",
+        "  Name = A",
+        "         B   (several lines: write \\n between them)",
+        "    One per line",
+        "    ✗ Already there",
+        "  Kind = View   (optional; one of: Event, View)",
+        "  [Add] [Cancel]",
+        "└",
+    ]
+
+
+def test_a_field_and_an_option_are_found_by_the_start_of_their_label() -> None:
+    fields = form_fields(
+        {
+            "blocks": [
+                {
+                    "type": "input",
+                    "block_id": "fields",
+                    "label": {"type": "plain_text", "text": "Fields, one per line"},
+                    "element": {"type": "plain_text_input", "action_id": "v"},
+                },
+                {
+                    "type": "input",
+                    "block_id": "into",
+                    "label": {"type": "plain_text", "text": "Merge E1 into"},
+                    "element": {
+                        "type": "static_select",
+                        "action_id": "v",
+                        "options": [
+                            {
+                                "text": {"type": "plain_text", "text": "E2 Order Shipped"},
+                                "value": "2",
+                            }
+                        ],
+                    },
+                },
+            ]
+        }
+    )
+    assert find_field(fields, "fields").block_id == "fields"
+    assert find_field(fields, "into").block_id == "into"  # a block id works too
+    assert find_option(fields[1].element, "e2")["value"] == "2"
+    with pytest.raises(LookupError, match="no field 'Field' in this form"):
+        find_field(fields, "Field")  # a start of a word is not a label

@@ -1,22 +1,21 @@
 """The Event Modeling Specification export (SPEC §7 `eventmodel`).
 
-`to_eventmodel` cuts the model into slices of the Event Modeling Specification
-(dilgerma/event-modeling-spec, `eventmodeling.schema.json`) the way Event Modeling draws them:
+`to_eventmodel` writes the slices of `slicing.cut` in the Event Modeling Specification's JSON
+(dilgerma/event-modeling-spec, `eventmodeling.schema.json`), following what the real tools
+(Nebulit's) write where the schema leaves things open:
 
-- one STATE_CHANGE slice per command, holding the command and the events it causes, the
-  actors issuing it, and the scenarios whose `when` is that command;
-- one STATE_VIEW slice per view, holding the read model (linked to its source events by
-  inbound dependencies) and the view scenarios of that view;
-- one AUTOMATION slice per policy, holding a processor that listens to its event and issues
-  its command;
-- one STATE_CHANGE slice per external system with the events it causes (marked EXTERNAL),
-  and a last one for events that nothing causes yet, so that every event appears somewhere.
+- a slice is titled `slice: <name>`; a command slice holds the command, its events, the actors
+  issuing it and the processors (policies) that issue it; a view slice holds the read model,
+  linked to its source events by inbound dependencies; external systems' events are EXTERNAL;
+- an element shared by several slices (an event caused by two commands) keeps its id;
+- a specification's `linkedId` is the id of its slice, its steps' `linkedId` the element;
+- a rejection is a SPEC_ERROR step titled `Error-Case`, its message in the step's `examples`
+  (`{"message": …}`) and in the specification's `comments`;
+- a field's `name` is its identifier for code (`order id` → `orderId`), `name*` becomes
+  `generated`, and an explicit origin becomes `mapping`, the source field's identifier.
 
-An event caused by several commands appears in each of their slices under the same ID.
-Slices follow the timeline: a command slice sits at its first event, a view or policy slice
-right after the last event it reads. A scenario whose command or view was dropped has nothing
-to specify and is left out. Field types are unknown to Storm, so every field is a `String`;
-`name*` becomes `generated` and an explicit origin becomes `mapping`.
+Field types are unknown to Storm, so every field is a `String`. The document is built slice
+by slice from `slicing.Slice`, which only points at the snapshot's elements.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.exports.links import Links, indented_json
-from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot
+from bot.core.exports.slicing import Slice, cut
+from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, code_identifier, normalise
 
 _ELEMENT_TYPES = {
     "command": "COMMAND",
@@ -33,17 +33,35 @@ _ELEMENT_TYPES = {
     "policy": "AUTOMATION",
 }
 _SPEC_TYPES = {"command": "SPEC_COMMAND", "event": "SPEC_EVENT", "view": "SPEC_READMODEL"}
-_SLICE_ORDER = {"STATE_CHANGE": 0, "STATE_VIEW": 1, "AUTOMATION": 2}
+# What the real tools title a rejection step.
+ERROR_CASE = "Error-Case"
 
 
 def _em_field(links: Links, spec: FieldSpec) -> dict[str, Any]:
-    field: dict[str, Any] = {"name": spec.name, "type": "String"}
+    """A field as Event Modeling tools write it: named by its code identifier (`orderId`),
+    with its type and its cardinality (`List` for `Type[]`), which they always state."""
+    field: dict[str, Any] = {
+        "name": spec.code_name,
+        "type": spec.type,
+        "cardinality": "List" if spec.is_list else "Single",
+    }
     if spec.generated:
         field["generated"] = True
-    origin = links.origin(spec)
-    if origin:
-        field["mapping"] = origin
+    if spec.origin:
+        field["mapping"] = _source_field(links, spec.origin)
     return field
+
+
+def _source_field(links: Links, origin: str) -> str:
+    """The field an origin (`E3.amount`) names, as the real tools' `mapping` names it: the
+    source field's identifier, spelled as the source element spells it when it has one."""
+    ref, _, name = origin.partition(".")
+    source = links.by_key.get(ref)
+    wanted = normalise(name)
+    for spec in source.fields if source else ():
+        if normalise(spec.name) == wanted:
+            return spec.code_name
+    return code_identifier(name or ref)
 
 
 class _EventModel:
@@ -52,7 +70,6 @@ class _EventModel:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.links = links = Links(snapshot)
-        self.position = {event.key: n for n, event in enumerate(snapshot.events, start=1)}
         self.inbound: dict[str, list[str]] = {}
         self.outbound: dict[str, list[str]] = {}
         for source in snapshot.of_kind("command") + snapshot.of_kind("external"):
@@ -114,112 +131,65 @@ class _EventModel:
             "linkedId": key,
         }
 
-    def specification(self, element: ElementInfo, subject: str) -> dict[str, Any]:
+    def specification(self, element: ElementInfo, slice_id: str) -> dict[str, Any]:
         scenario = element.scenario or Scenario()
         key, links = element.key, self.links
         command = links.key(scenario.when)
         given = [self._step(key, "given", i, k) for i, k in enumerate(links.keys(scenario.given))]
         when = [self._step(key, "when", 0, command)] if command else []
-        if scenario.view:
-            then = [self._step(key, "then", 0, subject)]
+        spec: dict[str, Any] = {"id": key, "title": element.name, "given": given, "when": when}
+        if view := links.key(scenario.view):
+            spec["then"] = [self._step(key, "then", 0, view)]
         elif scenario.error:
-            then = [
-                {"id": f"{key}-then-0", "title": scenario.error, "index": 0, "type": "SPEC_ERROR"}
+            spec["then"] = [
+                {
+                    "id": f"{key}-then-0",
+                    "title": ERROR_CASE,
+                    "index": 0,
+                    "type": "SPEC_ERROR",
+                    "examples": [{"message": scenario.error}],
+                }
             ]
+            spec["comments"] = [{"description": scenario.error}]
         else:
-            then = [self._step(key, "then", i, k) for i, k in enumerate(links.keys(scenario.then))]
-        return {
-            "id": key,
-            "title": element.name,
-            "given": given,
-            "when": when,
-            "then": then,
-            "linkedId": subject,
-        }
+            then = links.keys(scenario.then)
+            spec["then"] = [self._step(key, "then", i, k) for i, k in enumerate(then)]
+        spec["linkedId"] = slice_id
+        return spec
 
-    def slice(
-        self,
-        key: str,
-        title: str,
-        slice_type: str,
-        members: list[ElementInfo],
-        specifications: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        by_kind = {
-            kind: [self.element(m) for m in members if m.kind == kind] for kind in _ELEMENT_TYPES
-        }
-        aggregates = [self.links.aggregate_of(m) for m in members]
+    def slice(self, cut_slice: Slice) -> dict[str, Any]:
+        members, links = cut_slice.members, self.links
+        commands = cut_slice.of_kind("command")
+        aggregates = (links.aggregate_of(m) for m in members)
         return {
-            "id": f"slice-{key}",
-            "title": title,
+            "id": cut_slice.id,
+            "index": cut_slice.index,
+            "title": f"slice: {cut_slice.name}",
             "status": "Created",
             "context": self.snapshot.title,
-            "sliceType": slice_type,
-            "commands": by_kind["command"],
-            "events": by_kind["event"],
-            "readmodels": by_kind["view"],
+            "sliceType": cut_slice.slice_type,
+            "commands": [self.element(m) for m in commands],
+            "events": [self.element(m) for m in cut_slice.of_kind("event")],
+            "readmodels": [self.element(m) for m in cut_slice.of_kind("view")],
             "screens": [],
-            "processors": by_kind["policy"],
+            "processors": [self.element(m) for m in cut_slice.of_kind("policy")],
             "tables": [],
-            "specifications": specifications,
+            "specifications": [
+                self.specification(scenario, cut_slice.id) for scenario in cut_slice.scenarios
+            ],
             "actors": [
                 {"name": actor.name, "authRequired": False}
-                for m in members
-                if m.kind == "command"
-                for actor in self.links.elements(self.links.actors_of(m))
+                for command in commands
+                for actor in links.elements(links.actors_of(command))
             ],
             "aggregates": list(
-                dict.fromkeys(self.links.by_key[a].name for a in aggregates if a is not None)
+                dict.fromkeys(links.by_key[a].name for a in aggregates if a is not None)
             ),
         }
 
     def slices(self) -> list[dict[str, Any]]:
         """Every slice, numbered, in timeline order."""
-        s, links = self.snapshot, self.links
-        end = len(self.position) + 1
-        specs: dict[str, list[dict[str, Any]]] = {}
-        for element in s.of_kind("scenario"):
-            scenario = element.scenario or Scenario()
-            subject = links.key(scenario.view) or links.key(scenario.when)
-            if subject:
-                specs.setdefault(subject, []).append(self.specification(element, subject))
-
-        placed: list[tuple[float, int, dict[str, Any]]] = []
-
-        def first(events: list[str]) -> float:
-            return min((self.position[e] for e in events if e in self.position), default=end)
-
-        def after_last(events: list[str]) -> float:
-            return max((self.position[e] for e in events if e in self.position), default=end) + 0.5
-
-        def place(where: float, key: str, title: str, slice_type: str, *parts: Any) -> None:
-            built = self.slice(key, title, slice_type, *parts)
-            placed.append((where, _SLICE_ORDER[slice_type], built))
-
-        caused: set[str] = set()
-        for source in s.of_kind("command") + s.of_kind("external"):
-            events = links.keys(source.causes)
-            caused.update(events)
-            members = ([source] if source.kind == "command" else []) + links.elements(events)
-            specifications = specs.get(source.key, [])
-            place(first(events), source.key, source.name, "STATE_CHANGE", members, specifications)
-        for view in s.of_kind("view"):
-            where = after_last(links.keys(view.fed_by))
-            place(where, view.key, view.name, "STATE_VIEW", [view], specs.get(view.key, []))
-        for policy in s.of_kind("policy"):
-            on = links.key(policy.on)
-            place(
-                after_last([on] if on else []), policy.key, policy.name, "AUTOMATION", [policy], []
-            )
-        loose = [event for event in s.events if event.key not in caused]
-        if loose:
-            title = "Events without a cause"
-            place(first([e.key for e in loose]), "uncaused", title, "STATE_CHANGE", loose, [])
-
-        placed.sort(key=lambda entry: entry[:2])
-        for index, (_, _, built) in enumerate(placed, start=1):
-            built["index"] = index
-        return [built for _, _, built in placed]
+        return [self.slice(s) for s in cut(self.snapshot, self.links)]
 
 
 def to_eventmodel(snapshot: Snapshot) -> str:

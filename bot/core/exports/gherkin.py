@@ -31,7 +31,7 @@ def _gherkin_scenario(links: Links, element: ElementInfo) -> list[str]:
         lines += _gherkin_steps("When", [name(scenario.when)])
     if scenario.view:
         view = links.by_key.get(scenario.view)
-        shown = ", ".join(_gherkin_text(f.name) for f in view.fields) if view else ""
+        shown = ", ".join(_gherkin_text(f.typed_name) for f in view.fields) if view else ""
         lines += _gherkin_steps("Then", [f"{name(scenario.view)} shows {shown or 'the result'}"])
     elif scenario.error:
         lines += _gherkin_steps(

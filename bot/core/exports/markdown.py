@@ -159,6 +159,10 @@ class _Markdown:
         ]
         actors = [[a.key, _md(a.name), self.refs(a.issues)] for a in s.of_kind("actor")]
         externals = [[x.key, _md(x.name), self.refs(x.causes)] for x in s.of_kind("external")]
+        screens = [
+            [u.key, _md(u.name), self.refs(u.issues), self.refs(u.shows)]
+            for u in s.of_kind("screen")
+        ]
         return "\n\n".join(
             [
                 "## Causes",
@@ -170,6 +174,8 @@ class _Markdown:
                 _table(["ID", "Actor", "Issues"], actors),
                 "### External systems",
                 _table(["ID", "External system", "Causes"], externals),
+                "### Screens",
+                _table(["ID", "Screen", "Issues", "Shows"], screens),
             ]
         )
 
@@ -180,29 +186,39 @@ class _Markdown:
             members = links.elements(aggregate.members)
             commands = [m.key for m in members if m.kind == "command"]
             events = [m.key for m in members if m.kind == "event"]
+            views = [m.key for m in members if m.kind == "view"]
             rows.append(
-                [aggregate.key, _md(aggregate.name), self.refs(commands), self.refs(events)]
+                [
+                    aggregate.key,
+                    _md(aggregate.name),
+                    self.refs(commands),
+                    self.refs(events),
+                    self.refs(views),
+                ]
             )
         loose = [e.key for e in s.of_kind("command") + s.events if links.aggregate_of(e) is None]
-        table = _table(["ID", "Aggregate", "Commands", "Events"], rows)
+        table = _table(["ID", "Aggregate", "Commands", "Events", "Views"], rows)
         return f"## Aggregates\n\n{table}\n\nNot in an aggregate: {self.refs(loose)}"
 
     def fields(self) -> str:
         rows = []
-        for kind in ("command", "event", "view"):
+        for kind in ("command", "event", "view", "policy", "screen"):
             for element in self.snapshot.of_kind(kind):
+                if kind in ("policy", "screen") and not element.fields:
+                    continue  # fields are optional on them: no line saying there are none
                 for spec in element.fields:
                     rows.append(
                         [
                             self.ref(element.key),
                             kind,
                             _md(spec.name),
+                            spec.written_type,
                             self._field_origin(element, spec),
                         ]
                     )
                 if not element.fields:
-                    rows.append([self.ref(element.key), kind, "_no fields_", "—"])
-        return "## Fields\n\n" + _table(["Element", "Kind", "Field", "Origin"], rows)
+                    rows.append([self.ref(element.key), kind, "_no fields_", "—", "—"])
+        return "## Fields\n\n" + _table(["Element", "Kind", "Field", "Type", "Origin"], rows)
 
     def _field_origin(self, element: ElementInfo, spec: FieldSpec) -> str:
         """Where a field comes from: generated, its explicit origin, or the elements that carry
@@ -215,6 +231,12 @@ class _Markdown:
         wanted = normalise(spec.name)
         if element.kind == "command":
             return "input"
+        if element.kind == "screen":  # shown from a view, or typed by the person
+            shown = [v.key for v in self.links.elements(element.shows) if _carries(v, wanted)]
+            return ", ".join(map(self.ref, shown)) or "input"
+        if element.kind == "policy":
+            trigger = self.links.elements([element.on] if element.on else [])
+            return ", ".join(self.ref(t.key) for t in trigger if _carries(t, wanted)) or "—"
         if element.kind == "event":
             sources = self._causes.get(element.key, [])
             externals = [f"{self.ref(x.key)} (external)" for x in sources if x.kind == "external"]
@@ -235,7 +257,12 @@ class _Markdown:
 
     def views(self) -> str:
         rows = [
-            [v.key, _md(v.name), self.refs(v.fed_by), ", ".join(_md(f.name) for f in v.fields)]
+            [
+                v.key,
+                _md(v.name),
+                self.refs(v.fed_by),
+                ", ".join(_md(f.typed_name) for f in v.fields),
+            ]
             for v in self.snapshot.of_kind("view")
         ]
         return "## Views\n\n" + _table(["ID", "View", "Fed by", "Fields"], rows)
@@ -252,7 +279,7 @@ class _Markdown:
                 lines.append(f"- **When** {self.ref(scenario.when)}")
             if scenario.view:
                 view = self.links.by_key.get(scenario.view)
-                shown = ", ".join(_md(f.name) for f in view.fields) if view else ""
+                shown = ", ".join(_md(f.typed_name) for f in view.fields) if view else ""
                 lines.append(f"- **Then** {self.ref(scenario.view)} shows {shown or 'the result'}")
             elif scenario.error:
                 lines.append(f"- **Then** rejected: {_md(scenario.error)}")
@@ -270,11 +297,14 @@ class _Markdown:
                 _md(h.name),
                 self.ref(self.links.key(h.on)),
                 "resolved" if h.resolved else "open",
+                _md(h.answer) if h.answer else "—",
                 self.person(h.author),
             ]
             for h in self.snapshot.of_kind("hotspot")
         ]
-        return "## Hotspots\n\n" + _table(["ID", "Hotspot", "On", "Status", "Author"], rows)
+        return "## Hotspots\n\n" + _table(
+            ["ID", "Hotspot", "On", "Status", "Answer", "Author"], rows
+        )
 
     def completeness(self) -> str:
         report = check(self.snapshot)

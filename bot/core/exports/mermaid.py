@@ -25,11 +25,13 @@ _MERMAID_CLASSES = {
     "view": "fill:#a8e6a1,stroke:#2f8a2a,color:#000",
     "actor": "fill:#fff5a5,stroke:#b3a100,color:#000",
     "external": "fill:#ffc4dd,stroke:#c2457b,color:#000",
+    "screen": "fill:#ffffff,stroke:#495057,color:#000",
     "aggregate": "fill:#fffbe0,stroke:#d4b800,color:#000",
 }
 _MERMAID_SHAPES = {
     "actor": ('(["', '"])'),
     "external": ('[["', '"]]'),
+    "screen": ('[/"', '"/]'),
 }
 
 
@@ -45,6 +47,8 @@ def _mermaid_node(element: ElementInfo) -> str:
 
 def to_mermaid(snapshot: Snapshot) -> str:
     """A left-to-right flowchart: who and what triggers commands, the events, the views.
+    Screens issue commands (solid arrows) and show views (dotted arrows into the screen); a
+    policy is a dotted arrow from its trigger, an event or a view, to its command.
 
     Node IDs are element IDs (letters and digits only), so user text only ever appears inside
     quoted labels. Aggregates are drawn first so that their members are placed inside them.
@@ -52,19 +56,21 @@ def to_mermaid(snapshot: Snapshot) -> str:
     links = Links(snapshot)
     lines = ["flowchart LR"]
     members: dict[str | None, list[ElementInfo]] = {}
-    for element in snapshot.of_kind("command") + snapshot.events:
+    for element in snapshot.of_kind("command") + snapshot.events + snapshot.of_kind("view"):
         members.setdefault(links.aggregate_of(element), []).append(element)
     for aggregate in snapshot.of_kind("aggregate"):
         lines.append(f'  subgraph {aggregate.key}["{_mermaid_label(aggregate)}"]')
         lines += [f"    {_mermaid_node(m)}" for m in members.pop(aggregate.key, [])]
         lines.append("  end")
     loose = members.get(None, [])
-    for element in snapshot.of_kind("actor") + snapshot.of_kind("external") + loose:
+    people = snapshot.of_kind("screen") + snapshot.of_kind("actor") + snapshot.of_kind("external")
+    for element in people + loose:
         lines.append(f"  {_mermaid_node(element)}")
-    lines += [f"  {_mermaid_node(view)}" for view in snapshot.of_kind("view")]
 
-    for actor in snapshot.of_kind("actor"):
-        lines += [f"  {actor.key} --> {command}" for command in links.keys(actor.issues)]
+    for source in snapshot.of_kind("actor") + snapshot.of_kind("screen"):
+        lines += [f"  {source.key} --> {command}" for command in links.keys(source.issues)]
+    for screen in snapshot.of_kind("screen"):
+        lines += [f"  {view} -.-> {screen.key}" for view in links.keys(screen.shows)]
     for source in snapshot.of_kind("external") + snapshot.of_kind("command"):
         lines += [f"  {source.key} --> {event}" for event in links.keys(source.causes)]
     for view in snapshot.of_kind("view"):

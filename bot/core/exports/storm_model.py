@@ -14,7 +14,13 @@ FORMAT = "storm-model/1"
 
 def _fields(links: Links, element: ElementInfo) -> list[dict[str, Any]]:
     return [
-        {"name": spec.name, "generated": spec.generated, "origin": links.origin(spec)}
+        {
+            "name": spec.name,
+            "generated": spec.generated,
+            "origin": links.origin(spec),
+            "type": spec.written_type,
+            "identifier": spec.code_name,
+        }
         for spec in element.fields
     ]
 
@@ -38,7 +44,12 @@ def _completeness(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def to_json(snapshot: Snapshot) -> dict[str, Any]:
-    """The model for tools: lists in ID order, events in timeline order, dropped ones absent."""
+    """The model for tools: lists in ID order, events in timeline order, dropped ones absent.
+
+    Keys added since the first release mean only what they add: `screens`, a view's
+    `aggregate`, a policy's `fields`; a policy's `on` is an event's ID or, for a policy that
+    reads a view as a to-do list, that view's.
+    """
     links = Links(snapshot)
     step = STEPS[snapshot.current_step - 1]
     return {
@@ -83,6 +94,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "fed_by": links.keys(view.fed_by),
                 "votes": view.votes,
                 "fields": _fields(links, view),
+                "aggregate": links.aggregate_of(view),
             }
             for view in snapshot.of_kind("view")
         ],
@@ -96,6 +108,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "name": policy.name,
                 "on": links.key(policy.on),
                 "issues": next(iter(links.keys(policy.issues)), None),
+                "fields": _fields(links, policy),
             }
             for policy in snapshot.of_kind("policy")
         ],
@@ -107,12 +120,23 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             {"id": external.key, "name": external.name, "causes": links.keys(external.causes)}
             for external in snapshot.of_kind("external")
         ],
+        "screens": [
+            {
+                "id": screen.key,
+                "name": screen.name,
+                "issues": links.keys(screen.issues),
+                "shows": links.keys(screen.shows),
+                "fields": _fields(links, screen),
+            }
+            for screen in snapshot.of_kind("screen")
+        ],
         "hotspots": [
             {
                 "id": hotspot.key,
                 "text": hotspot.name,
                 "on": links.key(hotspot.on),
                 "resolved": hotspot.resolved,
+                "answer": hotspot.answer,
                 "author": hotspot.author,
             }
             for hotspot in snapshot.of_kind("hotspot")

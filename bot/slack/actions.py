@@ -1,0 +1,239 @@
+"""Clicks on Storm's buttons and menus in messages (`block_actions`).
+
+A click is acknowledged at once; what it changes is done on the request path, checked as a
+typed command is (`Workshops.attempt`), and its answer reaches the person ephemerally through
+the outbox. A click that needs input opens a form with `views.open` before the ack, because
+the click's `trigger_id` expires three seconds after the click.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.core import commands, controls, fixes
+from bot.core.durations import DurationError, parse_duration
+from bot.core.messages import Post, notice
+from bot.core.text import literal
+from bot.service import forms as readers
+from bot.service.context import Actor, Refused
+from bot.service.workshops import Workshops
+from bot.slack import forms
+from bot.slack.blocks import action_id, action_pattern, build_single
+
+
+def actor_of(body: dict[str, Any]) -> Actor:
+    """Who clicked, and where: the workspace and channel Slack says, never a button's value."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    return Actor(team, channel, body["user"]["id"])
+
+
+def answer(workshops: Workshops, actor: Actor, post: Post, respond: Respond) -> None:
+    """Show `post` to the person: through the outbox where the channel has a workshop, else
+    at once through the click's `response_url` (a channel Storm knows nothing of)."""
+    if not workshops.tell(actor, post):
+        message = build_single(post)
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+def register(app: App, *, workshops: Workshops) -> None:
+    def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        actor = actor_of(body)
+        target = controls.parse_target(action.get("value", ""))
+        if target is None or target[1] is None:
+            return
+        outcome = workshops.attempt(
+            actor, commands.Vote(target[1], toggle=True), made_for=target[0]
+        )
+        if not outcome.told:
+            answer(workshops, actor, outcome.answer, respond)
+
+    def element_menu(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        choice, _, value = (action.get("selected_option") or {}).get("value", "").partition(" ")
+        target = controls.parse_target(value)
+        actor = actor_of(body)
+        workshop_id, ref = target or (0, None)
+        if ref is None or choice not in _MENU:
+            ack()
+            return
+        if choice == "scenario":
+            try:
+                form = workshops.look(actor, workshop_id, readers.scenario_form(ref))
+            except Refused as refusal:
+                ack()
+                answer(workshops, actor, notice(f":no_entry_sign: {refusal}"), respond)
+                return
+            view = forms.scenario_form(form, forms.Origin(workshop_id, actor.channel_id))
+            forms.open_form(client, body.get("trigger_id", ""), view)
+            ack()
+            return
+        if choice == "drop":
+            ack()
+            outcome = workshops.attempt(actor, commands.Drop(ref), made_for=workshop_id)
+            if not outcome.told:
+                answer(workshops, actor, outcome.answer, respond)
+            return
+        try:
+            element = workshops.look(actor, workshop_id, readers.element(ref))
+            origin = forms.Origin(workshop_id, actor.channel_id, element.key)
+            if choice == "merge":
+                found, more = workshops.look(
+                    actor, workshop_id, readers.choices((element.kind,), leave_out=element.key)
+                )
+                if not found:
+                    raise Refused(forms.no_choices_note(element.kind))
+                view = forms.merge_form(element, origin, found, searched=more)
+            else:
+                view = _FORMS[choice](element, origin)
+        except Refused as refusal:
+            ack()
+            answer(workshops, actor, notice(f":no_entry_sign: {refusal}"), respond)
+            return
+        forms.open_form(client, body.get("trigger_id", ""), view)
+        ack()
+
+    def fix(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """A completeness report's Fix button: the finding is looked for again on the model
+        as it is now; a fix with nothing to choose is applied at once, the others ask in a
+        form first. Either way the report is re-checked once the fix is made."""
+        actor = actor_of(body)
+        target = fixes.FixTarget.parse(action.get("value", ""))
+        if target is None:
+            ack()
+            return
+        report = _report_ts(body)
+        try:
+            plan = workshops.look(actor, target.workshop_id, readers.fix(target))
+        except Refused as refusal:
+            ack()
+            answer(workshops, actor, notice(f":no_entry_sign: {refusal}"), respond)
+            return
+        if isinstance(plan.remedy, fixes.Apply):
+            ack()
+            outcome = workshops.attempt(actor, plan.remedy.command, made_for=target.workshop_id)
+            if not outcome.told:
+                answer(workshops, actor, outcome.answer, respond)
+            if outcome.refused is None:
+                workshops.attempt(
+                    actor, commands.Check(refresh=report), made_for=target.workshop_id
+                )
+            return
+        origin = forms.Origin(
+            target.workshop_id, actor.channel_id, target.element, target.field, report
+        )
+        view = _fix_view(plan, origin)
+        if isinstance(view, Post):
+            ack()
+            answer(workshops, actor, view, respond)
+            return
+        forms.open_form(client, body.get("trigger_id", ""), view)
+        ack()
+
+    def add(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        target = controls.parse_target(action.get("value", ""))
+        actor = actor_of(body)
+        if target is None:
+            ack()
+            return
+        try:
+            choices = workshops.look(actor, target[0], readers.add_choices)
+        except Refused as refusal:
+            ack()
+            answer(workshops, actor, notice(f":no_entry_sign: {refusal}"), respond)
+            return
+        view = forms.add_form(choices, forms.Origin(target[0], actor.channel_id))
+        forms.open_form(client, body["trigger_id"], view)
+        ack()
+
+    def step_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        """Next step, or a choice of the Extend menu: facilitators only, for the step the
+        button was made for (the dispatcher and the handler check both as it arrives)."""
+        ack()
+        chosen = (action.get("selected_option") or {}).get("value")
+        how, _, value = chosen.partition(" ") if chosen else ("next", "", action.get("value", ""))
+        target = controls.parse_step_target(value)
+        if target is None:
+            return
+        workshop_id, step = target
+        command: commands.Command
+        if how == "next":
+            command = commands.Next(step)
+        else:
+            try:
+                command = commands.Extend(parse_duration(how), step)
+            except DurationError:
+                return
+        actor = actor_of(body)
+        outcome = workshops.attempt(actor, command, made_for=workshop_id)
+        if not outcome.told:
+            answer(workshops, actor, outcome.answer, respond)
+
+    app.action(action_id(controls.VOTE))(vote)
+    app.action(action_id(controls.ELEMENT_MENU))(element_menu)
+    app.action(action_pattern(controls.FIX))(fix)
+    app.action(action_id(controls.ADD))(add)
+    app.action(action_id(controls.NEXT))(step_button)
+    app.action(action_id(controls.EXTEND))(step_button)
+
+
+def _report_ts(body: dict[str, Any]) -> str | None:
+    """The clicked message, when it holds a whole completeness report (it starts with the
+    report's heading): the fix rewrites it in place. A later page of a long report cannot be
+    rewritten alone, so then a fresh report is posted instead."""
+    message = body.get("message") or {}
+    blocks = message.get("blocks") or []
+    ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+    if blocks and blocks[0].get("type") == "header" and isinstance(ts, str):
+        return ts
+    return None
+
+
+def _fix_view(plan: readers.FixPlan, origin: forms.Origin) -> dict[str, Any] | Post:
+    """The form a Fix asks in first, or why the button does nothing now."""
+    about = literal(plan.target.about())
+    found = plan.remedy
+    if plan.finding is None:
+        return notice(
+            f":white_check_mark: Nothing to fix: {about} is no longer a finding. "
+            "`/storm check` posts a fresh report."
+        )
+    if found is None:
+        return notice(
+            f"{about} has no one-click fix any more: the report says what to do, and "
+            "`/storm check` posts a fresh one."
+        )
+    if isinstance(found, fixes.ChooseOrigin):
+        return forms.origin_form(found, origin)
+    if isinstance(found, fixes.ChooseAggregate):
+        return forms.aggregate_form(found, plan.aggregates, origin)
+    assert isinstance(found, fixes.WriteScenario) and plan.scenario is not None
+    scenario_origin = forms.Origin(
+        origin.workshop_id, origin.channel_id, report_ts=origin.report_ts
+    )
+    return forms.scenario_form(plan.scenario, scenario_origin)
+
+
+# The element menu's choices that open a form of the element alone; "merge" opens one with
+# the candidates too, "scenario" one drafted from the command's links, and "drop" needs no
+# form (`/storm undo` takes it back).
+_FORMS = {
+    "rename": forms.rename_form,
+    "fields": forms.fields_form,
+    "hotspot": forms.hotspot_form,
+    "resolve": forms.resolve_form,
+}
+_MENU = frozenset({*_FORMS, "merge", "drop", "scenario"})
