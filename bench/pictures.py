@@ -95,6 +95,6 @@ def section(result: PicturesResult) -> list[str]:
         out.append(f"  {a:,}→{b:,}: {growth:.1f}x per 10x")
     out.append(
         f"  peak extra memory while painting {result.largest:,} elements: "
-        f"{result.peak_extra_mb:.1f} MiB (fresh process, ru_maxrss)"
+        f"{result.peak_extra_mb:.1f} MiB (fresh process, VmHWM after a reset)"
     )
     return out
