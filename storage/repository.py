@@ -6,7 +6,7 @@ boundary belongs to `unit_of_work`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -599,14 +599,22 @@ def unprocessed_slack_events(session: Session) -> list[str]:
     )
 
 
-def unprocessed_slack_event_payloads(session: Session) -> list[tuple[str, dict[str, Any]]]:
-    """(event id, payload) of what is left to apply, oldest first."""
+def unprocessed_people_events(
+    session: Session, *, types: Collection[str]
+) -> list[tuple[str, tuple[str, str]]]:
+    """(event id, (team, user)) of what is left to apply among events of `types`, oldest
+    first. Read from inside the payloads by the database: a burst leaves thousands of
+    reactions to apply, whose payloads need not all be in memory at once to find these."""
+    event = SlackEvent.payload["event"]
     rows = session.exec(
-        select(SlackEvent.event_id, SlackEvent.payload)
-        .where(col(SlackEvent.processed_at).is_(None))
+        select(SlackEvent.event_id, SlackEvent.team_id, event["user"].as_string())
+        .where(
+            col(SlackEvent.processed_at).is_(None),
+            event["type"].as_string().in_(list(types)),
+        )
         .order_by(col(SlackEvent.received_at))
     )
-    return [(event_id, dict(payload)) for event_id, payload in rows]
+    return [(event_id, (team_id, str(user))) for event_id, team_id, user in rows]
 
 
 def user_names(session: Session, *, team_id: str) -> dict[str, str]:

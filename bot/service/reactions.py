@@ -134,27 +134,21 @@ class ReactionInbox:
         at start-up what a crash left between the ack and its end. A `latest_only` event that
         a later one of the same person's makes moot is marked done without being applied."""
         with unit_of_work(self._engine, read_only=True) as session:
-            leftovers = repo.unprocessed_slack_event_payloads(session)
-        latest: dict[tuple[str, str], str] = {}
-        for event_id, payload in leftovers:
-            person = self._person(payload)
-            if person is not None:
-                latest[person] = event_id
-        for event_id, payload in leftovers:
-            person = self._person(payload)
-            if person is not None and latest[person] != event_id:
+            leftovers = repo.unprocessed_slack_events(session)
+            refreshes = (
+                repo.unprocessed_people_events(session, types=self._latest_only)
+                if self._latest_only
+                else []
+            )
+        latest = {person: event_id for event_id, person in refreshes}
+        moot = {event_id for event_id, person in refreshes if latest[person] != event_id}
+        for event_id in leftovers:
+            if event_id in moot:
                 with unit_of_work(self._engine) as session:
                     repo.mark_slack_event_done(session, event_id=event_id, now=self._clock.now())
                 continue
             self._hold()
             self.process(event_id)
-
-    def _person(self, body: dict[str, Any]) -> tuple[str, str] | None:
-        """(team, user) of a `latest_only` event; None for a reaction."""
-        event = body.get("event") or {}
-        if event.get("type") not in self._latest_only:
-            return None
-        return body.get("team_id", ""), str(event.get("user"))
 
     def _apply(self, body: dict[str, Any]) -> None:
         event = body["event"]
