@@ -1360,28 +1360,36 @@ class FakeSlack:
     ) -> Message:
         """A person shares a file into ``channel``, as dragging it into Slack does: the file
         (theirs) and the message that carries it, with ``text`` as its comment.  Returns a
-        copy of the message; Storm is not told (it subscribes to no file events).
+        copy of the message; Storm is not told (it subscribes to no file events)."""
+        return self.share_files(
+            channel, user, [(filename, content)], text=text, thread_ts=thread_ts
+        )
+
+    def share_files(
+        self,
+        channel: str,
+        user: str,
+        files: list[tuple[str, bytes]],
+        *,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Message:
+        """Several files (name, content) shared in one message, as Slack allows.
 
         Slack refuses an empty file, as ``files.getUploadURLExternal`` does here.
         """
-        if not content:
+        if not files or any(not content for _, content in files):
             raise ValueError("Slack does not share an empty file")
         with self._lock:
             if user not in self._users:
                 self.add_user(user, user.lower())
             ch = self._writable(channel)
-            shared = self._user_file(user, filename, content)
-            shared.channel = ch.id
-            shared.thread_ts = self._thread_parent_ts(ch, thread_ts) if thread_ts else None
-            msg = Message(
-                ts=self._next_ts(),
-                channel=ch.id,
-                user=user,
-                text=text,
-                thread_ts=shared.thread_ts,
-            )
-            shared.message_ts = msg.ts
-            msg.files = [self._file_json(shared)]
+            parent = self._thread_parent_ts(ch, thread_ts) if thread_ts else None
+            msg = Message(ts=self._next_ts(), channel=ch.id, user=user, text=text, thread_ts=parent)
+            for filename, content in files:
+                shared = self._user_file(user, filename, content)
+                shared.channel, shared.thread_ts, shared.message_ts = ch.id, parent, msg.ts
+                msg.files.append(self._file_json(shared))
             ch.messages.append(msg)
             return copy.deepcopy(msg)
 

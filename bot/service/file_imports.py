@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 from dataclasses import replace
 from typing import Any
 
 from bot.core.controls import IMPORT, IMPORT_CANCEL, Button
+from bot.core.imports.report import file_label
 from bot.core.messages import Post, notice
 from bot.core.text import literal, plural
-from bot.service.importing import MAX_IMPORT_BYTES, ImportRequest, Importing
+from bot.service.importing import MAX_IMPORT_BYTES, Importing, ImportRequest
 from bot.service.ports import FilePort, FileRefused, SlackFailure, SlackPort
 
 log = logging.getLogger(__name__)
 
 # The inbox's name for an import asked for in Slack (`import_event`).
 IMPORT_EVENT = "storm_import"
-# A file's name is shown at most this long.
-MAX_SHOWN_NAME = 80
 MEGABYTE = 1024 * 1024
 
 
@@ -62,24 +60,22 @@ def import_event(
 
 
 def shown_name(name: str) -> str:
-    """A file's name as mrkdwn: control characters dropped, long ones shortened, and
-    nothing in it formats or mentions anyone."""
-    cleaned = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
-    if len(cleaned) > MAX_SHOWN_NAME:
-        cleaned = cleaned[: MAX_SHOWN_NAME - 1] + "…"
-    return literal(cleaned or "(no name)")
+    """A file's name as mrkdwn, as the import's own messages show it: nothing in it formats
+    or mentions anyone."""
+    return literal(file_label(name))
 
 
 def refusal(refused: FileRefused) -> Post:
     """What a person is told of a file Storm did not read."""
-    name = f"*{shown_name(refused.name)}*" if refused.name else "That file"
+    name = f"*{shown_name(refused.name)}*" if refused.name else "the file"
+    starting = name if refused.name else "The file"
     if refused.reason == "too_large":
         limit = f"{MAX_IMPORT_BYTES // MEGABYTE} MB"
         # Rounded up: a file just over the limit must not read as the limit itself.
         size = f"{math.ceil(refused.size * 10 / MEGABYTE) / 10} MB" if refused.size else None
-        why = f"{name} is {size or 'larger than ' + limit}: Storm imports model files up to {limit}."
+        why = f"{starting} is {size or 'larger than ' + limit}: Storm imports model files up to {limit}."
     elif refused.reason == "external":
-        why = f"{name} is a link to a file kept outside Slack: Storm reads files uploaded to Slack."
+        why = f"{starting} is a link to a file kept outside Slack: Storm reads files uploaded to Slack."
     elif refused.reason == "untrusted":
         why = f"Slack named an address for {name} that is not Slack's, so Storm did not read it."
     else:

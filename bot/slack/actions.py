@@ -21,8 +21,8 @@ from bot.core import commands, controls, fixes
 from bot.core.durations import DurationError, parse_duration
 from bot.core.messages import Post, notice
 from bot.core.text import literal
-from bot.service import forms as readers
 from bot.service import file_imports
+from bot.service import forms as readers
 from bot.service.context import Actor, Refused
 from bot.service.reactions import ReactionInbox
 from bot.service.workshops import Workshops
