@@ -103,6 +103,8 @@ def store(
         else:
             new.append(element)
     keep = plan.keep_numbers and not found.numbers
+    # Authors are Slack user ids: kept from a file of this workspace, else the importer's.
+    same_team = plan.team is not None and plan.team == workshop.team_id
     numbers = dict(found.numbers)
     position = found.last_position
     rows: list[dict[str, Any]] = []
@@ -123,7 +125,7 @@ def store(
                 "kind": element.kind,
                 "number": number,
                 "name": element.name,
-                "author": user_id,
+                "author": element.author if same_team and element.author else user_id,
                 "added_by": user_id,
                 "created_at": now,
                 "step_number": workshop.current_step,

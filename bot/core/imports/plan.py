@@ -81,6 +81,7 @@ class PlanElement:
     kind: str
     name: str
     number: int | None = None  # the Storm ID's number the file gives (storm-model/1)
+    author: str | None = None  # a Slack user id, of the workspace `Plan.team`
     fields: tuple[PlanField, ...] = ()
     causes: tuple[str, ...] = ()
     fed_by: tuple[str, ...] = ()
@@ -114,6 +115,7 @@ class Plan:
     source: str
     elements: tuple[PlanElement, ...]
     keep_numbers: bool = False
+    team: str | None = None  # the Slack workspace the file's user ids belong to
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
