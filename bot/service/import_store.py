@@ -171,6 +171,9 @@ def _details(element: PlanElement) -> dict[str, Any] | None:
         "slice_id": element.slice.slice_id if element.slice else None,
         "slice_title": element.slice.title if element.slice else None,
         "slice_status": element.slice.status if element.slice else None,
+        "slice_aggregates": list(element.slice.aggregates)
+        if element.slice and element.slice.aggregates is not None
+        else None,
     }
     imported = {name: value for name, value in imported.items() if value is not None}
     if imported:
@@ -316,6 +319,7 @@ def _stored_field(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
         "id_attribute": spec.id_attribute,
         "example": spec.example,
         "mapping": spec.mapping,
+        "subfields": spec.subfields,
     }
     return {name: value for name, value in stored.items() if value not in (None, False)}
 
@@ -336,6 +340,7 @@ def _fields(
             "id_attribute": spec.id_attribute,
             "example": spec.example,
             "mapping": spec.mapping,
+            "subfields": spec.subfields,
         }
         for element in new
         for position, spec in enumerate(element.fields)

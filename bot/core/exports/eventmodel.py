@@ -19,8 +19,8 @@
 
 What an imported Event Modeling file said and Storm kept is written back as it was: element,
 slice and specification ids (where no other element has that id), slice titles and
-statuses, descriptions, `idAttribute`, example values, and each specification step's own
-fields. A slice status outside the schema's three (Nebulit's `Informational`) is written as
+statuses, descriptions, `idAttribute`, example values, a `Custom` field's subfields, and
+each specification step's own fields. A slice status outside the schema's three (Nebulit's `Informational`) is written as
 `Created`, with the real one in a `status:<status>` tag of the slice's element, which Storm's
 import reads back (`bot.core.imports.eventmodel`): the export stays valid against the schema
 and loses nothing.
@@ -78,6 +78,8 @@ def _em_field(links: Links, spec: FieldSpec) -> dict[str, Any]:
         field["idAttribute"] = True
     if spec.example is not None:
         field["example"] = orjson.loads(spec.example)
+    if spec.subfields is not None:
+        field["subfields"] = orjson.loads(spec.subfields)
     return field
 
 
@@ -153,7 +155,12 @@ class _EventModel:
                     )
         return found
 
-    def element(self, element: ElementInfo, tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    def element(
+        self, element: ElementInfo, tags: tuple[str, ...] = (), in_slice: str | None = None
+    ) -> dict[str, Any]:
+        """An element as one slice shows it. A screen's aggregate is the slice's (its
+        command's or view's, `in_slice`), as the real tools write a screen shared by two
+        slices; the screen's own when the slice has none."""
         out: dict[str, Any] = {
             "id": self.ids[element.key],
             "title": element.name,
@@ -168,6 +175,8 @@ class _EventModel:
             told = imported is not None and imported.external_context
             out["context"] = "EXTERNAL" if external or told else "INTERNAL"
         aggregate = self.links.aggregate_of(element)
+        if element.kind == "screen" and in_slice is not None:
+            aggregate = in_slice
         if aggregate:
             out["aggregate"] = self.links.by_key[aggregate].name
         if imported is not None and imported.description:
@@ -231,7 +240,6 @@ class _EventModel:
     def slice(self, cut_slice: Slice, slice_id: str) -> dict[str, Any]:
         members, links = cut_slice.members, self.links
         commands = cut_slice.of_kind("command")
-        aggregates = (links.aggregate_of(m) for m in members)
         holder = _holder(cut_slice, links)
         imported = holder.imported if holder is not None else None
         status = (imported.slice_status if imported else None) or STATUSES[0]
@@ -240,9 +248,15 @@ class _EventModel:
             tags[holder.key] = (f"{STATUS_TAG}{status}",)
             status = STATUSES[0]
 
-        def elements(kind: str) -> list[dict[str, Any]]:
-            return [self.element(m, tags.get(m.key, ())) for m in cut_slice.of_kind(kind)]
+        namesake = links.by_key.get(cut_slice.key)
+        in_slice = links.aggregate_of(namesake) if namesake is not None else None
 
+        shown = [
+            (member.kind, self.element(member, tags.get(member.key, ()), in_slice))
+            for member in members
+            if member.kind in _ELEMENT_TYPES
+        ]
+        written = {kind: [e for k, e in shown if k == kind] for kind in _ELEMENT_TYPES}
         return {
             "id": slice_id,
             "index": cut_slice.index,
@@ -250,11 +264,11 @@ class _EventModel:
             "status": status,
             "context": self.snapshot.title,
             "sliceType": cut_slice.slice_type,
-            "commands": elements("command"),
-            "events": elements("event"),
-            "readmodels": elements("view"),
-            "screens": elements("screen"),
-            "processors": elements("policy"),
+            "commands": written["command"],
+            "events": written["event"],
+            "readmodels": written["view"],
+            "screens": written["screen"],
+            "processors": written["policy"],
             "tables": [],
             "specifications": [
                 self.specification(scenario, slice_id) for scenario in cut_slice.scenarios
@@ -265,7 +279,9 @@ class _EventModel:
                 for actor in links.elements(links.actors_of(command))
             ],
             "aggregates": list(
-                dict.fromkeys(links.by_key[a].name for a in aggregates if a is not None)
+                imported.slice_aggregates
+                if imported and imported.slice_aggregates is not None
+                else dict.fromkeys(e["aggregate"] for _, e in shown if "aggregate" in e)
             ),
         }
 

@@ -34,6 +34,8 @@ def _field(links: Links, spec: FieldSpec) -> dict[str, Any]:
         written["example"] = orjson.loads(spec.example)
     if spec.mapping is not None:
         written["mapping"] = spec.mapping
+    if spec.subfields is not None:
+        written["subfields"] = orjson.loads(spec.subfields)
     return written
 
 
@@ -51,6 +53,9 @@ def _with_imported(entry: dict[str, Any], element: ElementInfo) -> dict[str, Any
             "id": imported.slice_id,
             "title": imported.slice_title,
             "status": imported.slice_status,
+            "aggregates": None
+            if imported.slice_aggregates is None
+            else list(imported.slice_aggregates),
         }
         if imported.slice_id or imported.slice_title or imported.slice_status
         else None,
@@ -84,8 +89,8 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
     `aggregate`, a policy's `fields`; a policy's `on` is an event's ID or, for a policy that
     reads a view as a to-do list, that view's. Keys that only say what an import brought are
     written only when they say something: a policy's `triggers` (all of them, `on` first) when
-    it has several, a policy's or screen's `aggregate`, a FIELD's `id_attribute`, `example`
-    and `mapping`, a scenario's `comments` and `data` (its steps' fields), and an element's
+    it has several, a policy's or screen's `aggregate`, a FIELD's `id_attribute`, `example`,
+    `mapping` and `subfields` (Event Modeling's fields of a `Custom` field), a scenario's `comments` and `data` (its steps' fields), and an element's
     `imported` (what an Event Modeling file said of it: its id, description, slice).
     """
     links = Links(snapshot)

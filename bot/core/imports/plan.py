@@ -34,6 +34,7 @@ class PlanField:
     identifier: str | None = None
     id_attribute: bool = False
     example: str | None = None
+    subfields: str | None = None  # a Custom field's fields, as JSON text in Event Modeling's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class SliceMeta:
     slice_id: str | None = None
     title: str | None = None
     status: str | None = None
+    # The aggregates the slice lists, which need not be its elements' (Nebulit writes an
+    # element's `aggregate: "default"` and leaves it out of the slice's list).
+    aggregates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from bot.core.imports.checks import (
     obj,
     string,
 )
+from bot.core.imports.eventmodel import subfields_json
 from bot.core.imports.plan import (
     ImportProblem,
     Plan,
@@ -41,7 +42,7 @@ from bot.core.imports.plan import (
 from bot.core.model import code_identifier, parse_element_key
 
 FORMAT = "storm-model/1"
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
 # The file's lists, in the order their elements are made, with the kind each holds.
 LISTS: dict[str, str] = {
     "events": "event",
@@ -155,6 +156,15 @@ def _element(
     )
 
 
+def _names(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(
+        name(each, at(where, n), "an aggregate's name")
+        for n, each in enumerate(items(value, where))
+    )
+
+
 def _author(value: Any) -> str | None:
     """A Slack user id, or None for anything else (written in a mention, it must be one)."""
     return value if isinstance(value, str) and _USER_ID.fullmatch(value) else None
@@ -179,6 +189,7 @@ def _imported(value: Any, where: str) -> dict[str, Any]:
             slice_id=None if meta.get("id") is None else ident(meta["id"], at(here, "id")),
             title=string(meta.get("title"), at(here, "title"), optional=True),
             status=string(meta.get("status"), at(here, "status"), optional=True),
+            aggregates=_names(meta.get("aggregates"), at(here, "aggregates")),
         )
     return found
 
@@ -218,6 +229,7 @@ def _fields(value: Any, where: str) -> tuple[PlanField, ...]:
             origin = (source.strip(), source_field.strip())
         identifier = string(entry.get("identifier"), at(here, "identifier"), optional=True)
         example = entry.get("example")
+        subfields = entry.get("subfields")
         fields.append(
             PlanField(
                 name=field_name,
@@ -229,6 +241,7 @@ def _fields(value: Any, where: str) -> tuple[PlanField, ...]:
                 identifier=None if identifier == code_identifier(field_name) else identifier,
                 id_attribute=flag(entry.get("id_attribute"), at(here, "id_attribute")),
                 example=None if example is None else _example(example, at(here, "example")),
+                subfields=subfields_json(subfields, at(here, "subfields")) if subfields else None,
             )
         )
     return distinct_fields(fields, where)
