@@ -169,11 +169,13 @@ class ElementField(SQLModel, table=True):
     is_list: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     identifier: str | None = None
     # Event Modeling's words for a field, kept from an imported file (revision 0005): whether
-    # it identifies its element (`idAttribute`), its example value (JSON text), and a source
-    # field the file named without saying whose (`mapping`), written back as it was.
+    # it identifies its element (`idAttribute`), its example value (JSON text), a source
+    # field the file named without saying whose (`mapping`), and a `Custom` field's own fields
+    # (`subfields`, JSON text as Event Modeling writes them), all written back as they were.
     id_attribute: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     example: str | None = None
     mapping: str | None = None
+    subfields: str | None = None
 
 
 class Vote(SQLModel, table=True):

@@ -102,8 +102,9 @@ class FieldSpec:
     is one of `FIELD_TYPES` and `is_list` says `Type[]`. `identifier` is the name code uses
     when it was given (imported); None means it is derived from the name (`code_identifier`).
     An imported Event Modeling file may also say that the field identifies its element
-    (`id_attribute`), give an example value (`example`, as JSON text) and name a source field
-    without its element (`mapping`, written back as it was).
+    (`id_attribute`), give an example value (`example`, as JSON text), name a source field
+    without its element (`mapping`, written back as it was) and give a `Custom` field fields of
+    its own (`subfields`, the list as JSON text in Event Modeling's words).
     """
 
     name: str
@@ -115,6 +116,7 @@ class FieldSpec:
     id_attribute: bool = False
     example: str | None = None
     mapping: str | None = None
+    subfields: str | None = None
 
     @property
     def written_type(self) -> str:
@@ -172,7 +174,7 @@ class StepData:
 class Imported:
     """What an imported Event Modeling file said of an element that Storm keeps to write it
     back: its id there, its description, that an event is EXTERNAL, and the slice cut around
-    it (id, title, status)."""
+    it (id, title, status, the aggregates it lists)."""
 
     external_id: str | None = None
     description: str | None = None
@@ -180,6 +182,7 @@ class Imported:
     slice_id: str | None = None
     slice_title: str | None = None
     slice_status: str | None = None
+    slice_aggregates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

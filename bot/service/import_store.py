@@ -103,6 +103,8 @@ def store(
         else:
             new.append(element)
     keep = plan.keep_numbers and not found.numbers
+    # Authors are Slack user ids: kept from a file of this workspace, else the importer's.
+    same_team = plan.team is not None and plan.team == workshop.team_id
     numbers = dict(found.numbers)
     position = found.last_position
     rows: list[dict[str, Any]] = []
@@ -123,7 +125,7 @@ def store(
                 "kind": element.kind,
                 "number": number,
                 "name": element.name,
-                "author": user_id,
+                "author": element.author if same_team and element.author else user_id,
                 "added_by": user_id,
                 "created_at": now,
                 "step_number": workshop.current_step,
@@ -169,6 +171,9 @@ def _details(element: PlanElement) -> dict[str, Any] | None:
         "slice_id": element.slice.slice_id if element.slice else None,
         "slice_title": element.slice.title if element.slice else None,
         "slice_status": element.slice.status if element.slice else None,
+        "slice_aggregates": list(element.slice.aggregates)
+        if element.slice and element.slice.aggregates is not None
+        else None,
     }
     imported = {name: value for name, value in imported.items() if value is not None}
     if imported:
@@ -314,6 +319,7 @@ def _stored_field(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
         "id_attribute": spec.id_attribute,
         "example": spec.example,
         "mapping": spec.mapping,
+        "subfields": spec.subfields,
     }
     return {name: value for name, value in stored.items() if value not in (None, False)}
 
@@ -334,6 +340,7 @@ def _fields(
             "id_attribute": spec.id_attribute,
             "example": spec.example,
             "mapping": spec.mapping,
+            "subfields": spec.subfields,
         }
         for element in new
         for position, spec in enumerate(element.fields)

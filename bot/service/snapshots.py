@@ -141,6 +141,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             col(ElementField.id_attribute),
             col(ElementField.example),
             col(ElementField.mapping),
+            col(ElementField.subfields),
         )
         .join(Element, col(Element.id) == ElementField.element_id)
         .where(col(Element.workshop_id) == workshop_id)
@@ -302,6 +303,9 @@ def _imported(stored: dict[str, Any] | None) -> Imported | None:
         slice_id=stored.get("slice_id"),
         slice_title=stored.get("slice_title"),
         slice_status=stored.get("slice_status"),
+        slice_aggregates=tuple(stored["slice_aggregates"])
+        if stored.get("slice_aggregates") is not None
+        else None,
     )
 
 
@@ -317,6 +321,7 @@ def _stored_field(stored: dict[str, Any]) -> FieldSpec:
         id_attribute=bool(stored.get("id_attribute")),
         example=stored.get("example"),
         mapping=stored.get("mapping"),
+        subfields=stored.get("subfields"),
     )
 
 
@@ -332,4 +337,5 @@ def field_spec(row: ElementField) -> FieldSpec:
         row.id_attribute,
         row.example,
         row.mapping,
+        row.subfields,
     )

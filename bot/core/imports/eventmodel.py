@@ -179,10 +179,17 @@ def _elements_of(
                     f"{at(place, 'id')}: the id {ref} is used twice, for two different elements "
                     f"(also by {first.where})"
                 )
+    listed = entry.get("aggregates")
     meta = SliceMeta(
         slice_id=slice_id,
         title=string(title, at(where, "title"), optional=True),
         status=_status(entry, where, found, here),
+        aggregates=None
+        if listed is None
+        else tuple(
+            name(a, at(at(where, "aggregates"), n), "an aggregate's name")
+            for n, a in enumerate(items(listed, at(where, "aggregates")))
+        ),
     )
     slice_type = entry.get("sliceType")
     for list_name in _SLICE_HOLDERS.get(str(slice_type), _SLICE_HOLDERS["STATE_CHANGE"]):
@@ -322,6 +329,7 @@ def _fields(value: Any, where: str, sources: list[_Found]) -> tuple[PlanField, .
         example = entry.get("example")
         if example is not None and not isinstance(example, str | dict):
             raise ImportProblem(f"{at(place, 'example')}: expected text or an object")
+        subfields = entry.get("subfields")
         fields.append(
             PlanField(
                 name=written,
@@ -333,9 +341,36 @@ def _fields(value: Any, where: str, sources: list[_Found]) -> tuple[PlanField, .
                 identifier=None if code_identifier(written) == written else written,
                 id_attribute=flag(entry.get("idAttribute"), at(place, "idAttribute")),
                 example=None if example is None else orjson.dumps(example).decode(),
+                subfields=subfields_json(subfields, at(place, "subfields")) if subfields else None,
             )
         )
     return distinct_fields(fields, where)
+
+
+def subfields_json(value: Any, where: str) -> str:
+    """A `Custom` field's fields, checked as fields are, as JSON text in Event Modeling's
+    words (what the export writes back)."""
+    return orjson.dumps([_written(f) for f in _fields(value, where, [])]).decode()
+
+
+def _written(spec: PlanField) -> dict[str, Any]:
+    """A subfield as Event Modeling writes a field (its mapping as the file gave it)."""
+    written: dict[str, Any] = {
+        "name": spec.identifier or spec.name,
+        "type": spec.type,
+        "cardinality": "List" if spec.is_list else "Single",
+    }
+    if spec.generated:
+        written["generated"] = True
+    if spec.mapping is not None:
+        written["mapping"] = spec.mapping
+    if spec.id_attribute:
+        written["idAttribute"] = True
+    if spec.example is not None:
+        written["example"] = orjson.loads(spec.example)
+    if spec.subfields is not None:
+        written["subfields"] = orjson.loads(spec.subfields)
+    return written
 
 
 def _origin(mapping: str, sources: list[_Found]) -> tuple[str, str] | None:

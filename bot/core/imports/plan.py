@@ -34,6 +34,7 @@ class PlanField:
     identifier: str | None = None
     id_attribute: bool = False
     example: str | None = None
+    subfields: str | None = None  # a Custom field's fields, as JSON text in Event Modeling's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class SliceMeta:
     slice_id: str | None = None
     title: str | None = None
     status: str | None = None
+    # The aggregates the slice lists, which need not be its elements' (Nebulit writes an
+    # element's `aggregate: "default"` and leaves it out of the slice's list).
+    aggregates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class PlanElement:
     kind: str
     name: str
     number: int | None = None  # the Storm ID's number the file gives (storm-model/1)
+    author: str | None = None  # a Slack user id, of the workspace `Plan.team`
     fields: tuple[PlanField, ...] = ()
     causes: tuple[str, ...] = ()
     fed_by: tuple[str, ...] = ()
@@ -114,6 +119,7 @@ class Plan:
     source: str
     elements: tuple[PlanElement, ...]
     keep_numbers: bool = False
+    team: str | None = None  # the Slack workspace the file's user ids belong to
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -9,6 +9,7 @@ before them reads as it always meant.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.core.imports.checks import (
     obj,
     string,
 )
+from bot.core.imports.eventmodel import subfields_json
 from bot.core.imports.plan import (
     ImportProblem,
     Plan,
@@ -35,10 +37,12 @@ from bot.core.imports.plan import (
     PlanField,
     PlanScenario,
     PlanStep,
+    SliceMeta,
 )
 from bot.core.model import code_identifier, parse_element_key
 
 FORMAT = "storm-model/1"
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
 # The file's lists, in the order their elements are made, with the kind each holds.
 LISTS: dict[str, str] = {
     "events": "event",
@@ -90,11 +94,13 @@ def read(document: dict[str, Any], filename: str) -> Plan:
     keep = all(
         parse_element_key(e.ref) == (e.kind, e.number) and e.ref == e.ref.upper() for e in elements
     )
+    team = workshop.get("team")
     return Plan(
         title=title or "",
         source=FORMAT,
         elements=elements if keep else tuple(_without_number(e) for e in elements),
         keep_numbers=keep,
+        team=team if isinstance(team, str) else None,
     )
 
 
@@ -145,7 +151,47 @@ def _element(
         resolved=flag(entry.get("resolved"), at(where, "resolved")),
         answer=answer(entry.get("answer"), at(where, "answer")),
         scenario=_scenario(where, entry, refs) if kind == "scenario" else None,
+        author=_author(entry.get("author")),
+        **_imported(entry.get("imported"), at(where, "imported")),
     )
+
+
+def _names(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(
+        name(each, at(where, n), "an aggregate's name")
+        for n, each in enumerate(items(value, where))
+    )
+
+
+def _author(value: Any) -> str | None:
+    """A Slack user id, or None for anything else (written in a mention, it must be one)."""
+    return value if isinstance(value, str) and _USER_ID.fullmatch(value) else None
+
+
+def _imported(value: Any, where: str) -> dict[str, Any]:
+    """What an Event Modeling file said of the element, as the export writes it back."""
+    if value is None:
+        return {}
+    said = obj(value, where)
+    found: dict[str, Any] = {}
+    if said.get("id") is not None:
+        found["external_id"] = ident(said["id"], at(where, "id"))
+    description = string(said.get("description"), at(where, "description"), optional=True)
+    if description:
+        found["description"] = description
+    found["external_context"] = flag(said.get("external"), at(where, "external"))
+    if said.get("slice") is not None:
+        here = at(where, "slice")
+        meta = obj(said["slice"], here)
+        found["slice"] = SliceMeta(
+            slice_id=None if meta.get("id") is None else ident(meta["id"], at(here, "id")),
+            title=string(meta.get("title"), at(here, "title"), optional=True),
+            status=string(meta.get("status"), at(here, "status"), optional=True),
+            aggregates=_names(meta.get("aggregates"), at(here, "aggregates")),
+        )
+    return found
 
 
 class _Refs:
@@ -183,6 +229,7 @@ def _fields(value: Any, where: str) -> tuple[PlanField, ...]:
             origin = (source.strip(), source_field.strip())
         identifier = string(entry.get("identifier"), at(here, "identifier"), optional=True)
         example = entry.get("example")
+        subfields = entry.get("subfields")
         fields.append(
             PlanField(
                 name=field_name,
@@ -194,6 +241,7 @@ def _fields(value: Any, where: str) -> tuple[PlanField, ...]:
                 identifier=None if identifier == code_identifier(field_name) else identifier,
                 id_attribute=flag(entry.get("id_attribute"), at(here, "id_attribute")),
                 example=None if example is None else _example(example, at(here, "example")),
+                subfields=subfields_json(subfields, at(here, "subfields")) if subfields else None,
             )
         )
     return distinct_fields(fields, where)

@@ -1,6 +1,7 @@
 """What an imported Event Modeling file says of a field and Storm kept (SPEC §7.1): whether it
 identifies its element (`element_field.id_attribute`, false before), its example value
-(`example`, JSON text) and a source field named without its element (`mapping`).
+(`example`, JSON text), a source field named without its element (`mapping`) and the fields
+of a `Custom` field (`subfields`, JSON text, as Event Modeling writes them).
 
 Everything else an import keeps (an element's Event Modeling id, description and slice, a
 scenario's comments and step data, votes counted elsewhere) lives in the JSON `details` the
@@ -29,9 +30,10 @@ def upgrade() -> None:
     )
     op.add_column("element_field", sa.Column("example", sa.String(), nullable=True))
     op.add_column("element_field", sa.Column("mapping", sa.String(), nullable=True))
+    op.add_column("element_field", sa.Column("subfields", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("element_field") as batch:
-        for name in ("id_attribute", "example", "mapping"):
+        for name in ("id_attribute", "example", "mapping", "subfields"):
             batch.drop_column(name)
