@@ -9,15 +9,25 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from bot.sandbox.fake_slack import Message
+from bot.sandbox.fake_slack import FakeSlack, Message
+from bot.sandbox.slack_requests import SlackRequests
 from bot.slack.shortcuts import IMPORT_INTO_STORM
 from tests.e2e.test_manifest import MANIFEST
-from tests.support.running import CHANNEL, InProcess, text_of
+from tests.support.running import (
+    CHANNEL,
+    SIGNING_SECRET,
+    InProcess,
+    ServeProcess,
+    serve_process,
+    text_of,
+)
 from tests.support.shared import schema
 
 OTHER = "C2"  # a channel without a workshop
@@ -348,3 +358,40 @@ def test_an_accepted_confirmation_adds_what_is_new_in_place_of_the_question(
     names = [e["name"] for e in storm.export_json()["events"]]
     assert names == [e["name"] for e in before["events"]] + ["Order Shipped"]
     assert len(storm.fake.calls_to("file_download")) == 2  # asked, then read again once
+
+
+@pytest.fixture
+def served(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[ServeProcess]:
+    process = serve_process(fake_slack, database_url, tmp_path / "stormbot.log")
+    try:
+        yield process.start()
+    finally:
+        process.stop()
+
+
+def test_web_workers_record_imports_and_the_background_worker_carries_them_out(
+    served: ServeProcess, fake_slack: FakeSlack
+) -> None:
+    slack = SlackRequests(served.base_url, SIGNING_SECRET, fake=fake_slack)
+    model = {
+        "format": "storm-model/1",
+        "workshop": {"title": "Checkout"},
+        "events": [{"id": "E1", "name": "Order Placed", "position": 1}],
+    }
+    shared = fake_slack.share_file(CHANNEL, "U2", "model.json", json.dumps(model).encode())
+    response = slack.shortcut(CHANNEL, shared.ts, IMPORT_INTO_STORM, user="U2")
+    assert response.status == 200 and response.elapsed < 1.0
+    fake_slack.wait_for(
+        lambda f: any("Imported *model.json*" in text_of(m) for m in f.ephemerals(CHANNEL, "U2")),
+        timeout=20,
+    )
+    # Again, through the form: the workshop has an element now, so it asks first.
+    assert slack.command("import", user="U2", channel=CHANNEL).status == 200
+    uploaded = fake_slack.upload_to_form("U2", "model.json", json.dumps(model).encode())
+    assert slack.submit("U2", {"Model file": uploaded["id"]}).outcome == "closed"
+    fake_slack.wait_for(
+        lambda f: any(
+            "Add them to the workshop" in text_of(m) for m in f.ephemerals(CHANNEL, "U2")
+        ),
+        timeout=20,
+    )
