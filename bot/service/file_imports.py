@@ -7,6 +7,10 @@ the ack in a single process, by the background worker when web workers only ackn
 importing never holds up the acknowledgement, and an import asked for is not lost to a
 restart. The person is told the outcome ephemerally; a confirmation's answer takes the place
 of its buttons, so that they cannot be clicked twice.
+
+An import applied and then caught by a crash before the inbox marks it done is applied again
+at the next start: an unconfirmed one then finds the workshop has elements and asks, a
+confirmed one finds every name there already and adds nothing.
 """
 
 from __future__ import annotations
