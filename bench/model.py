@@ -400,6 +400,7 @@ def snapshot(workshop: Plan) -> Snapshot:
             fed_by=alive(spec.fed_by),
             issues=alive(spec.issues),
             on=spec.on if spec.on in live else None,
+            triggers=(spec.on,) if spec.kind == "policy" and spec.on in live else (),
             members=tuple(members[spec.key]),
             aggregate=spec.aggregate if spec.aggregate in live else None,
             resolved=spec.resolved,

@@ -43,6 +43,32 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the exports are written (default: ./storm-demo)",
     )
+    importing = commands.add_parser(
+        "import",
+        help="import a model file (storm-model/1 or Event Modeling JSON) into a channel's "
+        "workshop, starting one if there is none",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE", help="the JSON file to import")
+    importing.add_argument(
+        "--channel",
+        required=True,
+        metavar="CHANNEL",
+        help="the channel's id (C…), or its name when SLACK_BOT_TOKEN is set",
+    )
+    importing.add_argument(
+        "--team", metavar="T…", help="the workspace's id (default: the token's, or the only one)"
+    )
+    importing.add_argument(
+        "--user",
+        metavar="U…",
+        help="who imports: the facilitator of a workshop the import starts "
+        "(default: the first facilitator of the workshop in progress)",
+    )
+    importing.add_argument(
+        "--yes",
+        action="store_true",
+        help="add to a workshop that has elements already (else it only says what would be added)",
+    )
     return parser
 
 
@@ -64,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.sandbox.console import run_sandbox
 
             run_sandbox(settings, files=getattr(args, "files", Path("storm-files")))
+        elif command == "import":
+            from bot.runtime.import_file import ImportArguments, run_import
+
+            return run_import(
+                settings, ImportArguments(args.file, args.channel, args.team, args.user, args.yes)
+            )
         elif command == "migrate":
             from storage.migrate import upgrade
 

@@ -152,9 +152,9 @@ class Link(SQLModel, table=True):
 
 
 class ElementField(SQLModel, table=True):
-    """A field of a command, event or view, generated or with an explicit origin, with its
-    type (`Decimal`; `is_list` for `Decimal[]`) and, when one was given (imported), its code
-    identifier: None derives it from the name (revision 0004)."""
+    """A field of a command, event, view, policy or screen, generated or with an explicit
+    origin, with its type (`Decimal`; `is_list` for `Decimal[]`) and, when one was given
+    (imported), its code identifier: None derives it from the name (revision 0004)."""
 
     __tablename__ = "element_field"
 
@@ -168,6 +168,14 @@ class ElementField(SQLModel, table=True):
     type: str = Field(default="String", sa_column_kwargs={"server_default": "String"})
     is_list: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     identifier: str | None = None
+    # Event Modeling's words for a field, kept from an imported file (revision 0005): whether
+    # it identifies its element (`idAttribute`), its example value (JSON text), a source
+    # field the file named without saying whose (`mapping`), and a `Custom` field's own fields
+    # (`subfields`, JSON text as Event Modeling writes them), all written back as they were.
+    id_attribute: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    example: str | None = None
+    mapping: str | None = None
+    subfields: str | None = None
 
 
 class Vote(SQLModel, table=True):

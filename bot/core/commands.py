@@ -280,10 +280,11 @@ class Check:
 
 @dataclass(frozen=True)
 class OpenForm:
-    """A line that asks for a form rather than a change (`/storm scenario` alone): the Slack
-    adapter opens it with the command's `trigger_id`; nothing is stored until it is sent."""
+    """A line that asks for a form rather than a change (`/storm scenario` alone, `/storm
+    import`): the Slack adapter opens it with the command's `trigger_id`; nothing is stored
+    until it is sent."""
 
-    form: Literal["scenario"]
+    form: Literal["scenario", "import"]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ it is never trusted for permissions: a click is checked again when it arrives.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +19,8 @@ ADD = "add"  # open the Add… form of a step
 NEXT = "next"  # close the step and open the next one
 EXTEND = "extend"  # add time to the current step
 FIX = "fix"  # apply a completeness finding's mechanical fix
+IMPORT = "import"  # import a model file into a workshop that has elements, after all
+IMPORT_CANCEL = "import_cancel"  # leave the workshop as it is: import nothing
 
 # What the Extend menu offers: (what it says, the duration as `/storm extend` takes it).
 EXTENSIONS = (("Extend 30 min", "30m"), ("Extend 1 hour", "1h"), ("Extend 1 day", "1d"))
@@ -66,3 +69,12 @@ def parse_step_target(value: str) -> tuple[int, int] | None:
     if not workshop.isdigit() or not step.isdigit() or len(step) > 2:
         return None
     return int(workshop), int(step)
+
+
+# A Slack file id, as an import's buttons carry it (`F` and upper-case letters and digits).
+_FILE_ID = re.compile(r"F[A-Z0-9]{2,40}")
+
+
+def parse_file(value: str) -> str | None:
+    """The file id an import's button carries; None for anything else."""
+    return value if _FILE_ID.fullmatch(value) else None

@@ -231,6 +231,12 @@ USAGES: dict[str, Usage] = {
         "/storm report", "post the full report of the workshop so far", "/storm report"
     ),
     "board": Usage("/storm board", "post the board as a picture", "/storm board"),
+    "import": Usage(
+        "/storm import",
+        "open a form to import a model file (storm-model/1 or Event Modeling JSON) into this "
+        "channel's workshop",
+        "/storm import",
+    ),
     "export": Usage(
         "/storm export " + "|".join(FORMATS),
         "upload the model to the channel as a file",
@@ -937,5 +943,6 @@ _PARSERS: dict[str, _Parser] = {
     "check": _no_arguments(Check()),
     "report": _no_arguments(Report()),
     "board": _no_arguments(Board()),
+    "import": _no_arguments(OpenForm("import")),
     "export": _export,
 }

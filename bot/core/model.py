@@ -101,6 +101,10 @@ class FieldSpec:
     `<element key>.<field name>` (for example `E3.amount`), already resolved to a key. `type`
     is one of `FIELD_TYPES` and `is_list` says `Type[]`. `identifier` is the name code uses
     when it was given (imported); None means it is derived from the name (`code_identifier`).
+    An imported Event Modeling file may also say that the field identifies its element
+    (`id_attribute`), give an example value (`example`, as JSON text), name a source field
+    without its element (`mapping`, written back as it was) and give a `Custom` field fields of
+    its own (`subfields`, the list as JSON text in Event Modeling's words).
     """
 
     name: str
@@ -109,6 +113,10 @@ class FieldSpec:
     type: str = DEFAULT_FIELD_TYPE
     is_list: bool = False
     identifier: str | None = None
+    id_attribute: bool = False
+    example: str | None = None
+    mapping: str | None = None
+    subfields: str | None = None
 
     @property
     def written_type(self) -> str:
@@ -147,6 +155,34 @@ class Scenario:
     then: tuple[str, ...] = ()
     error: str | None = None
     view: str | None = None
+    comments: tuple[str, ...] = ()  # an imported specification's comments
+    data: tuple[StepData, ...] = ()  # an imported specification's data, step by step
+
+
+@dataclass(frozen=True, slots=True)
+class StepData:
+    """The fields (with example values) an imported specification gives one of its steps:
+    `part` is given, when or then, `index` the step's place there; `step_id` the file's id."""
+
+    part: str
+    index: int
+    fields: tuple[FieldSpec, ...] = ()
+    step_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an imported Event Modeling file said of an element that Storm keeps to write it
+    back: its id there, its description, that an event is EXTERNAL, and the slice cut around
+    it (id, title, status, the aggregates it lists)."""
+
+    external_id: str | None = None
+    description: str | None = None
+    external_context: bool = False
+    slice_id: str | None = None
+    slice_title: str | None = None
+    slice_status: str | None = None
+    slice_aggregates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +192,10 @@ class ElementInfo:
     Relations are element keys: `causes` (a command's or external system's events), `fed_by`
     (a view's source events), `issues` (an actor's or a screen's commands; a policy's one
     command), `shows` (a screen's views), `on` (a policy's trigger, an event or a view, or the
-    element a hotspot is about), `members` (an aggregate's commands, events and views),
-    `aggregate` (the aggregate a command, event or view belongs to).
+    element a hotspot is about), `triggers` (all of a policy's triggers, `on` first: an
+    imported processor may read several views), `members` (an aggregate's elements),
+    `aggregate` (the aggregate an element belongs to). `imported` is what an imported file
+    said of it that Storm writes back.
     """
 
     key: str
@@ -173,6 +211,7 @@ class ElementInfo:
     issues: tuple[str, ...] = ()
     shows: tuple[str, ...] = ()
     on: str | None = None
+    triggers: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
     aggregate: str | None = None
     resolved: bool = False
@@ -180,6 +219,7 @@ class ElementInfo:
     scenario: Scenario | None = None
     created_at: datetime | None = None
     aliases: tuple[str, ...] = ()
+    imported: Imported | None = None
 
     @property
     def label(self) -> str:

@@ -24,12 +24,15 @@ from bot.core.clock import Clock, SystemClock
 from bot.runtime.acknowledging import Acknowledging
 from bot.runtime.scheduling import PostScheduler
 from bot.runtime.settings import Settings
+from bot.service.file_imports import IMPORT_EVENT, FileImports
 from bot.service.home import EVENT_TYPES as HOME_EVENTS
 from bot.service.home import Home
+from bot.service.importing import Importing
 from bot.service.reactions import ReactionInbox, Reactions
 from bot.service.workshops import Workshops
 from bot.slack import actions, commands, events, home, shortcuts, views
 from bot.slack.canvas import CanvasKeeper
+from bot.slack.files import SlackFiles
 from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
@@ -271,7 +274,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     )
     wakeup = threading.Event()
     # A web worker has no sender to wake: the background worker polls for what it queued.
-    workshops = Workshops(engine, clock, wake=wakeup.set if role == "all" else _nothing)
+    wake = wakeup.set if role == "all" else _nothing
+    workshops = Workshops(engine, clock, wake=wake)
     people = People(engine, client)
     outbox = Outbox(
         engine, clock, client, workshops, people, wakeup.set, hold=acknowledging.hold_while_busy
@@ -293,6 +297,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         latest_only=dict.fromkeys(
             HOME_EVENTS, Home(engine, clock, HomeViews(client), people.refresh_channel).apply
         ),
+        # Imports asked for in Slack are read and stored after the ack, like reactions.
+        every={
+            IMPORT_EVENT: FileImports(
+                Importing(engine, clock, wake),
+                SlackFiles(client, settings.slack_api_url),
+                WebApi(client),
+            ).apply
+        },
     )
     scheduler = PostScheduler(
         engine,
@@ -304,10 +316,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     )
     commands.register(bolt, workshops=workshops)
     events.register(bolt, inbox=inbox)
-    actions.register(bolt, workshops=workshops)
-    views.register(bolt, workshops=workshops)
+    actions.register(bolt, workshops=workshops, inbox=inbox)
+    views.register(bolt, workshops=workshops, inbox=inbox)
     home.register(bolt, inbox=inbox)
-    shortcuts.register(bolt, workshops=workshops)
+    shortcuts.register(bolt, workshops=workshops, inbox=inbox)
     bolt.error(_report_error)
     return Storm(
         identity=identity,

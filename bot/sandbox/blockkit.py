@@ -303,11 +303,15 @@ def state_entry(
 
     ``value`` is what the person entered: text for text inputs; an option (dict), or its
     label or value, for selects and lists (a list of them for multi-selects and
-    checkboxes); ids for user/conversation/channel pickers.  Without ``given``, the
+    checkboxes); ids for user/conversation/channel pickers; file objects for a file input.  Without ``given``, the
     element's initial value stands (Slack reports untouched fields as they were shown).
     """
     kind = str(element.get("type"))
     entry: dict[str, Any] = {"type": kind}
+    if kind == "file_input":  # the files uploaded into it (file objects); none at first
+        files = value if isinstance(value, list) else ([value] if value else [])
+        entry["files"] = [dict(f) for f in files] if given else []
+        return entry
     key = _SELECTED_KEY.get(kind)
     if key is None:  # text-like inputs
         entry["value"] = value if given else element.get("initial_value")
@@ -375,9 +379,12 @@ def entered(entry: Mapping[str, Any]) -> str:
             continue
         if chosen is None:
             return ""
-        if isinstance(chosen, list):
+        if isinstance(chosen, list):  # options by their text, files by their name
             return ", ".join(
-                text_of(c.get("text")) if isinstance(c, dict) else str(c) for c in chosen
+                (text_of(c.get("text")) or str(c.get("name") or ""))
+                if isinstance(c, dict)
+                else str(c)
+                for c in chosen
             )
         if isinstance(chosen, dict):
             return text_of(chosen.get("text"))

@@ -40,6 +40,7 @@ plain text  posts a message in the channel (or the open thread), like `:say`
 `:say TEXT`  post a message, e.g. `:say We ship on Fridays`
 `:react N NAME` / `:unreact N NAME`  add or remove a reaction on message [N], e.g. `:react 12 zap`
 `:thread N` / `:thread off`  post your messages in the thread of message [N], or leave it
+`:upload PATH [COMMENT]`  share a file from this computer in the channel, e.g. `:upload storm-files/storm-model.json`
 `:clock`  show the time; `:clock +2h`, `:clock 09:00 tomorrow`, `:clock 2026-12-01 09:00` move it (UTC)
 `:help`  this card · `:quit`  leave (Ctrl-D too)
 
@@ -52,6 +53,10 @@ plain text  posts a message in the channel (or the open thread), like `:say`
 `:shortcut N NAME`  use a message shortcut on message [N], e.g. `:shortcut 12 Add to Storm`
 `:home`  open Storm's App Home tab
 `:canvas`  show the channel's canvases as Markdown (`/storm canvas on` makes Storm's)
+
+*Import a model* (a `/storm export json` file, or an Event Modeling JSON)
+`:upload PATH`, then `:shortcut N Import into Storm` on the message it makes [N]
+or `/storm import`, then `:form Model file=PATH` in the form it opens
 
 Reactions Storm knows: `zap` turns a message into an event, `question` into a hotspot, `+1` votes."""
 
@@ -237,7 +242,8 @@ class SandboxConsole:
         self.last_answer = self.sandbox.command(
             rest.strip(), user=self.here.user, channel=self.here.channel
         )
-        self.show_answer(self.last_answer)
+        if self.last_answer.text or self.last_answer.blocks:  # a form opened says nothing
+            self.show_answer(self.last_answer)
 
     def _sandbox_line(self, text: str) -> None:
         word, _, rest = text.partition(" ")
@@ -265,6 +271,8 @@ class SandboxConsole:
             self.note("Form closed.")
         elif word == ":shortcut":
             self._shortcut(rest)
+        elif word == ":upload":
+            self._upload(rest)
         elif word == ":home":
             self._home()
         elif word == ":canvas":
@@ -382,6 +390,27 @@ class SandboxConsole:
         self.sandbox.shortcut(message, name, user=self.here.user)
         self.note(
             f"{self.sandbox.name_of(self.here.user)} used “{name.strip()}” on [{where.strip('[]')}]"
+        )
+
+    def _upload(self, rest: str) -> None:
+        """Share a local file in the channel (or the open thread), as a person drags one into
+        Slack, and say how to import it."""
+        where, _, comment = rest.partition(" ")
+        if not where:
+            raise SandboxError("use :upload PATH [COMMENT], e.g. :upload storm-files/model.json")
+        thread = self.here.thread
+        shared = self.sandbox.upload(
+            Path(where).expanduser(),
+            user=self.here.user,
+            channel=self.here.channel,
+            text=comment.strip(),
+            thread_ts=thread.ts if thread is not None else None,
+        )
+        self.flush()
+        number = self.feed.number_of(shared.channel, shared.ts)
+        self.note(
+            f"{self.sandbox.name_of(self.here.user)} shared {shared.files[0]['name']} as "
+            f"[{number}]; :shortcut {number} Import into Storm imports it."
         )
 
     def _home(self) -> None:

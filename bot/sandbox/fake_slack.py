@@ -71,6 +71,9 @@ BUTTON_URL_MAX = 3000
 IMAGE_ALT_TEXT_MAX = 2000
 #: An uploaded file's alt text (`files.getUploadURLExternal`): ``alt_txt_too_large`` beyond.
 FILE_ALT_TEXT_MAX = 1000
+#: A file a person uploads into a form's ``file_input`` (Slack's documented limit).
+FILE_INPUT_BYTES_MAX = 10 * 1024 * 1024
+FILE_INPUT_FILES_MAX = 10
 MARKDOWN_BLOCK_TEXT_MAX = 12_000
 MESSAGE_TEXT_MAX = 40_000
 MAX_ATTACHMENTS = 100
@@ -135,8 +138,9 @@ class Call:
     """One request the fake received, kept so tests can assert on what the bot sent.
 
     ``method`` is the Web API method name, or ``"upload_url"`` for the raw file upload POST,
-    or ``"response_url"`` for a POST to a response URL.  ``error`` is the Slack error code the
-    fake answered with (``None`` when the call succeeded), so rejected calls are visible too.
+    ``"response_url"`` for a POST to a response URL, or ``"file_download"`` for a GET of a
+    file's private URL.  ``error`` is the Slack error code the fake answered with (``None``
+    when the call succeeded), so rejected calls are visible too.
     """
 
     method: str
@@ -752,6 +756,24 @@ def _check_multi_select(element: dict[str, Any], path: str, errors: list[str]) -
         errors.append(f"must be at least 1 [json-pointer:{path}/max_selected_items]")
 
 
+def _check_file_input(element: dict[str, Any], path: str, errors: list[str]) -> None:
+    """``filetypes``: extensions as strings; ``max_files``: 1 to 10."""
+    filetypes = element.get("filetypes")
+    if filetypes is not None and (
+        not isinstance(filetypes, list) or not all(isinstance(t, str) and t for t in filetypes)
+    ):
+        errors.append(f"must provide an array of strings [json-pointer:{path}/filetypes]")
+    max_files = element.get("max_files")
+    if max_files is not None and (
+        not isinstance(max_files, int)
+        or isinstance(max_files, bool)
+        or not 1 <= max_files <= FILE_INPUT_FILES_MAX
+    ):
+        errors.append(
+            f"must be between 1 and {FILE_INPUT_FILES_MAX} [json-pointer:{path}/max_files]"
+        )
+
+
 def _check_nothing(element: dict[str, Any], path: str, errors: list[str]) -> None:
     """Elements the fake only checks for the common fields (action_id, placeholder)."""
 
@@ -777,7 +799,7 @@ _ELEMENT_CHECKERS: dict[str, list[_ElementChecker]] = {
     "url_text_input": [_check_nothing],
     "number_input": [_check_nothing],
     "rich_text_input": [_check_nothing],
-    "file_input": [_check_nothing],
+    "file_input": [_check_file_input],
     "datepicker": [_check_nothing],
     "timepicker": [_check_nothing],
     "datetimepicker": [_check_nothing],
@@ -1246,7 +1268,7 @@ class FakeSlack:
         ``retry_after``) answers ``ratelimited`` with a ``Retry-After`` header; a 5xx answers
         ``internal_error`` unless ``error`` says otherwise; ``body`` answers that raw text;
         ``delay`` sleeps first, and alone only slows the call down (it is still processed).
-        Method may also be ``"upload_url"`` or ``"response_url"``.
+        Method may also be ``"upload_url"``, ``"response_url"`` or ``"file_download"``.
         """
         if retry_after is not None and status == 200:
             status = 429
@@ -1325,6 +1347,85 @@ class FakeSlack:
             )
             ch.messages.append(msg)
             return copy.deepcopy(msg)
+
+    def share_file(
+        self,
+        channel: str,
+        user: str,
+        filename: str,
+        content: bytes,
+        *,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Message:
+        """A person shares a file into ``channel``, as dragging it into Slack does: the file
+        (theirs) and the message that carries it, with ``text`` as its comment.  Returns a
+        copy of the message; Storm is not told (it subscribes to no file events)."""
+        return self.share_files(
+            channel, user, [(filename, content)], text=text, thread_ts=thread_ts
+        )
+
+    def share_files(
+        self,
+        channel: str,
+        user: str,
+        files: list[tuple[str, bytes]],
+        *,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Message:
+        """Several files (name, content) shared in one message, as Slack allows.
+
+        Slack refuses an empty file, as ``files.getUploadURLExternal`` does here.
+        """
+        if not files or any(not content for _, content in files):
+            raise ValueError("Slack does not share an empty file")
+        with self._lock:
+            if user not in self._users:
+                self.add_user(user, user.lower())
+            ch = self._writable(channel)
+            parent = self._thread_parent_ts(ch, thread_ts) if thread_ts else None
+            msg = Message(ts=self._next_ts(), channel=ch.id, user=user, text=text, thread_ts=parent)
+            for filename, content in files:
+                shared = self._user_file(user, filename, content)
+                shared.channel, shared.thread_ts, shared.message_ts = ch.id, parent, msg.ts
+                msg.files.append(self._file_json(shared))
+            ch.messages.append(msg)
+            return copy.deepcopy(msg)
+
+    def upload_to_form(self, user: str, filename: str, content: bytes) -> dict[str, Any]:
+        """A file a person uploads into a form's ``file_input``: Slack keeps it, shared
+        nowhere, and the ``view_submission`` carries it as this file object.  Slack takes
+        files up to ``FILE_INPUT_BYTES_MAX`` there, and none empty."""
+        if not content:
+            raise ValueError("Slack does not upload an empty file")
+        if len(content) > FILE_INPUT_BYTES_MAX:
+            raise ValueError(f"Slack takes files up to {FILE_INPUT_BYTES_MAX} bytes in a form")
+        with self._lock:
+            return self._file_json(self._user_file(user, filename, content))
+
+    def file_json(self, file_id: str) -> dict[str, Any] | None:
+        """A file object as ``files.info`` answers it, or ``None``."""
+        with self._lock:
+            found = next((f for f in self._files if f.id == file_id), None)
+            return self._file_json(found) if found is not None else None
+
+    def _user_file(self, user: str, filename: str, content: bytes) -> UploadedFile:
+        if not filename or "/" in filename:
+            raise ValueError(f"{filename!r} is not a file name")
+        uploaded = UploadedFile(
+            id=self._new_id("F"),
+            filename=filename,
+            title=filename,
+            content=bytes(content),
+            channel=None,
+            thread_ts=None,
+            initial_comment=None,
+            user=user,
+            created=int(time.time()),
+        )
+        self._files.append(uploaded)
+        return uploaded
 
     # -- readers ----------------------------------------------------------------------------
     def channels(self) -> list[str]:
@@ -2174,6 +2275,20 @@ class FakeSlack:
         self._files.extend(uploaded)
         return {"ok": True, "files": [self._file_json(f) for f in uploaded]}
 
+    def _api_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file")
+        if not file_id or not isinstance(file_id, str):
+            raise _ApiError("invalid_arguments")
+        found = next((f for f in self._files if f.id == file_id), None)
+        if found is None:
+            raise _ApiError("file_not_found")
+        return {
+            "ok": True,
+            "file": self._file_json(found),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
     def _api_conversations_canvases_create(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._canvas_call(self.canvases.conversations_create, params)
 
@@ -2217,6 +2332,7 @@ class FakeSlack:
         "users.info": "_api_users_info",
         "files.getUploadURLExternal": "_api_files_get_upload_url_external",
         "files.completeUploadExternal": "_api_files_complete_upload_external",
+        "files.info": "_api_files_info",
         "views.open": "_api_views_open",
         "views.push": "_api_views_push",
         "views.update": "_api_views_update",
@@ -2263,7 +2379,7 @@ class FakeSlack:
 
     def _fault_reply(self, method: str, params: dict[str, Any], fault: _Fault) -> _Reply:
         """Answer as Slack would for the injected fault, and record the call as failed."""
-        text_endpoint = method in ("upload_url", "response_url")
+        text_endpoint = method in ("upload_url", "response_url", "file_download")
         headers: dict[str, str] = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
@@ -2373,11 +2489,28 @@ class FakeSlack:
         return _Reply.text(f"OK - {len(body)}")
 
     def _handle_file_download(self, file_id: str, headers: dict[str, str]) -> _Reply:
+        """A GET of a file's ``url_private(_download)``: only with the bot token as Bearer
+        (recorded as a ``file_download`` call, its error ``not_authed`` or
+        ``file_not_found``)."""
+        params = {"file": file_id}
+        fault = self._take_fault("file_download")
+        if fault is not None:
+            if fault.delay > 0:
+                time.sleep(fault.delay)
+            if fault.answers:
+                return self._fault_reply("file_download", params, fault)
         auth = headers.get("authorization", "")
-        if auth != f"Bearer {self.bot_token}":
-            return _Reply.text("Unauthorized", 403)
         with self._lock:
             found = next((f for f in self._files if f.id == file_id), None)
+            error = (
+                "not_authed"
+                if auth != f"Bearer {self.bot_token}"
+                else (None if found is not None else "file_not_found")
+            )
+            call = self._log_call("file_download", params, error)
+        self._notify(call)
+        if error == "not_authed":
+            return _Reply.text("Unauthorized", 403)
         if found is None:
             return _Reply.text("Not Found", 404)
         ctype = mimetypes.guess_type(found.filename)[0] or "application/octet-stream"

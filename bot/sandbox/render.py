@@ -261,6 +261,8 @@ def _field_lines(
         extras.append("type to search")
     elif field.element.get("multiline"):
         extras.append("several lines: write \\n between them")
+    elif field.kind == "file_input":
+        extras.append("a file from this computer: give its path")
     if extras:
         line.append(f"   ({'; '.join(extras)})", STYLES["note"])
     out = [line]

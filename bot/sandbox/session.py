@@ -32,6 +32,7 @@ from bot.core.clock import ManualClock
 from bot.core.text import escape
 from bot.runtime.app import Storm, build_app
 from bot.runtime.settings import Settings
+from bot.sandbox.blockkit import find_field, form_fields
 from bot.sandbox.fake_slack import FakeSlack, Message
 from bot.sandbox.slack_requests import Response, SlackRequests, Submission, new_event_id
 from storage import repository as repo
@@ -157,6 +158,21 @@ def _stable_id(prefix: str, name: str, taken: set[str]) -> str:
         n += 1
         candidate = f"{base}{n}"
     return candidate
+
+
+def _read_local(path: Path) -> bytes:
+    """A local file's bytes, for sharing it in the sandbox's Slack."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise SandboxError(f"there is no file {path}") from None
+    except IsADirectoryError:
+        raise SandboxError(f"{path} is a folder: share one file") from None
+    except OSError as error:
+        raise SandboxError(f"cannot read {path}: {error.strerror}") from None
+    if not content:
+        raise SandboxError(f"{path.name} is empty, and Slack does not share an empty file")
+    return content
 
 
 def _clock_file(database_url: str) -> Path | None:
@@ -375,6 +391,20 @@ class Sandbox:
             bot_id=self.fake.bot_id,
         )
 
+    def upload(
+        self, path: Path, *, user: str, channel: str, text: str = "", thread_ts: str | None = None
+    ) -> Message:
+        """Share the local file `path` in the channel as `user`, as dragging it into Slack
+        does (Storm is not told: Import into Storm on the message imports it)."""
+        return self.fake.share_file(
+            channel,
+            user,
+            path.name,
+            _read_local(path),
+            text=to_slack(text, self._people, self._channels),
+            thread_ts=thread_ts,
+        )
+
     def say(self, text: str, *, user: str, channel: str, thread_ts: str | None = None) -> Message:
         """Post a plain message as `user`, as if typed in Slack (Storm is not told)."""
         if not text.strip():
@@ -446,15 +476,35 @@ class Sandbox:
         return stack[-1] if stack else None
 
     def submit_form(self, entries: Mapping[str, Any], *, user: str) -> Submission:
-        """Fill in the open form by field label (or block id) and submit it."""
-        if self.open_form(user) is None:
+        """Fill in the open form by field label (or block id) and submit it. A file input
+        takes the path of a local file, uploaded into the form as Slack's file picker does."""
+        form = self.open_form(user)
+        if form is None:
             raise SandboxError("no form is open: a button or menu with … opens one")
         try:
+            entries = self._with_uploads(form, entries, user=user)
             submission = self.slack.submit(user, entries)
         except LookupError as error:
             raise SandboxError(str(error)) from None
         self._answered(submission.response)
         return submission
+
+    def _with_uploads(
+        self, form: dict[str, Any], entries: Mapping[str, Any], *, user: str
+    ) -> dict[str, Any]:
+        """`entries` with each file input's path replaced by the id of the file uploaded."""
+        fields = form_fields(form)
+        found: dict[str, Any] = {}
+        for key, value in entries.items():
+            field = find_field(fields, key)
+            if field.kind == "file_input" and isinstance(value, str) and value:
+                path = Path(value).expanduser()
+                try:
+                    value = self.fake.upload_to_form(user, path.name, _read_local(path))["id"]
+                except ValueError as error:  # what Slack's file picker refuses
+                    raise SandboxError(f"Slack refuses {path.name}: {error}") from None
+            found[key] = value
+        return found
 
     def cancel_form(self, *, user: str) -> None:
         """Close the open form, as its Cancel button does."""
@@ -550,12 +600,16 @@ class Sandbox:
             time.sleep(_POLL)
 
     def _busy(self) -> bool:
-        """Posts are due but not yet claimed, or a sender is still at work."""
+        """Posts are due but not yet claimed, a sender is still at work, or an event
+        recorded before an acknowledgement (an import, a reaction) is not yet applied."""
         assert self._storm is not None
         if not self._storm.outbox.idle():
             return True
         with Session(self._observer) as session:
-            return bool(repo.due_posts(session, now=self.clock.now(), limit=1))
+            return bool(
+                repo.due_posts(session, now=self.clock.now(), limit=1)
+                or repo.unprocessed_slack_event_payloads(session)
+            )
 
     def _wait_for_event(self, event_id: str, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -587,12 +641,13 @@ class Sandbox:
         return self.fake.deleted()
 
     def save_files(self, message: Message, folder: Path) -> list[Path]:
-        """Write the files a message carries into `folder` (a later upload of the same name
-        replaces the earlier one, so the folder holds the latest export)."""
+        """Write the files Storm uploaded with a message into `folder` (a later upload of the
+        same name replaces the earlier one, so the folder holds the latest export); people's
+        own files stay where they came from."""
         wanted = {f["id"] for f in message.files}
         saved = []
         for uploaded in self.fake.files():
-            if uploaded.id in wanted:
+            if uploaded.id in wanted and uploaded.user == self.fake.bot_user_id:
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / Path(uploaded.filename).name
                 path.write_bytes(uploaded.content)

@@ -644,7 +644,8 @@ class SlackRequests:
 
         Selects take an option label (or value); multi-selects and checkboxes a list of
         them; an ``external_select`` the text to search for (its options are asked of the
-        app with ``block_suggestion``, and the one labelled so is chosen).
+        app with ``block_suggestion``, and the one labelled so is chosen); a file input
+        the ids of files the fake holds (``FakeSlack.upload_to_form``), or file objects.
         """
         out: dict[str, dict[str, Any]] = {}
         fields = form_fields(view)
@@ -658,10 +659,22 @@ class SlackRequests:
                     value = value[0] if value else None
             elif found.kind in ("static_select", "radio_buttons") and value:
                 value = find_option(found.element, str(value))
+            elif found.kind == "file_input":
+                wanted = value if isinstance(value, list) else [value]
+                value = [self._file(w) for w in wanted if w]
             elif found.multiple and isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             out.setdefault(found.block_id, {})[found.action_id] = value
         return out
+
+    def _file(self, wanted: Any) -> dict[str, Any]:
+        """A file object as a form's submission carries it, from its id."""
+        if isinstance(wanted, dict):
+            return wanted
+        found = self._fake().file_json(str(wanted))
+        if found is None:
+            raise LookupError(f"no file {wanted!r}: upload it first")
+        return found
 
     def _suggested(
         self, user: str, view: dict[str, Any], found: Field, wanted: str

@@ -1,7 +1,8 @@
 """Reactions (SPEC §4.2): :zap: turns a message into an event, :+1: votes, :question: asks.
 
 The inbox also carries what a person's App Home shows them (`bot.service.home`): each such
-event is handed to its applier, and only a person's latest one is applied.
+event is handed to its applier, and only a person's latest one is applied. And the imports
+people ask for (`bot.service.file_imports`): each handed to its applier, every one applied.
 
 Each reaction event is stored in the inbox before Slack gets its acknowledgement, keyed by its
 `event_id`, so a retried delivery changes nothing and a crash after the ack loses nothing:
@@ -56,6 +57,7 @@ class ReactionInbox:
         applies_after_ack: bool = True,
         hold: Callable[[], None] = lambda: None,
         latest_only: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
+        every: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
     ) -> None:
         """`applies_after_ack`: this process applies the events it records, right after the
         ack; otherwise (a web worker) it only records them and the background worker's
@@ -64,8 +66,10 @@ class ReactionInbox:
         `latest_only` applies other types of events than reactions, by type: events that
         refresh what one person sees, so that of several left to apply from one person
         (the background worker was busy, or down) only the latest is (`process_pending`).
+        `every` applies other types of events, by type, each one of them (imports).
         """
         self._latest_only = dict(latest_only or {})
+        self._every = dict(every or {})
         self.applies_after_ack = applies_after_ack
         self._hold = hold
         self._engine = engine
@@ -152,7 +156,8 @@ class ReactionInbox:
 
     def _apply(self, body: dict[str, Any]) -> None:
         event = body["event"]
-        applier = self._latest_only.get(event.get("type", ""))
+        kind = event.get("type", "")
+        applier = self._latest_only.get(kind) or self._every.get(kind)
         if applier is not None:
             applier(body)
             return

@@ -15,7 +15,17 @@ from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from bot.core.model import ElementInfo, FieldSpec, Scenario, Snapshot, StepState, element_key
+from bot.core.model import (
+    DEFAULT_FIELD_TYPE,
+    ElementInfo,
+    FieldSpec,
+    Imported,
+    Scenario,
+    Snapshot,
+    StepData,
+    StepState,
+    element_key,
+)
 from storage import repository as repo
 from storage.tables import Element, ElementField, Link, Vote, Workshop
 
@@ -119,7 +129,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             relations[(source_id, kind)].append(keys[target_id])
     fields: dict[int, list[FieldSpec]] = defaultdict(list)
     # Columns, not rows: a snapshot of thousands of fields is read on every post.
-    for element_id, name, generated, origin, field_type, is_list, identifier in session.execute(
+    for element_id, *values in session.execute(
         core_select(
             col(ElementField.element_id),
             col(ElementField.name),
@@ -128,14 +138,16 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             col(ElementField.type),
             col(ElementField.is_list),
             col(ElementField.identifier),
+            col(ElementField.id_attribute),
+            col(ElementField.example),
+            col(ElementField.mapping),
+            col(ElementField.subfields),
         )
         .join(Element, col(Element.id) == ElementField.element_id)
         .where(col(Element.workshop_id) == workshop_id)
         .order_by(col(ElementField.element_id), col(ElementField.position))
     ):
-        fields[element_id].append(
-            FieldSpec(name, generated, origin, field_type, is_list, identifier)
-        )
+        fields[element_id].append(FieldSpec(*values))
     members: dict[int, list[str]] = defaultdict(list)
     for row in live.values():
         if row.aggregate_id in live:
@@ -143,16 +155,21 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
 
     def info(row: _Row) -> ElementInfo:
         element_id = row.id
+        triggers: tuple[str, ...] = ()
         if row.kind == "policy":
-            on = next(iter(relations.get((element_id, "on"), ())), None)
+            triggers = tuple(relations.get((element_id, "on"), ()))
+            on = next(iter(triggers), None)
         else:
             on = keys[row.on_element] if row.on_element in live else None
+        details = row.details or {}
         return ElementInfo(
             key=keys[element_id],
             kind=row.kind,
             name=row.name,
             author=row.author,
-            votes=int(row.votes),
+            # Votes counted in the workshop a model was imported from come with it, as a
+            # number: the people who cast them may not be in this workspace at all.
+            votes=int(row.votes) + int(details.get("imported_votes", 0)),
             step_number=row.step_number,
             position=row.position,
             fields=tuple(fields.get(element_id, ())),
@@ -161,6 +178,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             issues=tuple(relations.get((element_id, "issues"), ())),
             shows=tuple(relations.get((element_id, "shows"), ())),
             on=on,
+            triggers=triggers,
             members=tuple(members.get(element_id, ())),
             aggregate=keys[row.aggregate_id] if row.aggregate_id in live else None,
             resolved=row.resolved,
@@ -168,6 +186,7 @@ def load_snapshot(session: Session, workshop: Workshop) -> Snapshot:
             scenario=_scenario(row, key_of),
             created_at=row.created_at,
             aliases=tuple(aliases.get(element_id, ())),
+            imported=_imported(details.get("imported")),
         )
 
     return _snapshot(
@@ -260,9 +279,63 @@ def _scenario(element: _Row, key_of: Callable[[int | None], str | None]) -> Scen
         then=keys(details.get("then", [])),
         error=details.get("error"),
         view=key_of(details.get("view")),
+        comments=tuple(details.get("comments", ())),
+        data=tuple(
+            StepData(
+                part=step["part"],
+                index=step["index"],
+                fields=tuple(_stored_field(f) for f in step.get("fields", ())),
+                step_id=step.get("id"),
+            )
+            for step in details.get("data", ())
+        ),
+    )
+
+
+def _imported(stored: dict[str, Any] | None) -> Imported | None:
+    """What an imported file said of an element (`details["imported"]`), if anything."""
+    if not stored:
+        return None
+    return Imported(
+        external_id=stored.get("id"),
+        description=stored.get("description"),
+        external_context=bool(stored.get("external")),
+        slice_id=stored.get("slice_id"),
+        slice_title=stored.get("slice_title"),
+        slice_status=stored.get("slice_status"),
+        slice_aggregates=tuple(stored["slice_aggregates"])
+        if stored.get("slice_aggregates") is not None
+        else None,
+    )
+
+
+def _stored_field(stored: dict[str, Any]) -> FieldSpec:
+    """A field kept in a scenario's step data (JSON), as the core reads it."""
+    return FieldSpec(
+        name=stored["name"],
+        generated=bool(stored.get("generated")),
+        origin=stored.get("origin"),
+        type=stored.get("type", DEFAULT_FIELD_TYPE),
+        is_list=bool(stored.get("is_list")),
+        identifier=stored.get("identifier"),
+        id_attribute=bool(stored.get("id_attribute")),
+        example=stored.get("example"),
+        mapping=stored.get("mapping"),
+        subfields=stored.get("subfields"),
     )
 
 
 def field_spec(row: ElementField) -> FieldSpec:
     """A stored field as the core reads it."""
-    return FieldSpec(row.name, row.generated, row.origin, row.type, row.is_list, row.identifier)
+    return FieldSpec(
+        row.name,
+        row.generated,
+        row.origin,
+        row.type,
+        row.is_list,
+        row.identifier,
+        row.id_attribute,
+        row.example,
+        row.mapping,
+        row.subfields,
+    )

@@ -4,6 +4,10 @@ A click is acknowledged at once; what it changes is done on the request path, ch
 typed command is (`Workshops.attempt`), and its answer reaches the person ephemerally through
 the outbox. A click that needs input opens a form with `views.open` before the ack, because
 the click's `trigger_id` expires three seconds after the click.
+
+An import's confirmation is answered otherwise: Import is recorded in the inbox and the file
+read and imported after the ack (`bot.service.file_imports`), whose answer takes the place of
+the confirmation; Cancel changes nothing and says so in its place.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from bot.core import commands, controls, fixes
 from bot.core.durations import DurationError, parse_duration
 from bot.core.messages import Post, notice
 from bot.core.text import literal
+from bot.service import file_imports
 from bot.service import forms as readers
 from bot.service.context import Actor, Refused
+from bot.service.reactions import ReactionInbox
 from bot.service.workshops import Workshops
-from bot.slack import forms
+from bot.slack import forms, imports
 from bot.slack.blocks import action_id, action_pattern, build_single
 
 
@@ -41,7 +47,7 @@ def answer(workshops: Workshops, actor: Actor, post: Post, respond: Respond) -> 
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 
-def register(app: App, *, workshops: Workshops) -> None:
+def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
     def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         actor = actor_of(body)
@@ -182,12 +188,33 @@ def register(app: App, *, workshops: Workshops) -> None:
         if not outcome.told:
             answer(workshops, actor, outcome.answer, respond)
 
+    def record_import(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        file_id = controls.parse_file(action.get("value", ""))
+        if file_id is not None:
+            inbox.record(imports.confirmed_event(body, file_id))
+        ack()
+
+    def import_after_ack(body: dict[str, Any], action: dict[str, Any]) -> None:
+        file_id = controls.parse_file(action.get("value", ""))
+        if file_id is not None:
+            inbox.process_delivery(imports.confirmed_event(body, file_id)["event_id"])
+
+    def cancel_import(ack: Ack, respond: Respond) -> None:
+        ack()
+        message = build_single(file_imports.cancelled())
+        respond(text=message.text, blocks=message.blocks, replace_original=True)
+
     app.action(action_id(controls.VOTE))(vote)
     app.action(action_id(controls.ELEMENT_MENU))(element_menu)
     app.action(action_pattern(controls.FIX))(fix)
     app.action(action_id(controls.ADD))(add)
     app.action(action_id(controls.NEXT))(step_button)
     app.action(action_id(controls.EXTEND))(step_button)
+    if inbox.applies_after_ack:
+        app.action(action_id(controls.IMPORT))(ack=record_import, lazy=[import_after_ack])
+    else:
+        app.action(action_id(controls.IMPORT))(record_import)
+    app.action(action_id(controls.IMPORT_CANCEL))(cancel_import)
 
 
 def _report_ts(body: dict[str, Any]) -> str | None:

@@ -2,8 +2,8 @@
 
 The answer rides on the ack (an ephemeral response body), so a command costs one HTTP round
 trip and no Web API call; posts the command causes leave through the outbox after the ack.
-A line that asks for a form (`/storm scenario` alone) opens it with the command's
-`trigger_id` before the ack, which then says nothing: the form is the answer.
+A line that asks for a form (`/storm scenario` alone, `/storm import`) opens it with the
+command's `trigger_id` before the ack, which then says nothing: the form is the answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.core import commands, grammar, messages
 from bot.core.messages import Post
 from bot.service import forms as readers
 from bot.service.workshops import Actor, Refused, Workshops
-from bot.slack import forms
+from bot.slack import forms, imports
 from bot.slack.blocks import build_single
 
 
@@ -29,7 +29,9 @@ def register(app: App, *, workshops: Workshops) -> None:
         except grammar.GrammarError as error:
             answer: Post | None = messages.usage_error(error.problem, error.usage)
         else:
-            if isinstance(parsed, commands.OpenForm):
+            if isinstance(parsed, commands.OpenForm) and parsed.form == "import":
+                answer = _import_form(actor, command, client)
+            elif isinstance(parsed, commands.OpenForm):
                 answer = _scenario_form(workshops, actor, command, client)
             else:
                 answer = workshops.run(actor, parsed)
@@ -59,3 +61,15 @@ def _scenario_form(
             "type it: `/storm scenario &lt;title&gt;: given … when … then …`."
         )
     return None
+
+
+def _import_form(actor: Actor, command: dict[str, Any], client: WebClient) -> Post | None:
+    """Open the import form; any channel, with or without a workshop (an import starts one)."""
+    if forms.open_form(
+        client, command.get("trigger_id", ""), imports.import_form(actor.channel_id)
+    ):
+        return None
+    return messages.notice(
+        "Slack did not open the form (it took too long): run `/storm import` again, or share "
+        "the file in the channel and use *Import into Storm* on its message."
+    )

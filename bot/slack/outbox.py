@@ -230,7 +230,7 @@ class Outbox:
     def _prepare(self, post: ScheduledPost) -> None:
         """Slow look-ups a post needs, done before the claim so the claim-to-send window that
         a crash could fall into (losing the post) is as short as a render and one API call."""
-        if post.kind in ("ephemeral", "delete_message", "element_update", DEADLINE):
+        if post.kind in ("ephemeral", "notice", "delete_message", "element_update", DEADLINE):
             return  # they name nobody new (an element's author was looked up for its post)
         try:
             with unit_of_work(self._engine, read_only=True) as session:
@@ -490,6 +490,10 @@ class Outbox:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
         if post.kind == "ephemeral":
             self._ephemeral(workshop, post)
+        elif post.kind == "notice":
+            # A line for the whole channel (an import: who imported what), as composed.
+            body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
+            self._post(workshop, body)
         else:
             self._call(
                 self._at_once.chat_delete, channel=workshop.channel_id, ts=post.payload["ts"]
@@ -775,7 +779,16 @@ class Outbox:
 
 # Posts that need no snapshot of the whole workshop.
 _NO_SNAPSHOT = frozenset(
-    {DEADLINE, "plan_digest", "members", "element", "element_update", "ephemeral", "delete_message"}
+    {
+        DEADLINE,
+        "plan_digest",
+        "members",
+        "element",
+        "element_update",
+        "ephemeral",
+        "notice",
+        "delete_message",
+    }
 )
 
 

@@ -1,9 +1,14 @@
-"""Message shortcuts (`message_action`): Add to Storm, on any message, threads included.
+"""Message shortcuts (`message_action`): Add to Storm on any message, threads included, and
+Import into Storm on a message that carries a model file.
 
-The shortcut opens a form before the ack (its `trigger_id` expires three seconds after the
+Add to Storm opens a form before the ack (its `trigger_id` expires three seconds after the
 click) with the message's text as plain text and a kind picker; the submission is read and
 carried out like any form (`bot.slack.views`). In a channel without a workshop it says so at
 once through the shortcut's `response_url`, the only way to answer there.
+
+Import into Storm takes the message's file (of several, the first `.json`), records the import
+in the inbox and acknowledges; the file is read and imported after the ack
+(`bot.service.file_imports`). A message without a file to take is answered at once.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.core.messages import notice
+from bot.core.messages import Post, notice
 from bot.service.context import Actor, Refused
+from bot.service.reactions import ReactionInbox
 from bot.service.workshops import Workshops
-from bot.slack import forms
+from bot.slack import forms, imports
 from bot.slack.blocks import build_single
 
-ADD_TO_STORM = "storm.add_to_storm"  # the shortcut's callback id, as manifest.yml declares it
+# The shortcuts' callback ids, as manifest.yml declares them.
+ADD_TO_STORM = "storm.add_to_storm"
+IMPORT_INTO_STORM = "storm.import_into_storm"
 
 _DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _CHANNEL = re.compile(r"[CDG][A-Z0-9]{1,30}")
@@ -39,7 +47,7 @@ def permalink(domain: str, channel: str, ts: str, thread_ts: str | None) -> str 
     return link
 
 
-def register(app: App, *, workshops: Workshops) -> None:
+def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
     def add_to_storm(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         channel = (body.get("channel") or {}).get("id", "")
         team = body.get("team") or {}
@@ -70,4 +78,23 @@ def register(app: App, *, workshops: Workshops) -> None:
         forms.open_form(client, body["trigger_id"], view)
         ack()
 
+    def record_import(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        event = imports.shortcut_event(body)
+        if isinstance(event, Post):
+            ack()
+            answer = build_single(event)
+            respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+            return
+        inbox.record(event)
+        ack()
+
+    def import_after_ack(body: dict[str, Any]) -> None:
+        event = imports.shortcut_event(body)
+        if not isinstance(event, Post):
+            inbox.process_delivery(event["event_id"])
+
     app.shortcut(ADD_TO_STORM)(add_to_storm)
+    if inbox.applies_after_ack:
+        app.shortcut(IMPORT_INTO_STORM)(ack=record_import, lazy=[import_after_ack])
+    else:
+        app.shortcut(IMPORT_INTO_STORM)(record_import)

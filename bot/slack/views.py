@@ -7,6 +7,9 @@ the person typed, and nothing is stored; otherwise the form closes and the confi
 ephemerally in the channel. Elements picked in a form are checked to be there still, and of
 the picker's kind, beside their field; a form opened by a completeness report's Fix button
 re-checks that report once its fix is made.
+
+The import form is another matter: its submission closes the form at once and is recorded in
+the inbox, and the file is read and imported after the ack (`bot.service.file_imports`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from bot.core.model import WITH_FIELDS, normalise, parse_element_key
 from bot.core.text import MAX_ANSWER_LENGTH, TextError, clean_name, unescape, with_article
 from bot.service import forms as readers
 from bot.service.context import Actor, Refused
+from bot.service.reactions import ReactionInbox
 from bot.service.workshops import Workshops
-from bot.slack import forms
+from bot.slack import forms, imports
 
 # What a form's fields hold: a wrong entry, shown beside its field.
 Errors = dict[str, str]
@@ -323,7 +327,7 @@ def _actor(body: dict[str, Any], origin: forms.Origin) -> Actor:
     return Actor(team, origin.channel_id, body["user"]["id"])
 
 
-def register(app: App, *, workshops: Workshops) -> None:
+def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
     def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         read, main_field = FORMS[view["callback_id"]]
         origin = forms.Origin.load(view.get("private_metadata", ""))
@@ -384,6 +388,22 @@ def register(app: App, *, workshops: Workshops) -> None:
             found = []
         ack(options=[forms.option(key, name) for key, name in found])
 
+    def record_import(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        errors = imports.form_errors(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        inbox.record(imports.form_event(body))
+        ack()
+
+    def import_after_ack(body: dict[str, Any], view: dict[str, Any]) -> None:
+        if not imports.form_errors(view):
+            inbox.process_delivery(imports.form_event(body)["event_id"])
+
     for callback_id in FORMS:
         app.view(callback_id)(submit)
     app.options(forms.PICK)(suggest)
+    if inbox.applies_after_ack:
+        app.view(imports.IMPORT_FORM)(ack=record_import, lazy=[import_after_ack])
+    else:
+        app.view(imports.IMPORT_FORM)(record_import)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 from bot.core.messages import Post
 from bot.service.ports import SlackFailure
@@ -45,6 +46,21 @@ class WebApi:
             )
         except SlackApiError as error:
             raise SlackFailure(str(error.response.get("error"))) from error
+
+    def replace_clicked(self, response_url: str, post: Post) -> None:
+        """Through the click's `response_url`, as Bolt's `respond` does."""
+        message = build_single(post)
+        try:
+            answer = WebhookClient(response_url, timeout=10).send(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=True,
+            )
+        except OSError as error:  # urllib's, HTTPError too: no answer from Slack
+            raise SlackFailure(type(error).__name__) from error
+        if answer.status_code != 200:
+            raise SlackFailure(answer.body or f"HTTP {answer.status_code}")
 
 
 def without_waiting(client: WebClient) -> WebClient:

@@ -30,6 +30,7 @@ from sqlmodel import SQLModel
 from bot.core import grammar
 from bot.core.exports import FORMATS
 from bot.sandbox.slack_requests import Response, compute_signature
+from bot.slack.shortcuts import IMPORT_INTO_STORM
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work
 from tests.support.running import CHANNEL, SIGNING_SECRET, TEAM, InProcess, text_of
@@ -133,8 +134,9 @@ ORDER += ["end"]
 
 
 def test_every_sub_command_has_a_line_here() -> None:
-    """A new sub-command must be tried across the boundaries too."""
-    assert set(LINES) == set(grammar.USAGES) - {"help"}
+    """A new sub-command must be tried across the boundaries too (`import` opens a form:
+    `test_an_import_from_another_channel_or_workspace_leaves_c1_alone` tries it)."""
+    assert set(LINES) == set(grammar.USAGES) - {"help", "import"}
     assert all(grammar.parse(line) for lines in LINES.values() for line in lines)
     assert not any(
         secret in line for lines in LINES.values() for line in lines for secret in C1_SECRETS
@@ -198,6 +200,69 @@ def test_no_sub_command_from_another_channel_or_workspace_reads_or_changes_c1(
         for text in messages + files:
             _assert_no_secret(text, boundary, "a post or a file")
     assert C1_TITLE in storm.run("status", user="U1")
+
+
+def test_an_import_from_another_channel_or_workspace_leaves_c1_alone(storm: InProcess) -> None:
+    """A file that reuses C1's ids, imported with the shortcut and then again through its
+    confirmation, from across each boundary: it goes to a workshop over there, never C1's."""
+    _build_c1(storm)
+    baseline = _state(storm)
+    c1_files = _channel_record(storm, CHANNEL)[1]
+    intruder = {
+        "format": "storm-model/1",
+        "workshop": {"title": "Intruder Import"},
+        "events": [{"id": "E1", "name": "Intruder Event Happened", "position": 1}],
+        "commands": [{"id": "C1", "name": "Intruder Command", "causes": ["E1"]}],
+    }
+    shared = storm.fake.share_file("C3", "U3", "intruder.json", json.dumps(intruder).encode())
+    message = storm.fake.message_json("C3", shared.ts)
+
+    def answered(channel: str, needle: str) -> Any:
+        storm.fake.wait_for(
+            lambda f: any(needle in text_of(m) for m in f.ephemerals(channel, "U3")), timeout=10
+        )
+        return next(m for m in storm.fake.ephemerals(channel, "U3") if needle in text_of(m))
+
+    for boundary, (team, channel) in BOUNDARIES.items():
+        payload = storm.slack.message_action_payload(
+            IMPORT_INTO_STORM,
+            user="U3",
+            channel=channel,
+            message_ts=shared.ts,
+            message=message,
+            team_id=team,
+        )
+        assert storm.slack.interaction(payload).status == 200
+        answered(channel, "Imported *intruder.json* into the new workshop *Intruder Import*")
+        assert "*Model:* 1 command, 1 event" in storm.run(
+            "status", user="U3", team=team, channel=channel
+        ), boundary
+        assert storm.slack.interaction({**payload, "action_ts": "2.000001"}).status == 200
+        question = answered(channel, "Add them to the workshop *Intruder Import*?")
+        button = next(
+            e
+            for b in question.blocks or []
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == "Import"
+        )
+        click = storm.slack.block_actions_payload(
+            [{"action_id": button["action_id"], "type": "button", "value": button["value"]}],
+            user="U3",
+            channel=channel,
+            message_ts=question.ts,
+            team_id=team,
+        )
+        assert storm.slack.interaction(click).status == 200
+        storm.fake.wait_for(
+            lambda f, c=channel, q=question: "Imported" in text_of(f.message(c, q.ts) or q),
+            timeout=10,
+        )
+    storm.wait_until_sent()
+    assert _state(storm) == baseline
+    assert _channel_record(storm, CHANNEL)[1] == c1_files
+    for text in _channel_record(storm, OTHER_CHANNEL)[0]:
+        _assert_no_secret(text, "another channel", "an import")
 
 
 def test_reactions_from_another_channel_or_workspace_do_not_touch_c1(storm: InProcess) -> None:

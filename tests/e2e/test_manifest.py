@@ -9,6 +9,7 @@ import jsonschema
 import yaml
 
 from bot.slack import events, home
+from bot.slack.shortcuts import IMPORT_INTO_STORM
 from tests.support.running import InProcess
 from tests.support.shared import schema
 
@@ -28,6 +29,8 @@ SCOPES_BY_METHOD = {
     "users.info": {"users:read"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
+    "files.info": {"files:read"},
+    "file_download": {"files:read"},  # a file's private URL, read with the bot token
     "upload_url": set(),
     "views.publish": set(),
     "conversations.canvases.create": {"canvases:write"},
@@ -64,6 +67,10 @@ def test_the_scopes_are_exactly_what_a_workshop_uses(storm: InProcess) -> None:
     storm.slack.reaction_removed("zap", user="U2", channel="C1", ts=reply.ts)
     storm.run("export json")
     storm.fake.wait_for(lambda f: len(f.files()) == 1 and len(f.deleted()) == 1)
+    exported = storm.fake.files()[0]
+    shared = storm.fake.share_file("C2", "U2", "model.json", exported.content)
+    storm.slack.shortcut("C2", shared.ts, IMPORT_INTO_STORM, user="U2")
+    storm.fake.wait_for(lambda f: bool(f.ephemerals("C2", "U2")))
     storm.fake.wait_for(lambda f: len(f.canvases.in_channel("C1")) == 1)
     used = {call.method for call in storm.fake.calls}
     assert used <= set(SCOPES_BY_METHOD), used - set(SCOPES_BY_METHOD)

@@ -121,8 +121,13 @@ def _contents(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 # What columns added since release 1 hold in rows written before them, where not nothing:
-# a field written before types existed is a String, not a list (revision 0004).
-_ADDED_DEFAULTS = {("element_field", "type"): "String", ("element_field", "is_list"): 0}
+# a field written before types existed is a String, not a list (revision 0004), and does not
+# identify its element (revision 0005).
+_ADDED_DEFAULTS = {
+    ("element_field", "type"): "String",
+    ("element_field", "is_list"): 0,
+    ("element_field", "id_attribute"): 0,
+}
 
 
 def _kept(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]) -> None:
@@ -398,6 +403,49 @@ def test_revision_0004_makes_every_field_a_string_and_goes_back_without_losing_a
         ("total", "Decimal", "total"),
     ]
     assert [f["type"] for f in model["events"][0]["fields"]] == ["String", "String"]
+
+
+def test_revision_0005_keeps_every_field_and_goes_back_without_losing_a_row(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """A database at 0004 gains what an import keeps of a field (not an id attribute, no
+    example, mapping or subfields), keeps every row, and Storm then reads and exports those
+    fields as before; downgrading to 0004 gives its rows back."""
+    from alembic import command
+
+    path = tmp_path / "storm.db"
+    url = _release_1_database(path)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.stamp(alembic_config(connection), "0001")
+            command.upgrade(alembic_config(connection), "0004")
+        before = _contents(path)
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0005")
+        after = _contents(path)
+        _kept(before, after)
+        assert {
+            (f["id_attribute"], f["example"], f["mapping"], f["subfields"])
+            for f in after["element_field"]
+        } == {(0, None, None, None)}
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE element_field SET id_attribute = 1, example = '\"x\"'")
+        connection.close()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0004")
+    finally:
+        engine.dispose()
+    assert _contents(path) == before
+    assert _version(path) == ["0004"]
+
+    storm = start_in_process(fake_slack, url, clock=ManualClock(start=RELEASE_1_NOW))
+    try:
+        model = storm.export_json()
+    finally:
+        storm.stop()
+    assert [f["name"] for f in model["views"][0]["fields"]] == ["order id", "total"]
+    assert all("id_attribute" not in f for f in model["views"][0]["fields"])
 
 
 def _columns_and_indexes(path: Path) -> dict[str, tuple[list[Any], list[Any]]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -340,6 +341,82 @@ def test_file_without_channel_is_private(client: WebClient, fake: FakeSlack) -> 
     [f] = fake.files()
     assert f.channel is None and f.title == "blob.bin" and f.content == b"\x00\x01"
     assert fake.channels() == []
+
+
+def test_a_person_shares_files_in_a_message_that_files_info_describes(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    said = fake.share_files("C1", "U1", [("a.txt", b"A"), ("model.json", b"{}")], text="ours")
+    assert said.user == "U1" and said.text == "ours" and said.bot_id is None
+    shown = fake.message_json("C1", said.ts)
+    assert shown is not None and [f["name"] for f in shown["files"]] == ["a.txt", "model.json"]
+    info = client.files_info(file=shown["files"][1]["id"])["file"]
+    assert (info["name"], info["size"], info["user"], info["filetype"]) == (
+        "model.json",
+        2,
+        "U1",
+        "json",
+    )
+    assert info["shares"]["public"]["C1"][0]["ts"] == said.ts
+    with pytest.raises(SlackApiError) as excinfo:
+        client.files_info(file="F404")
+    assert api_error(excinfo) == "file_not_found"
+    with pytest.raises(ValueError, match="empty"):
+        fake.share_file("C1", "U1", "empty.json", b"")
+
+
+def test_a_file_is_downloaded_only_with_the_bot_token_and_each_download_is_recorded(
+    fake: FakeSlack,
+) -> None:
+    said = fake.share_file("C1", "U1", "model.json", b'{"format": "storm-model/1"}')
+    url = said.files[0]["url_private_download"]
+
+    def get(token: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    assert get(TOKEN) == (200, b'{"format": "storm-model/1"}')
+    assert get("xoxb-someone-else")[0] == 403
+    fake.fail("file_download", status=500)
+    assert get(TOKEN)[0] == 500
+    assert [(c.method, c.error) for c in fake.calls] == [
+        ("file_download", None),
+        ("file_download", "not_authed"),
+        ("file_download", "internal_error"),
+    ]
+
+
+def test_a_form_takes_files_up_to_slacks_limit_and_file_inputs_are_checked(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    uploaded = fake.upload_to_form("U1", "model.json", b"{}")
+    assert uploaded["channels"] == [] and fake.file_json(uploaded["id"]) == uploaded
+    with pytest.raises(ValueError, match="up to"):
+        fake.upload_to_form("U1", "huge.json", b" " * (10 * 1024 * 1024 + 1))
+    field = {
+        "type": "input",
+        "block_id": "file",
+        "label": {"type": "plain_text", "text": "File"},
+        "element": {"type": "file_input", "action_id": "v", "filetypes": "json", "max_files": 11},
+    }
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "T"},
+        "submit": {"type": "plain_text", "text": "Go"},
+        "blocks": [field],
+    }
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.new_trigger("U1"), view=view)
+    assert invalid_messages(excinfo) == [
+        "[ERROR] must provide an array of strings [json-pointer:/view/blocks/0/element/filetypes]",
+        "[ERROR] must be between 1 and 10 [json-pointer:/view/blocks/0/element/max_files]",
+    ]
+    field["element"] = {"type": "file_input", "action_id": "v", "filetypes": ["json"]}
+    assert client.views_open(trigger_id=fake.new_trigger("U1"), view=view)["ok"]
 
 
 def test_an_upload_keeps_its_alt_text_within_slacks_limit(

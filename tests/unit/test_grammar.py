@@ -657,6 +657,12 @@ def test_scenario_alone_asks_for_the_form() -> None:
     assert "title, a colon" in _refused("scenario Happy", "scenario")  # a title alone is not
 
 
+def test_import_alone_asks_for_its_form_and_takes_nothing_after_it() -> None:
+    assert parse("import") == commands.OpenForm("import")
+    assert parse(" IMPORT ") == commands.OpenForm("import")
+    assert "takes nothing after it" in _refused("import model.json", "import")
+
+
 def test_scenario_errors() -> None:
     assert "title, a colon, then given" in _refused("scenario Happy given E1 then V1", "scenario")
     assert "title, a colon, then given" in _refused("scenario Happy: when C1 then E1", "scenario")

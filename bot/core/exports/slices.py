@@ -111,6 +111,11 @@ class _SliceFile:
         found: list[str] = []
         for command in cut_slice.of_kind("command"):
             found += [f"- Actor {self.name(a)}" for a in links.actors_of(command)]
+            found += [
+                f"- Screen {_md(screen.label)}"
+                for screen in cut_slice.of_kind("screen")
+                if command.key in links.keys(screen.issues)
+            ]
         for policy in cut_slice.of_kind("policy"):
             on = links.key(policy.on)
             whenever = f": whenever {self.name(on)}" if on else ""

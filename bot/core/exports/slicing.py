@@ -7,7 +7,10 @@ hands slices on (SPEC §7: `eventmodel` and `slices`), so that both always agree
 - one STATE_VIEW slice per view;
 - one STATE_CHANGE slice per external system with the events it causes, and a last one for
   events that nothing causes yet, so that every event appears somewhere;
-- one AUTOMATION slice per policy that issues no live command, so that no policy is lost.
+- one AUTOMATION slice per policy that issues no live command, so that no policy is lost;
+- screens in the slices of the commands they issue and of the views they show (a screen may
+  be in several, as in the real tools' files), and one STATE_VIEW slice for each screen that
+  does neither, so that no screen is lost either.
 
 A scenario belongs to the slice of its command (`when`) or of its view; one whose command or
 view was dropped has nothing to specify and is left out. Slices follow the timeline: a command
@@ -27,7 +30,7 @@ from bot.core.model import ElementInfo, Scenario, Snapshot
 
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """One slice: `key` is what it is named after (`C1`, `V2`, `X1`, `P3`, or `uncaused`),
+    """One slice: `key` is what it is named after (`C1`, `V2`, `X1`, `P3`, `U1` or `uncaused`),
     `members` the elements it holds, `scenarios` the scenario elements that specify it."""
 
     index: int  # 1, 2, … in timeline order
@@ -72,6 +75,14 @@ def cut(snapshot: Snapshot, links: Links) -> list[Slice]:
         if not commands:
             lone.append(policy)
 
+    screens: dict[str, list[ElementInfo]] = {}  # by the command it issues or view it shows
+    for screen in snapshot.of_kind("screen"):
+        shown = links.keys(screen.issues) + links.keys(screen.shows)
+        for key in shown:
+            screens.setdefault(key, []).append(screen)
+        if not shown:
+            screens.setdefault(screen.key, []).append(screen)
+
     placed: list[tuple[float, int, str, str, str, list[ElementInfo]]] = []
     caused: set[str] = set()
     for source in snapshot.of_kind("command") + snapshot.of_kind("external"):
@@ -79,10 +90,15 @@ def cut(snapshot: Snapshot, links: Links) -> list[Slice]:
         caused.update(events)
         members = [source] if source.kind == "command" else []
         members += links.elements(events) + issuers.get(source.key, [])
+        members += screens.get(source.key, [])
         placed.append((first(events), 0, source.key, source.name, "STATE_CHANGE", members))
     for view in snapshot.of_kind("view"):
         where = after_last(links.keys(view.fed_by))
-        placed.append((where, 1, view.key, view.name, "STATE_VIEW", [view]))
+        members = [view, *screens.get(view.key, [])]
+        placed.append((where, 1, view.key, view.name, "STATE_VIEW", members))
+    for screen in snapshot.of_kind("screen"):
+        if screen.key in screens:  # issues nothing and shows nothing
+            placed.append((end, 3, screen.key, screen.name, "STATE_VIEW", [screen]))
     for policy in lone:
         on = links.key(policy.on)
         trigger = links.by_key.get(on) if on else None
