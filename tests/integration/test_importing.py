@@ -170,8 +170,8 @@ def test_adding_to_a_workshop_with_elements_asks_first_and_stores_nothing(
     assert shown(outcome.post) == (
         ":inbox_tray: *orders.json* (storm-model/1) holds 2 events, 1 command and 1 view. Add "
         "them to the workshop *Checkout*? Nothing is overwritten.\n"
-        "1 name match elements the workshop has already, which are kept, not duplicated: *E1* "
-        "Order Placed."
+        "1 name matches an element the workshop has already, which is kept, not duplicated: "
+        "*E1* Order Placed."
     )
     assert rows(db_engine) == before
 
