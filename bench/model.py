@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import random
 import statistics
 import time
@@ -691,16 +692,62 @@ def operations() -> list[tuple[str, Callable[[Snapshot], object]]]:
 
 @dataclass
 class ModelResult:
-    """Seconds per operation per size (a size's figure is None when it was skipped)."""
+    """Seconds per operation per size (a size's figure is None when it was skipped), and the
+    hand-off's figures at one size: importing a model and exporting its slices."""
 
     sizes: list[int]
     times: dict[str, dict[int, Timing]]
     counts: dict[int, dict[str, int]]
+    handoff_size: int | None = None
+    handoff: dict[str, Timing] = field(default_factory=dict)
 
 
-def measure(sizes: list[int], *, database_url: str, min_reps: int, budget: float) -> ModelResult:
+# The hand-off's names in the report and the goals.
+IMPORT = "import of a storm-model/1 file"
+SLICES = "exports.slices_zip"
+
+
+def measure_handoff(
+    engine: Engine, size: int, *, min_reps: int, budget: float
+) -> dict[str, Timing]:
+    """A team brings a model of `size` elements in (`Importing.run` on the storm-model/1 text
+    Storm uploads: read, checked, stored in one transaction, into a new channel each time) and
+    hands its slices to builders (`slices_zip`)."""
+    from bot.core.clock import SystemClock
+    from bot.core.exports.slices import slices_zip
+    from bot.core.exports.storm_model import to_json_text
+    from bot.service.importing import Importing, ImportRequest
+
+    built = snapshot(plan(size))
+    text = to_json_text(built).encode()
+    importing = Importing(engine, SystemClock(), wake=lambda: None)
+    channels = itertools.count()
+
+    def bring_in() -> None:
+        channel = f"CIMPORT{size}x{next(channels)}"
+        request = ImportRequest("TIMPORT", channel, PEOPLE[0], text, "model.json")
+        outcome = importing.run(request)
+        assert outcome.status == "imported", outcome.post.text
+
+    return {
+        IMPORT: time_sizes({size: bring_in}, min_reps=min_reps, budget=budget)[size],
+        SLICES: time_sizes(
+            {size: functools.partial(slices_zip, built)}, min_reps=min_reps, budget=budget
+        )[size],
+    }
+
+
+def measure(
+    sizes: list[int],
+    *,
+    database_url: str,
+    min_reps: int,
+    budget: float,
+    handoff_size: int | None = None,
+) -> ModelResult:
     """Time every operation at every size, and `load_snapshot` from a real SQLite file; all
-    the workshops are built (and stored) first, so that the sizes can take turns."""
+    the workshops are built (and stored) first, so that the sizes can take turns. Then the
+    hand-off at `handoff_size`, when given."""
     from storage.migrate import ready_engine
 
     engine = ready_engine(database_url)
@@ -718,8 +765,13 @@ def measure(sizes: list[int], *, database_url: str, min_reps: int, budget: float
         times[name] = time_sizes(calls, min_reps=min_reps, budget=budget)
     loads = {size: functools.partial(_load, engine, stored[size]) for size in sizes}
     times["snapshots.load_snapshot (SQLite)"] = time_sizes(loads, min_reps=min_reps, budget=budget)
+    handoff = (
+        measure_handoff(engine, handoff_size, min_reps=min_reps, budget=budget)
+        if handoff_size
+        else {}
+    )
     engine.dispose()
-    return ModelResult(sizes, dict(times), counts)
+    return ModelResult(sizes, dict(times), counts, handoff_size, handoff)
 
 
 def _load(engine: Engine, workshop_id: int) -> Snapshot:

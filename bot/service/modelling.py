@@ -467,11 +467,11 @@ def group(action: Action, command: commands.Group) -> Post:
 def set_fields(action: Action, command: commands.SetFields) -> Post:
     element = action.resolve(command.ref, *WITH_FIELDS)
     session = action.session
-    # An identifier given on import stays with its field while the field keeps its name.
-    identifiers: dict[str, str] = {}
+    # What an import gave a field (its identifier, whether it identifies the element, its
+    # example, subfields, a mapping without an origin) stays with it while it keeps its name.
+    imported: dict[str, ElementField] = {}
     for old in repo.fields_of(session, element_id=element.id or 0):
-        if old.identifier is not None:
-            identifiers[old.name] = old.identifier
+        imported[old.name] = old
         session.delete(old)
     shown, warnings = [], []
     for position, spec in enumerate(command.fields):
@@ -482,6 +482,7 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
             except UnknownReference:
                 origin = f"{spec.origin_ref.upper()}.{spec.origin_field}"
                 warnings.append(f"\n:warning: {literal(spec.origin_ref)} does not exist (yet).")
+        before = imported.get(spec.name)
         field = ElementField(
             element_id=element.id or 0,
             position=position,
@@ -490,7 +491,11 @@ def set_fields(action: Action, command: commands.SetFields) -> Post:
             origin=origin,
             type=spec.type,
             is_list=spec.is_list,
-            identifier=spec.identifier or identifiers.get(spec.name),
+            identifier=spec.identifier or (before.identifier if before else None),
+            id_attribute=before.id_attribute if before else False,
+            example=before.example if before else None,
+            mapping=before.mapping if before and origin is None else None,
+            subfields=before.subfields if before else None,
         )
         session.add(field)
         shown.append(literal(str(field_spec(field))))

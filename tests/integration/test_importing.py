@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from bench import model as workshops
 from bot.core.clock import ManualClock
 from bot.core.exports.storm_model import to_json, to_json_text
-from bot.core.model import Snapshot
+from bot.core.model import FieldSpec, Snapshot
 from bot.service.importing import Importing, ImportOutcome, ImportRequest
 from bot.service.snapshots import load_snapshot
 from storage import repository as repo
@@ -170,8 +170,8 @@ def test_adding_to_a_workshop_with_elements_asks_first_and_stores_nothing(
     assert shown(outcome.post) == (
         ":inbox_tray: *orders.json* (storm-model/1) holds 2 events, 1 command and 1 view. Add "
         "them to the workshop *Checkout*? Nothing is overwritten.\n"
-        "1 name match elements the workshop has already, which are kept, not duplicated: *E1* "
-        "Order Placed."
+        "1 name matches an element the workshop has already, which is kept, not duplicated: "
+        "*E1* Order Placed."
     )
     assert rows(db_engine) == before
 
@@ -468,3 +468,28 @@ def test_to_json_text_is_what_import_reads(
     text = to_json_text(snapshot(db_engine, "C1"))
     assert run(importing, text.encode(), channel="C2").status == "imported"
     assert snapshot(db_engine, "C2").events[0].name == "Crème Brûlée Served"
+
+
+def test_retyping_an_imported_elements_fields_keeps_what_the_file_said_of_them(
+    importing: Importing, driver: Driver, db_engine: Engine
+) -> None:
+    data = (EXAMPLES / "socraft-client-portal.config.json").read_bytes()
+    assert run(importing, data, channel="C1", user="U1").status == "imported"
+    before = {e.name: e for e in driver.snapshot().elements}["Create Settings"]
+    settings_id = before.fields[0]
+    assert (settings_id.name, settings_id.id_attribute, settings_id.example) == (
+        "settingsId",
+        True,
+        '"\\"00000000-0000-0000-0000-000000000001\\""',
+    )
+    answer = driver.run(f"fields {before.key}: settingsId:UUID*, connectionId:UUID, note")
+    assert ":no_entry_sign:" not in answer
+    after = driver.elements()[before.key]
+    assert after.fields[0] == FieldSpec(
+        "settingsId",
+        generated=True,
+        type="UUID",
+        id_attribute=True,
+        example=settings_id.example,
+    )
+    assert [f.name for f in after.fields] == ["settingsId", "connectionId", "note"]

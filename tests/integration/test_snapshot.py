@@ -123,7 +123,15 @@ def expected_elements() -> dict[str, ElementInfo]:
             fed_by=("E1", "E2"),
         ),
         ElementInfo(
-            "P1", "policy", "Ship when paid", "U1", votes=0, step_number=3, issues=("C3",), on="E2"
+            "P1",
+            "policy",
+            "Ship when paid",
+            "U1",
+            votes=0,
+            step_number=3,
+            issues=("C3",),
+            on="E2",
+            triggers=("E2",),
         ),
         ElementInfo("R1", "actor", "Customer", "U1", votes=0, step_number=3, issues=("C1", "C2")),
         ElementInfo(

@@ -119,8 +119,9 @@ def read(document: dict[str, Any], filename: str) -> Plan:
     names = _NameSpace()
     aggregates = _aggregates(document, slices, found, names)
     elements = [*aggregates.values()]
+    upstream = _upstream(found)
     for ref, each in found.items():
-        elements.append(_element(ref, each, found, aggregates))
+        elements.append(_element(ref, each, upstream.get(ref, []), aggregates))
     elements += _actors(slices, found, names)
     for n in order:
         elements += _specifications(slices[n], at("slices", n), found, names)
@@ -280,13 +281,13 @@ def _aggregates(
 
 
 def _element(
-    ref: str, each: _Found, found: dict[str, _Found], aggregates: dict[str, PlanElement]
+    ref: str, each: _Found, sources: list[_Found], aggregates: dict[str, PlanElement]
 ) -> PlanElement:
     entry, where = each.entry, each.where
     relations = {k: tuple(v) for k, v in each.relations.items()}
     aggregate = entry.get("aggregate")
     description = entry.get("description")
-    fields = _fields(entry.get("fields"), at(where, "fields"), _sources(ref, each, found))
+    fields = _fields(entry.get("fields"), at(where, "fields"), sources)
     return PlanElement(
         ref=ref,
         kind=each.kind,
@@ -305,14 +306,17 @@ def _element(
     )
 
 
-def _sources(ref: str, each: _Found, found: dict[str, _Found]) -> list[_Found]:
-    """The elements data flows into this one from, where a field's `mapping` finds its
-    source field: a view's events, a command's screens and processors, an event's commands,
-    a processor's triggers."""
-    sources = [found[r] for r in each.relations.get("fed_by", []) + each.relations.get("on", [])]
-    for other in found.values():
-        if ref in other.relations.get("issues", []) or ref in other.relations.get("causes", []):
-            sources.append(other)
+def _upstream(found: dict[str, _Found]) -> dict[str, list[_Found]]:
+    """For each element, the elements data flows into it from, where a field's `mapping`
+    finds its source field: a view's events, a processor's triggers, a command's screens and
+    processors, an event's commands."""
+    sources: dict[str, list[_Found]] = {}
+    for ref, each in found.items():
+        for relation in ("fed_by", "on"):
+            sources.setdefault(ref, []).extend(found[r] for r in each.relations.get(relation, []))
+        for relation in ("issues", "causes"):
+            for target in each.relations.get(relation, []):
+                sources.setdefault(target, []).append(each)
     return sources
 
 

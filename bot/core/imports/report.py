@@ -69,9 +69,11 @@ def confirm(
         f"the workshop *{literal(title)}*? Nothing is overwritten."
     ]
     if matches:
+        one = len(matches) == 1
         lines.append(
-            f"{plural(len(matches), 'name')} match elements the workshop has already, which "
-            f"are kept, not duplicated: {_matches(matches)}."
+            f"{plural(len(matches), 'name')} {'matches an element' if one else 'match elements'}"
+            f" the workshop has already, which {'is' if one else 'are'} kept, not duplicated: "
+            f"{_matches(matches)}."
         )
     return Post(text=f"Import {file_label(filename)} into {title}?", sections=tuple(lines))
 
