@@ -608,7 +608,7 @@ class Sandbox:
         with Session(self._observer) as session:
             return bool(
                 repo.due_posts(session, now=self.clock.now(), limit=1)
-                or repo.unprocessed_slack_event_payloads(session)
+                or repo.unprocessed_slack_events(session)
             )
 
     def _wait_for_event(self, event_id: str, timeout: float = 10.0) -> None:
