@@ -287,6 +287,31 @@ BAD_EVENT_MODELS: list[tuple[Any, str]] = [
 ]
 
 
+SPEC = {"id": "x", "title": "t", "given": [], "when": [], "then": [], "linkedId": "s1"}
+BAD_EVENT_MODELS.append(
+    (
+        {
+            "slices": [
+                em_slice("s1", commands=[PLACE], events=[PLACED], specifications=[SPEC, SPEC])
+            ]
+        },
+        "slices[0].specifications[1]: the id x is used twice (also by slices[0].specifications[0])",
+    )
+)
+BAD_EVENT_MODELS.append(
+    (
+        {
+            "slices": [
+                em_slice(
+                    "s1", commands=[PLACE], events=[PLACED], specifications=[{**SPEC, "id": "c1"}]
+                )
+            ]
+        },
+        "slices[0].specifications[0]: the id c1 is used twice (also by slices[0].commands[0])",
+    )
+)
+
+
 @pytest.mark.parametrize(("document", "expected"), BAD_EVENT_MODELS)
 def test_a_bad_event_model_names_its_first_problem_and_where(document: Any, expected: str) -> None:
     assert problem(document).startswith(expected)

@@ -116,7 +116,7 @@ def read(document: dict[str, Any], filename: str) -> Plan:
         _elements_of(slices[n], at("slices", n), found, slice_ids)
     for n in order:
         _dependencies_of(slices[n], at("slices", n), found)
-    names = _NameSpace()
+    names = _NameSpace(found, slices)
     aggregates = _aggregates(document, slices, found, names)
     elements = [*aggregates.values()]
     upstream = _upstream(found)
@@ -183,7 +183,7 @@ def _elements_of(
     listed = entry.get("aggregates")
     meta = SliceMeta(
         slice_id=slice_id,
-        title=string(title, at(where, "title"), optional=True),
+        title=None if title is None else name(title, at(where, "title"), "a slice's title"),
         status=_status(entry, where, found, here),
         aggregates=None
         if listed is None
@@ -210,8 +210,11 @@ def _status(
             tags = found[ref].entry.get("tags")
             for tag in tags if isinstance(tags, list) else ():
                 if isinstance(tag, str) and tag.startswith(STATUS_TAG):
-                    return tag.removeprefix(STATUS_TAG)
-    return string(entry.get("status"), at(where, "status"), optional=True)
+                    return name(
+                        tag.removeprefix(STATUS_TAG), f"{found[ref].where}.tags", "a status"
+                    )
+    status = entry.get("status")
+    return None if status is None else name(status, at(where, "status"), "a status")
 
 
 def _dependencies_of(entry: dict[str, Any], where: str, found: dict[str, _Found]) -> None:
@@ -240,15 +243,31 @@ def _dependencies_of(entry: dict[str, Any], where: str, found: dict[str, _Found]
 
 
 class _NameSpace:
-    """Refs for elements the file names but gives no id (aggregates, actors, scenarios'
-    generated ones), unique beside the file's ids."""
+    """The refs of the plan's elements: the file's ids, each once (an element's, or a
+    specification's), and made-up ones for what the file names without an id (aggregates,
+    actors), none of which is an id of the file."""
 
-    def __init__(self) -> None:
+    def __init__(self, found: dict[str, _Found], slices: list[dict[str, Any]]) -> None:
         self._n = 0
+        self._where = {ref: each.where for ref, each in found.items()}
+        self._taken = set(self._where)
+        for entry in slices:
+            for spec in entry.get("specifications") or ():
+                if isinstance(spec, dict) and spec.get("id") is not None:
+                    self._taken.add(str(spec["id"]))
 
     def ref(self, kind: str) -> str:
-        self._n += 1
-        return f"{kind}#{self._n}"
+        while True:
+            self._n += 1
+            made = f"{kind}#{self._n}"
+            if made not in self._taken:
+                return made
+
+    def claim(self, ref: str, where: str) -> None:
+        """A specification's id, refused when an element or another specification has it."""
+        if ref in self._where:
+            raise ImportProblem(f"{where}: the id {ref} is used twice (also by {self._where[ref]})")
+        self._where[ref] = where
 
 
 def _aggregates(
@@ -425,11 +444,8 @@ def _specifications(
         spec = obj(spec, place)
         spec_id = spec.get("id")
         external_id = None if spec_id is None else ident(spec_id, at(place, "id"))
-        if external_id is not None and external_id in found:
-            raise ImportProblem(
-                f"{at(place, 'id')}: the id {external_id} is used twice (also by "
-                f"{found[external_id].where})"
-            )
+        if external_id is not None:
+            names.claim(external_id, place)
         steps: dict[str, list[tuple[str, str]]] = {}
         data: list[PlanStep] = []
         error: str | None = None

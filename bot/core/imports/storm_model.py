@@ -39,7 +39,8 @@ from bot.core.imports.plan import (
     PlanStep,
     SliceMeta,
 )
-from bot.core.model import code_identifier, parse_element_key
+from bot.core.model import code_identifier, element_key, parse_element_key
+from bot.core.text import MAX_ANSWER_LENGTH, MAX_NAME_LENGTH
 
 FORMAT = "storm-model/1"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
@@ -91,9 +92,9 @@ def read(document: dict[str, Any], filename: str) -> Plan:
                 actors_of.setdefault(ident(actor, at(at(where, "actors"), n)), []).append(ref)
     elements = tuple(_element(w, k, e, aggregate_of, actors_of) for w, k, e in entries)
     check_references(elements, where_of)
-    keep = all(
-        parse_element_key(e.ref) == (e.kind, e.number) and e.ref == e.ref.upper() for e in elements
-    )
+    # Kept only when every ref is a Storm ID as Storm writes it (`E3`, not `e3` or `E03`), so
+    # that no two elements can end up with one number.
+    keep = all(e.number is not None and e.ref == element_key(e.kind, e.number) for e in elements)
     team = workshop.get("team")
     return Plan(
         title=title or "",
@@ -138,7 +139,14 @@ def _element(
     return PlanElement(
         ref=ref,
         kind=kind,
-        name=name(entry.get(text_key), at(where, text_key), what),
+        # A hotspot raised about an element's message says so in its text ("Question about E3
+        # …"), which may run past a name's 200 characters.
+        name=name(
+            entry.get(text_key),
+            at(where, text_key),
+            what,
+            limit=MAX_ANSWER_LENGTH if kind == "hotspot" else MAX_NAME_LENGTH,
+        ),
         number=parsed[1] if parsed and parsed[0] == kind else None,
         fields=_fields(entry.get("fields"), at(where, "fields")),
         causes=refs("causes") if kind in ("command", "external") else (),
@@ -256,7 +264,7 @@ def _example(value: Any, where: str) -> str:
 
 def _scenario(where: str, entry: dict[str, Any], refs: _Refs) -> PlanScenario:
     comments = tuple(
-        name(c, at(at(where, "comments"), n), "a comment", limit=2000)
+        name(c, at(at(where, "comments"), n), "a comment", limit=MAX_ANSWER_LENGTH)
         for n, c in enumerate(items(entry.get("comments"), at(where, "comments")))
     )
     data = []
@@ -283,7 +291,9 @@ def _scenario(where: str, entry: dict[str, Any], refs: _Refs) -> PlanScenario:
         given=refs("given"),
         when=refs.one("when"),
         then=refs("then"),
-        error=None if error is None else name(error, at(where, "error"), "an error", limit=2000),
+        error=None
+        if error is None
+        else name(error, at(where, "error"), "an error", limit=MAX_ANSWER_LENGTH),
         view=refs.one("view"),
         comments=comments,
         data=tuple(data),
