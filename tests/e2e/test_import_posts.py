@@ -21,6 +21,11 @@ def test_the_channel_is_told_who_imported_what_in_one_line(storm: InProcess) -> 
         ":inbox_tray: <@U1> imported *&lt;!channel&gt; customers.json*: 2 events, 2 commands, "
         "1 view and 2 screens added to the workshop."
     )
+    # The notification shows the fallback text, where a mention would read `<@U1>`.
+    assert line.text == (
+        "Imported &lt;!channel&gt; customers.json: 2 events, 2 commands, 1 view and 2 screens "
+        "added to the workshop."
+    )
     assert any("Cool Customer demo" in text_of(m) for m in storm.posts())  # the kickoff
     # No message per imported element: the one line is the import's.
     assert not any("Customer registered" in text_of(m) for m in storm.posts())

@@ -105,8 +105,11 @@ def refused(filename: str, problem: str) -> Post:
 
 def announcement(user_id: str, filename: str, added: dict[str, int]) -> Post:
     """The channel's line about an import: who imported what (a mention of the importer, a
-    Slack user id, never text from the file)."""
-    return notice(
-        f":inbox_tray: <@{user_id}> imported *{literal(file_label(filename))}*: {counts(added)} added to "
-        "the workshop."
+    Slack user id, never text from the file). The notification's text names no one: a
+    mention there would show as its raw `<@U…>` form."""
+    what = f"{counts(added)} added to the workshop."
+    label = file_label(filename)
+    return Post(
+        text=f"Imported {label}: {what}",
+        sections=(f":inbox_tray: <@{user_id}> imported *{literal(label)}*: {what}",),
     )
