@@ -307,9 +307,9 @@ def _origin(spec: PlanField, keys: dict[str, str]) -> str | None:
     return f"{keys.get(ref, ref)}.{name}"
 
 
-def _stored_field(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
-    """A field of a scenario's step data, as JSON in the scenario's details."""
-    stored: dict[str, Any] = {
+def _field_values(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
+    """What a field holds, under the names of its table's columns."""
+    return {
         "name": spec.name,
         "generated": spec.generated,
         "origin": _origin(spec, keys),
@@ -321,6 +321,11 @@ def _stored_field(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
         "mapping": spec.mapping,
         "subfields": spec.subfields,
     }
+
+
+def _stored_field(spec: PlanField, keys: dict[str, str]) -> dict[str, Any]:
+    """A field of a scenario's step data, as JSON in the scenario's details."""
+    stored = _field_values(spec, keys)
     return {name: value for name, value in stored.items() if value not in (None, False)}
 
 
@@ -328,20 +333,7 @@ def _fields(
     session: Session, new: list[PlanElement], ids: dict[str, int], keys: dict[str, str]
 ) -> None:
     rows = [
-        {
-            "element_id": ids[element.ref],
-            "position": position,
-            "name": spec.name,
-            "generated": spec.generated,
-            "origin": _origin(spec, keys),
-            "type": spec.type,
-            "is_list": spec.is_list,
-            "identifier": spec.identifier,
-            "id_attribute": spec.id_attribute,
-            "example": spec.example,
-            "mapping": spec.mapping,
-            "subfields": spec.subfields,
-        }
+        {"element_id": ids[element.ref], "position": position, **_field_values(spec, keys)}
         for element in new
         for position, spec in enumerate(element.fields)
     ]
