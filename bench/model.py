@@ -599,12 +599,30 @@ def _insert_rank(row: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call: the median of `reps` calls, and the fastest and slowest."""
+    """Seconds per call: the median of `reps` calls, the fastest and slowest, and every call in
+    the order of the rounds that timed it (`rounds[i]` of two sizes ran in the same round)."""
 
     median: float
     low: float
     high: float
     reps: int
+    rounds: tuple[float, ...] = ()
+
+
+def growth(smaller: Timing, larger: Timing) -> float:
+    """How many times longer the larger size's calls take: the median over the rounds of the
+    two calls' ratio in each round.
+
+    A ratio of two medians would set the larger size's calls against the smaller's taken
+    minutes apart, and this VM's speed drifts by a third over minutes; the two calls of one
+    round ran within a second of each other, so the drift cancels out of their ratio.
+    """
+    paired = [
+        big / small for small, big in zip(smaller.rounds, larger.rounds, strict=True) if small > 0
+    ]
+    if not paired:
+        return larger.median / smaller.median
+    return statistics.median(paired)
 
 
 def time_sizes(
@@ -614,42 +632,40 @@ def time_sizes(
     budget: float,
     patience: float = 10.0,
 ) -> dict[int, Timing]:
-    """Time one operation at every size, the sizes taking turns: each round calls every size
-    that still needs calls once, smallest first in one round and largest first in the next.
+    """Time one operation at every size in rounds: each round calls every size once, smallest
+    first in one round and largest first in the next.
 
-    Taking turns is what makes the ratio between two sizes mean something on a shared
-    machine: its speed drifts by a third from one minute to the next (other tenants, the
-    memory they share with us), and timing all of one size before the other would put that
-    drift into the ratio. It also means no call runs with the caches warmed by the same call
-    on the same model just before, which a server rendering a freshly read workshop never
-    has either.
+    Rounds are what make the ratio between two sizes mean something on a shared machine: its
+    speed drifts by a third from one minute to the next (other tenants, the memory they share
+    with us), and timing all of one size before the other would put that drift into the ratio
+    (`growth` sets the calls of one round against each other). Taking turns also means no call
+    runs with the caches warmed by the same call on the same model just before, which a server
+    rendering a freshly read workshop never has either.
 
-    Each size is called until `budget` seconds are spent on it (at most 50 calls), and at
-    least `min_reps` times unless its calls so far took `patience` seconds (one 12-second call
-    is figure enough). The first call of each size is not timed: it is also the one that grows
-    the process's heap to the model's size (fresh pages from the kernel, slow on a VM), which
-    a server that has rendered a report before has done already. Before each timed call the
-    garbage collector runs and what exists is frozen (`gc.freeze`), so a collection during the
-    call walks only the objects the call made. Otherwise one full collection of the whole
-    process (its modules, the workshops under test) lands in a call or not depending on how
-    many objects the call makes compared with all the others, and that threshold, not the
-    model's size, decides a ratio between two sizes.
+    Rounds go on until the size that costs the most has spent `budget` seconds (at most 50
+    rounds), and at least `min_reps` rounds unless that size's calls so far took `patience`
+    seconds (one 12-second call is figure enough). The first call of each size is not timed:
+    it is also the one that grows the process's heap to the model's size (fresh pages from the
+    kernel, slow on a VM), which a server that has rendered a report before has done already.
+    Before each timed call the garbage collector runs and what exists is frozen (`gc.freeze`),
+    so a collection during the call walks only the objects the call made. Otherwise one full
+    collection of the whole process (its modules, the workshops under test) lands in a call or
+    not depending on how many objects the call makes compared with all the others, and that
+    threshold, not the model's size, decides a ratio between two sizes.
     """
     for call in calls.values():
         call()  # once untimed: the first call also grows the process's heap, as a server's did
     samples: dict[int, list[float]] = {size: [] for size in calls}
     spent = dict.fromkeys(calls, 0.0)
 
-    def wanted(size: int) -> bool:
-        taken, used = len(samples[size]), spent[size]
-        return (taken < min_reps and used < patience) or (used < budget and taken < 50)
+    def another_round() -> bool:
+        taken, most = len(samples[min(calls)]), max(spent.values())
+        return (taken < min_reps and most < patience) or (most < budget and taken < 50)
 
     ascending = sorted(calls)
     turn = 0
-    while any(wanted(size) for size in calls):
+    while another_round():
         for size in ascending if turn % 2 == 0 else ascending[::-1]:
-            if not wanted(size):
-                continue
             gc.collect()
             gc.freeze()
             try:
@@ -662,7 +678,7 @@ def time_sizes(
             spent[size] += elapsed
         turn += 1
     return {
-        size: Timing(statistics.median(taken), min(taken), max(taken), len(taken))
+        size: Timing(statistics.median(taken), min(taken), max(taken), len(taken), tuple(taken))
         for size, taken in samples.items()
     }
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.model import Timing, plan, snapshot, time_sizes
+from bench.model import growth as model_growth
 
 
 @dataclass
@@ -91,7 +92,7 @@ def section(result: PicturesResult) -> list[str]:
             f"{size:>10}{f'{t.median:.3f} [{t.low:.3f}-{t.high:.3f}]':>28}{result.pages[size]:>10}"
         )
     for a, b in itertools.pairwise(sizes):
-        growth = result.times[b].median / result.times[a].median * (10 * a / b)
+        growth = model_growth(result.times[a], result.times[b]) * (10 * a / b)
         out.append(f"  {a:,}→{b:,}: {growth:.1f}x per 10x")
     out.append(
         f"  peak extra memory while painting {result.largest:,} elements: "

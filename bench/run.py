@@ -710,13 +710,13 @@ def _model_section(result: model.ModelResult) -> list[str]:
     ]
     for name, by in result.times.items():
         cells = "".join(f"{by[s].median:>12.4f}" if s in by else f"{'-':>12}" for s in sizes)
-        growth = "".join(
-            f"{by[b].median / by[a].median:>11.1f}x"
+        ratios = "".join(
+            f"{model.growth(by[a], by[b]):>11.1f}x"
             if a in by and b in by and by[a].median
             else f"{'-':>12}"
             for a, b in itertools.pairwise(sizes)
         )
-        out.append(f"{name:<36}{cells}{growth}")
+        out.append(f"{name:<36}{cells}{ratios}")
     largest = sizes[-1]
     out.append(
         f"Elements per kind at {largest:,}: "
@@ -794,7 +794,7 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
         for name, by in times.items():
             for a, b in itertools.pairwise(sizes):
                 if a in by and b in by and by[a].median:
-                    growth = by[b].median / by[a].median * (10 * a / b)
+                    growth = model.growth(by[a], by[b]) * (10 * a / b)
                     if growth > worst[0]:
                         worst = (growth, f"{name} {a:,}→{b:,}")
         found.append(
@@ -897,7 +897,7 @@ def _picture_goals(result: pictures.PicturesResult) -> list[tuple[str, bool | No
     sizes = sorted(result.times)
     worst = max(
         (
-            result.times[b].median / result.times[a].median * (10 * a / b)
+            model.growth(result.times[a], result.times[b]) * (10 * a / b)
             for a, b in itertools.pairwise(sizes)
         ),
         default=0.0,
