@@ -230,6 +230,7 @@ class Capture:
                 "claimed_at": None,
                 "late": False,
                 "error": None,
+                "attempts": 0,
             },
         )
 
