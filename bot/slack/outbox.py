@@ -180,8 +180,11 @@ class Outbox:
         did not finish within its lease: each is looked for in the channel first, and sent
         only if it is not there."""
         now = self._clock.now()
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             expired = claims.expired_posts(session, now=now)
+        if not expired:
+            return  # the usual case, on every poll: no write taken
+        with unit_of_work(self._engine) as session:
             won = [
                 post
                 for post in expired
