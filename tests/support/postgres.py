@@ -30,14 +30,16 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 MAINTENANCE = f"{SERVER}/postgres"
 
 
+@functools.cache
 def unreachable() -> str | None:
-    """Why the server cannot be used, in one line; None when it can."""
+    """Why the server cannot be used, in one line; None when it can (asked once a run)."""
     engine = create_engine(MAINTENANCE, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure to connect is the reason to tell
-        return f"PostgreSQL not reachable at 127.0.0.1:5432: {str(error).splitlines()[0]}"
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}"
     finally:
         engine.dispose()
     return None
