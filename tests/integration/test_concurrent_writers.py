@@ -1,6 +1,7 @@
 """Several processes, each with several threads, writing to one workshop at once: every
 element still gets the next number of its kind and every event the next timeline position,
-with no gap and no duplicate (on PostgreSQL writers queue on the workshop's row)."""
+with no gap and no duplicate (on PostgreSQL writers queue on the workshop's row); and starts
+typed at once in one channel make one workshop."""
 
 from __future__ import annotations
 
