@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.service.reactions import ELEMENT_METADATA
 from bot.slack.outbox import POST_METADATA
-from storage.tables import Element, ScheduledPost
+from storage.tables import Element, ScheduledPost, SlackEvent
 from storage.unit_of_work import unit_of_work
 from tests.support.running import CHANNEL, InProcess, text_of
 
@@ -119,3 +119,45 @@ def test_an_element_message_whose_answer_was_lost_is_posted_once_and_counts_vote
     assert len(messages) == 1
     # The message found in the thread is the element's: a :+1: on it is a vote.
     assert element.message_ts == messages[0].ts
+
+
+def _zap_recorded_by(storm: InProcess, claimed_until_offset: timedelta) -> str:
+    """A :zap: on a person's message, recorded by an instance that claimed it for applying
+    and then died; its lease ends `claimed_until_offset` from now."""
+    message = storm.fake.post_user_message(CHANNEL, "U2", "Parcel Shipped")
+    event = storm.slack.reaction_event(
+        "reaction_added", "zap", user="U2", channel=CHANNEL, ts=message.ts
+    )
+    body = storm.slack.envelope(event, event_id="Ev-dead-1")
+    now = storm.clock.now()
+    with unit_of_work(storm.storm.engine) as session:
+        session.add(
+            SlackEvent(
+                event_id="Ev-dead-1",
+                team_id=body["team_id"],
+                payload=body,
+                received_at=now,
+                claimed_by="gone:1:dead",
+                claimed_until=now + claimed_until_offset,
+            )
+        )
+    return message.ts
+
+
+def _events_named(storm: InProcess, name: str) -> list[Element]:
+    with unit_of_work(storm.storm.engine, read_only=True) as session:
+        return list(session.exec(select(Element).where(Element.name == name)).all())
+
+
+def test_a_dead_instances_slack_event_is_applied_once_its_lease_ran_out(
+    storm: InProcess,
+) -> None:
+    storm.run("start Checkout")
+    ts = _zap_recorded_by(storm, timedelta(seconds=30))
+    storm.storm.inbox.process_pending()
+    assert _events_named(storm, "Parcel Shipped") == []  # its lease still runs: not taken
+    storm.clock.advance(timedelta(seconds=31))
+    storm.storm.inbox.process_pending()
+    storm.storm.inbox.process_pending()
+    [event] = _events_named(storm, "Parcel Shipped")
+    assert event.source_ts == ts
