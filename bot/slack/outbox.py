@@ -38,10 +38,12 @@ from bot.service import posts
 from bot.service.reactions import ELEMENT_METADATA
 from bot.service.snapshots import field_spec
 from bot.service.workshops import Workshops
+from bot.service.workspace import acting_for
 from bot.slack.blocks import MAX_SHARED, SlackMessage, build_messages, build_shared, build_single
 from bot.slack.people import People
 from bot.slack.uploads import upload_board, upload_export
 from bot.slack.web import retry_after, without_waiting
+from bot.slack.workspaces import workspace_of
 from storage import repository as repo
 from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
@@ -131,7 +133,7 @@ class Outbox:
                 if workshop_id in self._draining or workshop_id in self._paused:
                     continue
                 self._draining.add(workshop_id)
-            self._pool.submit(self._drain, workshop_id)
+            self._pool.submit(self._drain_in_its_workspace, workshop_id)
 
     def idle(self) -> bool:
         """Whether no workshop is being drained right now."""
@@ -142,6 +144,19 @@ class Outbox:
         """Finish the posts being sent, and leave the rest pending for the next start."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drain_in_its_workspace(self, workshop_id: int) -> None:
+        """`_drain`, its calls made with the token of the workshop's workspace (installed
+        into many workspaces, `bot.slack.workspaces`)."""
+        try:
+            workspace = workspace_of(self._client, self._engine, workshop_id)
+        except Exception:  # like `_drain`'s own trouble: the posts stay pending
+            log.exception("the workspace of workshop %s could not be read", workshop_id)
+            with self._lock:
+                self._draining.discard(workshop_id)
+            return
+        with acting_for(workspace):
+            self._drain(workshop_id)
 
     def _drain(self, workshop_id: int) -> None:
         """Send one workshop's due posts in order until none is left, or until Slack asks its

@@ -12,6 +12,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.core.messages import Post
 from bot.service.ports import SlackFailure
 from bot.slack.blocks import build_single
+from bot.slack.workspaces import WorkspaceClient
 
 
 class WebApi:
@@ -71,20 +72,23 @@ def without_waiting(client: WebClient) -> WebClient:
     workshops' posts meanwhile (`bot.slack.outbox`), so that nothing waits behind one
     channel's limit and nothing is lost to it.
     """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
-        logger=client.logger,
-        retry_handlers=[
+    settings: dict[str, Any] = {
+        "token": client.token,
+        "base_url": client.base_url,
+        "timeout": client.timeout,
+        "ssl": client.ssl,
+        "proxy": client.proxy,
+        "headers": {k: v for k, v in client.headers.items() if k != "User-Agent"},
+        "logger": client.logger,
+        "retry_handlers": [
             handler
             for handler in client.retry_handlers
             if not isinstance(handler, RateLimitErrorRetryHandler)
         ],
-    )
+    }
+    if isinstance(client, WorkspaceClient):  # many workspaces: still each one's own token
+        return WorkspaceClient(client.installations, **settings)
+    return WebClient(**settings)
 
 
 def retry_after(error: SlackApiError) -> float:
