@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fake_slack import FakeSlack
-from tests.support.running import InProcess, start_in_process, text_of
+from bot.sandbox.slack_requests import SlackRequests
+from tests.support.running import (
+    SIGNING_SECRET,
+    InProcess,
+    serve_process,
+    start_in_process,
+    text_of,
+)
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "oauth-client-secret-0123"
@@ -64,9 +71,9 @@ def installable(fake_slack: FakeSlack, database_url: str) -> Iterator[InProcess]
         running.stop()
 
 
-def _start_install(storm: InProcess) -> tuple[str, str]:
+def _start_install(storm: InProcess | str) -> tuple[str, str]:
     """Open the install page: the state in Slack's authorize link, and the browser's cookie."""
-    status, headers, page = _get(storm.slack.base_url + "slack/install")
+    status, headers, page = _get(_base(storm) + "slack/install")
     assert status == 200, page
     link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
     assert link is not None, page
@@ -79,20 +86,28 @@ def _start_install(storm: InProcess) -> tuple[str, str]:
     return state, f"{STATE_COOKIE}={state}"
 
 
-def _redirect(storm: InProcess, code: str, state: str, cookie: str | None) -> int:
+def _redirect(storm: InProcess | str, code: str, state: str, cookie: str | None) -> int:
     """Slack sends the browser back to Storm with the code and the state."""
     query = urllib.parse.urlencode({"code": code, "state": state})
-    status, _, _ = _get(f"{storm.slack.base_url}slack/oauth_redirect?{query}", cookie)
+    status, _, _ = _get(f"{_base(storm)}slack/oauth_redirect?{query}", cookie)
     return status
 
 
-def _install(storm: InProcess, team_id: str) -> str:
+def _install(storm: InProcess | str, team_id: str, fake: FakeSlack | None = None) -> str:
     """The whole install into `team_id`; its bot token."""
+    if fake is None:
+        assert not isinstance(storm, str), "a `stormbot serve` is installed through its fake"
+        fake = storm.fake
     state, cookie = _start_install(storm)
-    assert _redirect(storm, storm.fake.approve_install(team_id), state, cookie) == 200
-    token = storm.fake.workspace_token(team_id)
+    assert _redirect(storm, fake.approve_install(team_id), state, cookie) == 200
+    token = fake.workspace_token(team_id)
     assert token is not None
     return token
+
+
+def _base(storm: InProcess | str) -> str:
+    """Where Storm serves HTTP: in this process, or a `stormbot serve`'s base URL."""
+    return storm if isinstance(storm, str) else storm.slack.base_url
 
 
 def _stored_bots(storm: InProcess) -> list[tuple[str, str]]:
@@ -216,3 +231,28 @@ def test_an_uninstalled_workspace_loses_its_token_and_the_other_goes_on(
     # T1's workshop is kept, as it was: reinstalled, Storm knows it again.
     _install(storm, "T1")
     assert "Checkout" in storm.run("status", team="T1", channel="C1")
+
+
+def test_stormbot_serve_installed_into_workspaces_logs_no_token_at_debug(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Each workspace's token comes back from `oauth.v2.access` and goes into the database,
+    both of which slack_sdk and SQLAlchemy log in full at DEBUG: none of it reaches the log."""
+    fake_slack.enable_oauth(CLIENT_ID, CLIENT_SECRET)
+    served = serve_process(fake_slack, f"sqlite:///{tmp_path / 'storm.db'}", tmp_path / "log")
+    del served.env["SLACK_BOT_TOKEN"]
+    served.env.update(
+        SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET, LOG_LEVEL="DEBUG"
+    )
+    served.start()
+    try:
+        token = _install(served.base_url, "T1", fake_slack)
+        slack = SlackRequests(served.base_url, SIGNING_SECRET, fake=fake_slack, team_id="T1")
+        assert slack.command("start Checkout").status == 200
+        fake_slack.wait_for(lambda f: any(c.token == token for c in f.calls_to("chat.postMessage")))
+    finally:
+        served.stop()
+    logged = served.log_path.read_text(errors="replace")
+    assert "DEBUG" in logged and "oauth.v2.access" in logged  # it did log the exchange
+    assert token not in logged and token.split("-", 2)[2] not in logged
+    assert CLIENT_SECRET not in logged
