@@ -6,12 +6,13 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler as AsgiSlackRequestHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -37,7 +38,7 @@ from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
-from bot.slack.workspaces import Installations, WorkspaceClient, oauth_settings
+from bot.slack.workspaces import Installations, InstalledBot, WorkspaceClient, oauth_settings
 from storage.db import Checkpointer, is_reachable
 from storage.migrate import ready_engine
 from storage.unit_of_work import sqlite_file
@@ -261,23 +262,28 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     clock = clock or SystemClock()
     # The background worker copies the WAL into the database; web workers' requests never do.
     engine = ready_engine(settings.database_url, checkpoints=role != "web")
-    oauth = (
-        oauth_settings(
-            settings.slack_client_id, settings.slack_client_secret.get_secret_value(), engine
-        )
+    # Installed into many workspaces (OAuth): each one's bot token is its installation's.
+    installations = (
+        Installations(settings.slack_client_id, engine)
         if settings.slack_client_id is not None and settings.slack_client_secret is not None
         else None
     )
-    installations = oauth.installation_store if oauth is not None else None
-    assert installations is None or isinstance(installations, Installations)
     client = make_client(settings, installations)
     bolt_logger = logging.getLogger("storm.bolt")
     bolt_logger.addFilter(_TOKEN_FILTER)
-    identity = _BotIdentity(client) if oauth is None else None
+    identity: _BotIdentity | None = None
+    oauth: OAuthSettings | None = None
+    if installations is None:  # one workspace: the bot token of the settings
+        identity = _BotIdentity(client)
+        authorize = identity.authorizer()
+    else:
+        assert settings.slack_client_secret is not None
+        oauth = oauth_settings(installations, settings.slack_client_secret.get_secret_value())
+        # Bolt takes an `Authorize` too, though its annotation names only functions.
+        authorize = cast(Callable[..., AuthorizeResult], InstalledBot(installations))
     bolt = App(
         client=client,
-        # One workspace: the bot token of the settings. Many: each one's installation's.
-        authorize=identity.authorizer() if identity is not None else None,
+        authorize=authorize,
         oauth_settings=oauth,
         signing_secret=(
             settings.slack_signing_secret.get_secret_value()

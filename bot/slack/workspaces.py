@@ -16,9 +16,13 @@ import threading
 import time
 from typing import Any
 
+from slack_bolt import BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web import SlackResponse
@@ -59,22 +63,28 @@ class Installations(SQLAlchemyInstallationStore):
     def __init__(self, client_id: str, engine: Engine) -> None:
         super().__init__(client_id=client_id, engine=engine, logger=log)
         self._lock = threading.Lock()
-        self._tokens: dict[str, tuple[str | None, float]] = {}
+        self._bots: dict[str, tuple[Bot | None, float]] = {}  # team: (bot, when read)
         self._told: set[str] = set()  # workspaces whose missing installation was logged
 
     def bot_token(self, team_id: str) -> str | None:
         """The workspace's bot token; None when Storm is not (or no longer) installed there."""
+        bot = self.bot(team_id)
+        return bot.bot_token if bot is not None else None
+
+    def bot(self, team_id: str) -> Bot | None:
+        """The workspace's bot (token, ids, scopes) as installed; None without an installation."""
         now = time.monotonic()
         with self._lock:
-            known = self._tokens.get(team_id)
+            known = self._bots.get(team_id)
         if known is not None and now - known[1] < TOKEN_SECONDS:
             return known[0]
         bot = self.find_bot(enterprise_id=None, team_id=team_id)
-        token = bot.bot_token if bot is not None else None
+        if bot is not None and not bot.bot_token:
+            bot = None
         with self._lock:
-            self._tokens[team_id] = (token, now)
-            first = token is None and team_id not in self._told
-            if token is None:
+            self._bots[team_id] = (bot, now)
+            first = bot is None and team_id not in self._told
+            if bot is None:
                 self._told.add(team_id)
             else:
                 self._told.discard(team_id)
@@ -84,7 +94,7 @@ class Installations(SQLAlchemyInstallationStore):
                 "installed again",
                 team_id,
             )
-        return token
+        return bot
 
     def save(self, installation: Any) -> None:
         super().save(installation)
@@ -104,7 +114,44 @@ class Installations(SQLAlchemyInstallationStore):
 
     def _forget(self, team_id: str | None) -> None:
         with self._lock:
-            self._tokens.pop(team_id or "", None)
+            self._bots.pop(team_id or "", None)
+
+
+class InstalledBot(Authorize):
+    """Bolt's authorization of a request: the bot of its workspace's installation, as stored.
+
+    Bolt's own (`InstallationStoreAuthorize`) also calls `auth.test` on every request, which
+    would make every slash command wait for, and fail with, the Web API; what it would learn
+    (the bot's ids) was stored at the install.
+    """
+
+    def __init__(self, installations: Installations) -> None:
+        super().__init__()
+        self._installations = installations
+
+    def __call__(
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        bot = self._installations.bot(team_id) if team_id else None
+        if bot is None:
+            return None  # Bolt answers that the app is not installed there
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            bot_scopes=bot.bot_scopes,
+        )
 
 
 class WorkspaceClient(WebClient):
@@ -154,18 +201,18 @@ def workspace_of(client: WebClient, engine: Engine, workshop_id: int) -> str | N
     return team_of(engine, workshop_id) if isinstance(client, WorkspaceClient) else None
 
 
-def oauth_settings(client_id: str, client_secret: str, engine: Engine) -> OAuthSettings:
+def oauth_settings(installations: Installations, client_secret: str) -> OAuthSettings:
     """Bolt's OAuth flow on Storm's database: installations and states in its tables."""
     return OAuthSettings(
-        client_id=client_id,
+        client_id=installations.client_id,
         client_secret=client_secret,
         scopes=list(BOT_SCOPES),
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
-        installation_store=Installations(client_id, engine),
+        installation_store=installations,
         # Storm asks for no user scopes: a workspace's requests are authorized by its bot.
         installation_store_bot_only=True,
         state_store=SQLAlchemyOAuthStateStore(
-            expiration_seconds=STATE_SECONDS, engine=engine, logger=log
+            expiration_seconds=STATE_SECONDS, engine=installations.engine, logger=log
         ),
     )

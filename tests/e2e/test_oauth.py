@@ -198,6 +198,8 @@ def test_two_workspaces_run_workshops_at_once_each_with_its_own_token(
     assert _tokens_used(storm, "C1") == {first}
     assert _tokens_used(storm, "C2") == {second}
     assert not [c for c in storm.fake.calls if c.error in ("not_authed", "invalid_auth")]
+    # Requests are authorized with what the install stored: `auth.test` once per install only.
+    assert [c.token for c in storm.fake.calls_to("auth.test")] == [first, second]
 
 
 def test_an_uninstalled_workspace_loses_its_token_and_the_other_goes_on(
