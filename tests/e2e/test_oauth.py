@@ -120,6 +120,17 @@ def _stored_bots(storm: InProcess) -> list[tuple[str, str]]:
     return found
 
 
+def _element_names(storm: InProcess) -> list[str]:
+    """Every element of every workshop in Storm's database, oldest first."""
+    path = Path(storm.database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as connection:
+        names = [
+            str(name) for (name,) in connection.execute("SELECT name FROM element ORDER BY id")
+        ]
+    connection.close()
+    return names
+
+
 def _tokens_used(storm: InProcess, channel: str) -> set[str | None]:
     """The tokens of every Web API call Storm made about `channel`."""
     return {call.token for call in storm.fake.calls if call.params.get("channel") == channel}
@@ -230,9 +241,15 @@ def test_an_uninstalled_workspace_loses_its_token_and_the_other_goes_on(
     assert not [c for c in later if c.params.get("channel") == "C1"]
     assert {c.token for c in later if c.params.get("channel") == "C2"} == {second}
     assert any("Invoice Sent" in text_of(m) for m in storm.posts("C2"))
+    # A command that still reached Storm from T1 changes nothing there.
+    late = storm.slack.command("event Refund Issued", user="U2", channel="C1", team_id="T1")
+    assert late.status == 200
+    assert _element_names(storm) == ["Invoice Sent"]
     # T1's workshop is kept, as it was: reinstalled, Storm knows it again.
     _install(storm, "T1")
     assert "Checkout" in storm.run("status", team="T1", channel="C1")
+    storm.run("event Refund Issued", user="U2", channel="C1", team="T1")
+    assert _element_names(storm) == ["Invoice Sent", "Refund Issued"]
 
 
 def test_stormbot_serve_installed_into_workspaces_logs_no_token_at_debug(
