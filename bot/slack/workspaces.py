@@ -6,7 +6,7 @@ checked against its cookie and consumed once); installations and states are kept
 SQLAlchemy stores in Storm's database, in the tables Storm's migrations make
 (`storage.slack_installations`). Uninstalling Storm, or revoking its token, deletes that
 workspace's installation (Bolt's token revocation listeners): its workshops stay in the
-database, readable by `stormbot` and its exports, and come back to life when it is reinstalled.
+database as they were, and go on when it is installed again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store import Bot
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web import SlackResponse
@@ -51,7 +51,9 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # How long an install's `state` is good for, from the install page to Slack's redirect back.
 STATE_SECONDS = 600
 # How long a process trusts the token it read for a workspace. An uninstall recorded by
-# another process (a web worker) reaches the background worker's posts within this.
+# another process (a web worker) reaches the background worker's posts within this (meanwhile
+# Slack refuses the revoked token, as it would any). A workspace found without one is asked
+# about again every time: an install recorded by another web worker counts at once.
 TOKEN_SECONDS = 10.0
 # What Slack answers for a token that was revoked: what a workspace without Storm gets.
 NOT_INSTALLED = "token_revoked"
@@ -82,7 +84,8 @@ class Installations(SQLAlchemyInstallationStore):
         if bot is not None and not bot.bot_token:
             bot = None
         with self._lock:
-            self._bots[team_id] = (bot, now)
+            if bot is not None:
+                self._bots[team_id] = (bot, now)
             first = bot is None and team_id not in self._told
             if bot is None:
                 self._told.add(team_id)
@@ -96,7 +99,7 @@ class Installations(SQLAlchemyInstallationStore):
             )
         return bot
 
-    def save(self, installation: Any) -> None:
+    def save(self, installation: Installation) -> None:
         super().save(installation)
         self._forget(installation.team_id)
         log.info("installed in workspace %s", installation.team_id)
