@@ -252,6 +252,19 @@ def test_an_uninstalled_workspace_loses_its_token_and_the_other_goes_on(
     assert _element_names(storm) == ["Invoice Sent", "Refund Issued"]
 
 
+def test_a_revoked_bot_token_is_forgotten_for_its_workspace_only(installable: InProcess) -> None:
+    storm = installable
+    _install(storm, "T1")
+    second = _install(storm, "T2")
+
+    storm.fake.revoke_workspace("T1")
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [storm.fake.bot_user_id]}}
+    assert storm.slack.event(revoked, team_id="T1").status == 200
+
+    assert _stored_bots(storm) == [("T2", second)]
+    assert "Billing" in storm.run("start Billing", team="T2", channel="C2")
+
+
 def test_stormbot_serve_installed_into_workspaces_logs_no_token_at_debug(
     fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
