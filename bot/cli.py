@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        command = args.command or ("serve" if settings.slack_bot_token else "sandbox")
+        command = args.command or (
+            "serve" if settings.slack_bot_token or settings.oauth else "sandbox"
+        )
         configure_logging(settings, quiet=command != "serve")
         if command == "serve":
             from bot.runtime.server import ServeError, serve

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, false, inspect, text
 from sqlmodel import Field, SQLModel
 
+from storage import slack_installations  # noqa: F401  (OAuth's tables, on the same metadata)
 from storage.types import UTCDateTime
 
 

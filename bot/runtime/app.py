@@ -7,12 +7,13 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler as AsgiSlackRequestHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -39,6 +40,7 @@ from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
+from bot.slack.workspaces import Installations, InstalledBot, WorkspaceClient, oauth_settings
 from storage.claims import Claimant
 from storage.db import Checkpointer
 from storage.migrate import ready_engine
@@ -47,22 +49,31 @@ from storage.unit_of_work import sqlite_file
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings) -> WebClient:
+def make_client(settings: Settings, installations: Installations | None = None) -> WebClient:
     """The Web API client: `SLACK_API_URL`, and slack_sdk's own retry handlers.
 
     Rate limits wait for `Retry-After`; connection errors and 5xx answers are retried a few
-    times before the failure is reported.
+    times before the failure is reported. Installed into many workspaces (`installations`),
+    each call carries the token of the workspace it acts for (`WorkspaceClient`).
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    if installations is not None:
+        return WorkspaceClient(
+            installations,
+            base_url=settings.slack_api_url,
+            timeout=10,
+            retry_handlers=retry_handlers,
+        )
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers,
     )
 
 
@@ -81,7 +92,7 @@ CHECKPOINT_SECONDS = 0.1
 class Storm:
     """A wired Storm: the Bolt app and what runs beside it. `start` and `stop` bracket it."""
 
-    identity: _BotIdentity
+    identity: _BotIdentity | None  # None in many workspaces: each installation knows its bot
     bolt: App
     engine: Engine
     workshops: Workshops
@@ -95,7 +106,7 @@ class Storm:
 
     def start(self) -> None:
         """Start sending and scheduling, and finish what a previous run left half done."""
-        if self.role != "background":
+        if self.identity is not None and self.role != "background":
             threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
         if self.role != "web":
             self.workshops.index_old_names()
@@ -250,13 +261,29 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     clock = clock or SystemClock()
     # The background worker copies the WAL into the database; web workers' requests never do.
     engine = ready_engine(settings.database_url, checkpoints=role != "web")
-    client = make_client(settings)
+    # Installed into many workspaces (OAuth): each one's bot token is its installation's.
+    installations = (
+        Installations(settings.slack_client_id, engine)
+        if settings.slack_client_id is not None and settings.slack_client_secret is not None
+        else None
+    )
+    client = make_client(settings, installations)
     bolt_logger = logging.getLogger("storm.bolt")
     bolt_logger.addFilter(_TOKEN_FILTER)
-    identity = _BotIdentity(client)
+    identity: _BotIdentity | None = None
+    oauth: OAuthSettings | None = None
+    if installations is None:  # one workspace: the bot token of the settings
+        identity = _BotIdentity(client)
+        authorize = identity.authorizer()
+    else:
+        assert settings.slack_client_secret is not None
+        oauth = oauth_settings(installations, settings.slack_client_secret.get_secret_value())
+        # Bolt takes an `Authorize` too, though its annotation names only functions.
+        authorize = cast(Callable[..., AuthorizeResult], InstalledBot(installations))
     bolt = App(
         client=client,
-        authorize=identity.authorizer(),
+        authorize=authorize,
+        oauth_settings=oauth,
         signing_secret=(
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -265,6 +292,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         process_before_response=True,
         logger=bolt_logger,
     )
+    if oauth is not None:
+        # `app_uninstalled` and `tokens_revoked` delete the workspace's installation.
+        bolt.enable_token_revocation_listeners()
     # Web workers and the background worker share SQLite's file: the one says it is busy
     # acknowledging, the other holds back meanwhile. One process doing everything needs no sign.
     database = sqlite_file(engine)

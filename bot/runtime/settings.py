@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     storm_capture_reaction: str = "zap"
     storm_vote_reaction: str = "+1"
     storm_hotspot_reaction: str = "question"
+    # OAuth (SPEC §8): with both, Storm installs into many workspaces and keeps their tokens.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -80,9 +83,27 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces: each one's bot token comes from its installation, not the settings."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
     def require_serving(self) -> None:
-        """What serving needs beyond the defaults: a bot token, and a secret over HTTP."""
-        if self.slack_bot_token is None:
+        """What serving needs beyond the defaults: a bot token (or OAuth's client id and
+        secret, over HTTP, where the install pages are served), and a secret over HTTP."""
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            given, missing = (
+                ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+                if self.slack_client_secret is None
+                else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+            )
+            raise SettingsError(f"{missing} is required with {given} (OAuth needs both)")
+        if self.oauth and self.socket_mode:
+            raise SettingsError(
+                "SLACK_CLIENT_ID needs HTTP mode: the install pages are served over HTTP "
+                "(unset SLACK_APP_TOKEN)"
+            )
+        if self.slack_bot_token is None and not self.oauth:
             raise SettingsError("SLACK_BOT_TOKEN is required to serve (a bot token, xoxb-…)")
         if not self.socket_mode and self.slack_signing_secret is None:
             raise SettingsError(

@@ -140,13 +140,15 @@ class Call:
     ``method`` is the Web API method name, or ``"upload_url"`` for the raw file upload POST,
     ``"response_url"`` for a POST to a response URL, or ``"file_download"`` for a GET of a
     file's private URL.  ``error`` is the Slack error code the fake answered with (``None``
-    when the call succeeded), so rejected calls are visible too.
+    when the call succeeded), so rejected calls are visible too.  ``token`` is the token a
+    Web API call carried (installed into many workspaces, each has its own).
     """
 
     method: str
     params: dict[str, Any]
     at: float
     error: str | None = None
+    token: str | None = None
 
 
 @dataclass
@@ -1103,6 +1105,12 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self._app_token: str | None = None
         self._socket_mode_url: Callable[[], str] | None = None
+        # OAuth (`enable_oauth`): the app's credentials, the codes handed out by installs not
+        # yet exchanged (code: team id, team name, installer), and each bot token's workspace.
+        self._oauth_app: tuple[str, str] | None = None
+        self._install_codes: dict[str, tuple[str, str, str]] = {}
+        self._workspace_tokens: dict[str, str] = {}
+        self._token_at_hand: str | None = None  # the token of the call being answered
         self._triggers: dict[str, _Trigger] = {}
         self._views: dict[str, _View] = {}
         self._stacks: dict[str, list[str]] = {}
@@ -1178,6 +1186,64 @@ class FakeSlack:
         with self._lock:
             self._app_token = app_token
             self._socket_mode_url = url
+
+    # -- OAuth: many workspaces ---------------------------------------------------------------
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Be the Slack of an app distributed to many workspaces: ``oauth.v2.access`` takes
+        these credentials and a code from `approve_install`, and hands out a bot token."""
+        with self._lock:
+            self._oauth_app = (client_id, client_secret)
+
+    def approve_install(
+        self, team_id: str, *, team_name: str | None = None, user: str = "U1"
+    ) -> str:
+        """A person in workspace `team_id` approved the install on Slack's page: the code
+        Slack sends back to the app's redirect URL, good for one ``oauth.v2.access``."""
+        code = f"{team_id}.{secrets.token_hex(8)}"
+        with self._lock:
+            self._install_codes[code] = (team_id, team_name or f"Workspace {team_id}", user)
+        return code
+
+    def workspace_token(self, team_id: str) -> str | None:
+        """The bot token the workspace's install handed out, while it is valid."""
+        with self._lock:
+            return next((t for t, team in self._workspace_tokens.items() if team == team_id), None)
+
+    def revoke_workspace(self, team_id: str) -> None:
+        """Storm was uninstalled from the workspace: its bot token no longer works."""
+        with self._lock:
+            for token in [t for t, team in self._workspace_tokens.items() if team == team_id]:
+                del self._workspace_tokens[token]
+
+    def _api_oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Exchange an install's code for the workspace's bot token (Slack's response shape)."""
+        if (
+            self._oauth_app is None
+            or (
+                params.get("client_id"),
+                params.get("client_secret"),
+            )
+            != self._oauth_app
+        ):
+            raise _ApiError("invalid_client_id")
+        found = self._install_codes.pop(str(params.get("code", "")), None)
+        if found is None:
+            raise _ApiError("invalid_code")
+        team_id, team_name, user = found
+        token = self.workspace_token(team_id) or f"xoxb-{team_id}-{secrets.token_hex(12)}"
+        self._workspace_tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": user},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     # -- recording --------------------------------------------------------------------------
     @property
@@ -1942,6 +2008,18 @@ class FakeSlack:
 
     # -- internals: Web API methods ---------------------------------------------------------
     def _api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        workspace = self._workspace_tokens.get(self._token_at_hand or "")
+        if workspace is not None:  # an installed workspace's own token
+            return {
+                "ok": True,
+                "url": f"https://{workspace.lower()}.slack.com/",
+                "team": f"Workspace {workspace}",
+                "user": self._users[self.bot_user_id]["name"],
+                "team_id": workspace,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
         return {
             "ok": True,
             "url": f"https://{self.team_name.lower().replace(' ', '-')}.slack.com/",
@@ -2329,6 +2407,7 @@ class FakeSlack:
     _METHODS: ClassVar[dict[str, str]] = {
         "apps.connections.open": "_api_apps_connections_open",
         "auth.test": "_api_auth_test",
+        "oauth.v2.access": "_api_oauth_v2_access",
         "chat.postMessage": "_api_chat_post_message",
         "chat.postEphemeral": "_api_chat_post_ephemeral",
         "chat.update": "_api_chat_update",
@@ -2352,6 +2431,8 @@ class FakeSlack:
     }
 
     _APP_TOKEN_METHODS: ClassVar[frozenset[str]] = frozenset({"apps.connections.open"})
+    # Methods called with the app's client id and secret rather than a token.
+    _CLIENT_METHODS: ClassVar[frozenset[str]] = frozenset({"oauth.v2.access"})
 
     # -- internals: HTTP dispatch -----------------------------------------------------------
     def _take_fault(self, method: str) -> _Fault | None:
@@ -2366,11 +2447,13 @@ class FakeSlack:
                     return fault
         return None
 
-    def _log_call(self, method: str, params: dict[str, Any], error: str | None) -> Call:
+    def _log_call(
+        self, method: str, params: dict[str, Any], error: str | None, token: str | None = None
+    ) -> Call:
         """Append a Call; done under the same lock hold as the state change it reports, so a
         test that sees the call also sees its effect."""
         with self._lock:
-            call = Call(method, copy.deepcopy(params), time.time(), error)
+            call = Call(method, copy.deepcopy(params), time.time(), error, token)
             self._calls.append(call)
             return call
 
@@ -2381,8 +2464,10 @@ class FakeSlack:
             with suppress(Exception):
                 listener(call)
 
-    def _record(self, method: str, params: dict[str, Any], error: str | None) -> None:
-        self._notify(self._log_call(method, params, error))
+    def _record(
+        self, method: str, params: dict[str, Any], error: str | None, token: str | None = None
+    ) -> None:
+        self._notify(self._log_call(method, params, error, token))
 
     def _fault_reply(self, method: str, params: dict[str, Any], fault: _Fault) -> _Reply:
         """Answer as Slack would for the injected fault, and record the call as failed."""
@@ -2437,6 +2522,10 @@ class FakeSlack:
         auth = headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             token = auth[7:].strip()
+        elif auth.lower().startswith("basic ") and method in self._CLIENT_METHODS:
+            with suppress(ValueError, UnicodeDecodeError):
+                pair = base64.b64decode(auth[6:].strip()).decode()
+                params["client_id"], _, params["client_secret"] = pair.partition(":")
 
         fault = self._take_fault(method)
         if fault is not None:
@@ -2446,34 +2535,52 @@ class FakeSlack:
                 return self._fault_reply(method, params, fault)
 
         # Slack's app-level methods take the app token (xapp-) only; every other one the bot's.
-        app_level = method in self._APP_TOKEN_METHODS
-        if not token:
-            payload: dict[str, Any] = {"ok": False, "error": "not_authed"}
-        elif token == (self.bot_token if app_level else self._app_token):
-            payload = {"ok": False, "error": "not_allowed_token_type"}
-        elif token != (self._app_token if app_level else self.bot_token):
-            payload = {"ok": False, "error": "invalid_auth"}
+        refusal = self._refusal(method, token)
+        if refusal is not None:
+            payload: dict[str, Any] = {"ok": False, "error": refusal}
         elif method not in self._METHODS:
             payload = {"ok": False, "error": "unknown_method"}
         else:
             handler = getattr(self, self._METHODS[method])
             limited: _PostLimited | None = None
             with self._lock:
+                self._token_at_hand = token
                 try:
                     payload = handler(params)
                 except _ApiError as exc:
                     payload = exc.payload()
                 except _PostLimited as exc:
                     payload, limited = {"ok": False, "error": "ratelimited"}, exc
-                call = self._log_call(method, params, self._error_of(payload))
+                finally:
+                    self._token_at_hand = None
+                call = self._log_call(method, params, self._error_of(payload), token)
             self._notify(call)
             if fault is not None and fault.after_processing and fault.answers:
                 return self._fault_reply(method, params, fault)
             if limited is not None:
                 return _Reply.json(payload, 429, **{"Retry-After": str(limited.retry_after)})
             return _Reply.json(payload)
-        self._record(method, params, self._error_of(payload))
+        self._record(method, params, self._error_of(payload), token)
         return _Reply.json(payload)
+
+    def _refusal(self, method: str, token: str | None) -> str | None:
+        """Slack's error for a call its token does not allow, or None. Slack's app-level
+        methods take the app token (xapp-) only; ``oauth.v2.access`` the app's client id and
+        secret (checked by the method); every other one a bot token: the one this fake was
+        made with, or one an install into a workspace handed out (`enable_oauth`)."""
+        if method in self._CLIENT_METHODS:
+            return None
+        if not token:
+            return "not_authed"
+        if method in self._APP_TOKEN_METHODS:
+            if token == self.bot_token:
+                return "not_allowed_token_type"
+            return None if token == self._app_token else "invalid_auth"
+        if token == self._app_token:
+            return "not_allowed_token_type"
+        with self._lock:
+            known = token == self.bot_token or token in self._workspace_tokens
+        return None if known else "invalid_auth"
 
     @staticmethod
     def _error_of(payload: dict[str, Any]) -> str | None:
@@ -2511,9 +2618,10 @@ class FakeSlack:
         auth = headers.get("authorization", "")
         with self._lock:
             found = next((f for f in self._files if f.id == file_id), None)
+            bot_tokens = {self.bot_token, *self._workspace_tokens}
             error = (
                 "not_authed"
-                if auth != f"Bearer {self.bot_token}"
+                if auth.removeprefix("Bearer ") not in bot_tokens or not auth.startswith("Bearer ")
                 else (None if found is not None else "file_not_found")
             )
             call = self._log_call("file_download", params, error)

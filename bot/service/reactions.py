@@ -26,6 +26,7 @@ from bot.core.clock import Clock
 from bot.core.text import TextError, clean_name, from_slack, literal, with_article
 from bot.service.ports import SlackFailure, SlackPort
 from bot.service.workshops import Actor, Workshops
+from bot.service.workspace import acting_for
 from storage import capture, claims
 from storage import repository as repo
 from storage.claims import Claimant
@@ -133,7 +134,8 @@ class ReactionInbox:
             if row is None:
                 return
             try:
-                self._apply(row.payload)
+                with acting_for(row.team_id):  # its workspace's token, in many workspaces
+                    self._apply(row.payload)
             except SlackFailure as failure:
                 log.error("event %s: Slack answered %s", event_id, failure.code)
             except Exception:  # a reaction that cannot be applied must not come back every start

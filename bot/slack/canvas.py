@@ -44,7 +44,9 @@ from bot.core import messages
 from bot.core.canvas import canvas_markdown, refusal
 from bot.core.clock import Clock
 from bot.service.workshops import Workshops
+from bot.service.workspace import acting_for
 from bot.slack.web import retry_after, without_waiting
+from bot.slack.workspaces import workspace_of
 from storage import canvases, claims
 from storage import repository as repo
 from storage.canvases import Followed
@@ -121,7 +123,9 @@ class CanvasKeeper:
             if time.monotonic() < self._not_before.get(workshop.workshop_id, 0.0):
                 continue
             try:
-                self._keep(workshop)
+                # Installed into many workspaces: with the token of the workshop's.
+                with acting_for(workspace_of(self._client, self._engine, workshop.workshop_id)):
+                    self._keep(workshop)
             except Exception:  # one workshop's trouble holds up no other
                 log.exception("the canvas of workshop %s failed", workshop.workshop_id)
                 self._later(workshop.workshop_id, EDIT_EVERY_SECONDS)

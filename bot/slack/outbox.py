@@ -44,10 +44,12 @@ from bot.service import posts
 from bot.service.reactions import ELEMENT_METADATA
 from bot.service.snapshots import field_spec
 from bot.service.workshops import Workshops
+from bot.service.workspace import acting_for
 from bot.slack.blocks import MAX_SHARED, SlackMessage, build_messages, build_shared, build_single
 from bot.slack.people import People
 from bot.slack.uploads import upload_board, upload_export
 from bot.slack.web import posting, retry_after
+from bot.slack.workspaces import workspace_of
 from storage import claims
 from storage import repository as repo
 from storage.claims import Claimant
@@ -174,7 +176,7 @@ class Outbox:
                 if workshop_id in self._draining or workshop_id in self._paused:
                     continue
                 self._draining.add(workshop_id)
-            self._pool.submit(self._drain, workshop_id)
+            self._pool.submit(self._drain_in_its_workspace, workshop_id)
 
     def take_over_expired(self) -> None:
         """Finish the posts another instance (or this one, before a lost answer) claimed and
@@ -195,7 +197,8 @@ class Outbox:
             if self._stopping.is_set():
                 return
             try:
-                self._take_over(post, now)
+                with acting_for(workspace_of(self._client, self._engine, post.workshop_id)):
+                    self._take_over(post, now)
             except Exception:  # its lease runs out again: another look, later
                 log.exception("taking over post %s failed", post.id)
 
@@ -273,6 +276,19 @@ class Outbox:
         """Finish the posts being sent, and leave the rest pending for the next start."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drain_in_its_workspace(self, workshop_id: int) -> None:
+        """`_drain`, its calls made with the token of the workshop's workspace (installed
+        into many workspaces, `bot.slack.workspaces`)."""
+        try:
+            workspace = workspace_of(self._client, self._engine, workshop_id)
+        except Exception:  # like `_drain`'s own trouble: the posts stay pending
+            log.exception("the workspace of workshop %s could not be read", workshop_id)
+            with self._lock:
+                self._draining.discard(workshop_id)
+            return
+        with acting_for(workspace):
+            self._drain(workshop_id)
 
     def _drain(self, workshop_id: int) -> None:
         """Send one workshop's due posts in order until none is left, or until Slack asks its

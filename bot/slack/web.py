@@ -7,11 +7,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.core.messages import Post
 from bot.service.ports import SlackFailure
 from bot.slack.blocks import build_single
+from bot.slack.workspaces import WorkspaceClient
 
 
 class WebApi:
@@ -67,23 +69,13 @@ def without_waiting(client: WebClient) -> WebClient:
     """`client` as it is, but for its wait on rate limits: Slack's 429 is raised at once.
 
     The retry handler sleeps out `Retry-After` on the calling thread, and gives up after a
-    few tries. The outbox instead gives the post back and lets the thread send other
-    workshops' posts meanwhile (`bot.slack.outbox`), so that nothing waits behind one
+    few tries. The canvas keeper instead gives the edit back and lets the thread go on with
+    other workshops meanwhile (`bot.slack.canvas`), so that nothing waits behind one
     channel's limit and nothing is lost to it.
     """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
-        logger=client.logger,
-        retry_handlers=[
-            handler
-            for handler in client.retry_handlers
-            if not isinstance(handler, RateLimitErrorRetryHandler)
-        ],
+    return _with_retries(
+        client,
+        [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)],
     )
 
 
@@ -97,20 +89,32 @@ def posting(client: WebClient, *, wait_on_rate_limits: bool = False) -> WebClien
     answer itself, by looking for the post in the channel before sending it again
     (`bot.slack.outbox`).
     """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
-        logger=client.logger,
-        retry_handlers=[
-            handler
-            for handler in client.retry_handlers
-            if wait_on_rate_limits and isinstance(handler, RateLimitErrorRetryHandler)
+    return _with_retries(
+        client,
+        [
+            h
+            for h in client.retry_handlers
+            if wait_on_rate_limits and isinstance(h, RateLimitErrorRetryHandler)
         ],
     )
+
+
+def _with_retries(client: WebClient, retry_handlers: list[RetryHandler]) -> WebClient:
+    """A copy of `client` with only these retry handlers; installed into many workspaces it
+    still carries each workspace's own token (`WorkspaceClient`)."""
+    settings: dict[str, Any] = {
+        "token": client.token,
+        "base_url": client.base_url,
+        "timeout": client.timeout,
+        "ssl": client.ssl,
+        "proxy": client.proxy,
+        "headers": {k: v for k, v in client.headers.items() if k != "User-Agent"},
+        "logger": client.logger,
+        "retry_handlers": retry_handlers,
+    }
+    if isinstance(client, WorkspaceClient):
+        return WorkspaceClient(client.installations, **settings)
+    return WebClient(**settings)
 
 
 def retry_after(error: SlackApiError) -> float:

@@ -10,6 +10,7 @@ import yaml
 
 from bot.slack import events, home
 from bot.slack.shortcuts import IMPORT_INTO_STORM
+from bot.slack.workspaces import BOT_SCOPES
 from tests.support.running import InProcess
 from tests.support.shared import schema
 
@@ -49,6 +50,10 @@ def test_the_manifest_declares_the_slash_command_and_the_events() -> None:
     # Element messages carry buttons and menus that open forms: Slack must send the clicks.
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_an_install_into_a_workspace_asks_for_the_manifests_scopes() -> None:
+    assert tuple(MANIFEST["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
 
 
 def test_the_manifest_follows_slacks_schema() -> None:

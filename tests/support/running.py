@@ -141,11 +141,13 @@ def start_in_process(
     fake: FakeSlack, database_url: str, *, clock: ManualClock | None = None, **overrides: Any
 ) -> InProcess:
     settings = Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-        database_url=database_url,
-        **overrides,
+        **{
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake.api_url,
+            "database_url": database_url,
+            **overrides,  # `slack_bot_token=None` too: installed into many workspaces
+        }
     )
     clock = clock or ManualClock()
     storm = build_app(settings, clock=clock)

@@ -11,7 +11,14 @@ import pytest
 
 from bot.runtime.settings import Settings, SettingsError, load_settings
 
-SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT")
+SLACK_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "PORT",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +72,27 @@ def test_serving_needs_a_token_and_over_http_a_signing_secret() -> None:
     with pytest.raises(SettingsError, match=r"^SLACK_SIGNING_SECRET is required"):
         Settings(slack_bot_token="xoxb-1").require_serving()
     Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1").require_serving()
+
+
+def test_many_workspaces_need_the_client_id_and_secret_together_over_http() -> None:
+    with pytest.raises(
+        SettingsError, match=r"^SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID"
+    ):
+        Settings(slack_client_id="1.2", slack_signing_secret="s").require_serving()
+    with pytest.raises(
+        SettingsError, match=r"^SLACK_CLIENT_ID is required with SLACK_CLIENT_SECRET"
+    ):
+        Settings(slack_client_secret="c", slack_signing_secret="s").require_serving()
+    with pytest.raises(SettingsError, match=r"^SLACK_CLIENT_ID needs HTTP mode"):
+        Settings(
+            slack_client_id="1.2", slack_client_secret="c", slack_app_token="xapp-1"
+        ).require_serving()
+    with pytest.raises(SettingsError, match=r"^SLACK_SIGNING_SECRET is required"):
+        Settings(slack_client_id="1.2", slack_client_secret="c").require_serving()
+    # No bot token: each workspace's comes from its installation.
+    oauth = Settings(slack_client_id="1.2", slack_client_secret="c", slack_signing_secret="s")
+    oauth.require_serving()
+    assert oauth.oauth and not Settings(slack_bot_token="xoxb-1").oauth
 
 
 def test_stormbot_serve_stops_with_one_line_naming_the_setting(tmp_path: Path) -> None:
