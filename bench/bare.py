@@ -3,8 +3,9 @@
 Served exactly as Storm is (`bot/runtime/server.py`, `serve_asgi` and `served`): uvicorn,
 `WEB_CONCURRENCY` worker processes, one request per turn of each worker's event loop with the
 start-up objects frozen, Bolt's ASGI adapter (as in `Storm.asgi`) with
-`process_before_response=True`, an authorizer that asks Slack nothing, and the same SQLite
-settings as Storm's engine (WAL, a busy timeout, `synchronous=NORMAL`), so that the difference
+`process_before_response=True`, an authorizer that asks Slack nothing, and the same database
+settings as Storm's engine (on SQLite: WAL, a busy timeout, `synchronous=NORMAL`; on
+PostgreSQL: a pool of the same size per process, checked before use), so that the difference
 between the two is what Storm does per request and not how the server or the database is
 configured.
 
@@ -30,6 +31,10 @@ from bot.runtime.server import serve_asgi, served
 from bot.runtime.settings import load_settings
 
 ACK_TEXT = "Added 1 event"
+# Storm's pool on PostgreSQL (`storage/db.py`): connections kept per process, and how many
+# more a burst may open.
+POSTGRESQL_POOL_SIZE = 5
+POSTGRESQL_POOL_OVERFLOW = 5
 
 
 class Hit(SQLModel, table=True):
@@ -48,7 +53,16 @@ class Hit(SQLModel, table=True):
 
 
 def make_engine(url: str) -> Engine:
-    """SQLModel's engine with Storm's SQLite settings (see `storage/db.py`)."""
+    """SQLModel's engine with Storm's settings for the database (see `storage/db.py`)."""
+    if not url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            pool_size=POSTGRESQL_POOL_SIZE,
+            max_overflow=POSTGRESQL_POOL_OVERFLOW,
+            pool_pre_ping=True,
+        )
+        SQLModel.metadata.create_all(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
