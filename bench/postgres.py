@@ -580,6 +580,7 @@ def section(result: PostgresResult) -> list[str]:
         ]
     if result.failed:
         out.append(f"  did not finish: {result.failed}")
+    out += [f"  note: {line}" for note in result.notes for line in note.splitlines()[-12:]]
     return out
 
 
@@ -594,7 +595,7 @@ def goals(result: PostgresResult, ratio_goal: float, p99_goal: float) -> list[Go
     whole_name = "PostgreSQL: zero errors, every acknowledged event stored (one and two instances)"
     # Not run for want of a server: not decided; stopped by an error: missed.
     stopped: bool | None = False if result.failed else None
-    failed = f"did not finish: {result.failed}" if result.failed else f"not run: {result.not_run}"
+    failed = "did not finish (section 9)" if result.failed else f"not run: {result.not_run}"
     found: list[Goal] = []
     one = _runs(result, ONE)
     at_50 = bool(one) and one[0].connections == 50
