@@ -14,9 +14,10 @@ bot serve`, `bench.serving.Served`) with `DATABASE_URL=postgresql+psycopg://…`
 - Scheduled posts: three Storm instances on one database, workshops started in their
   channels through them, then posts queued with the app's own storage API
   (`storage.repository.schedule_post`), all due at the same second: the channel's `notice`
-  kind, the line the outbox posts for an import, each carrying a number of its own. The
-  figure is how long after the due second the fake Slack (no post limit) took the last of
-  them; each is looked for in every channel, so one sent twice is seen.
+  kind, the line the outbox posts for an import, each carrying a number of its own in its
+  text. The figure is how long after the due second the fake Slack (no post limit) took the
+  last of them; each is looked for in every channel, by the post its metadata names (the
+  outbox's `storm_post`) or else by its number, so one sent twice is seen.
 """
 
 from __future__ import annotations
@@ -443,19 +444,25 @@ def _scheduled(
             if time.time() >= due.timestamp():
                 raise RuntimeError(f"queuing {posts} posts took past their due time")
 
-            def received(marks: list[str] = marks) -> dict[str, list[Message]]:
-                messages = [m for channel in channels for m in fake.messages(channel)]
-                seen: dict[str, list[Message]] = {mark: [] for mark in marks}
-                for message in messages:
-                    if message.text in seen:
-                        seen[message.text].append(message)
-                return seen
+            with engine.connect() as connection:
+                named: dict[int, str] = {
+                    int(post_id): str(payload["text"])
+                    for post_id, payload in connection.execute(
+                        text(
+                            "SELECT id, payload FROM scheduled_post WHERE kind = 'notice' "
+                            "AND due_at = :due"
+                        ),
+                        {"due": due},
+                    )
+                }
 
             deadline = due.timestamp() + max(30.0, posts / 10)
-            while time.time() < deadline and not all(received().values()):
+            while time.time() < deadline and not all(
+                _received(fake, channels, marks, named).values()
+            ):
                 time.sleep(0.1)
             time.sleep(1.0)  # a copy sent a little later is still counted
-            seen = received()
+            seen = _received(fake, channels, marks, named)
             with engine.connect() as connection:
                 statuses: dict[str, int] = dict(
                     connection.execute(
@@ -484,6 +491,29 @@ def _scheduled(
             )
             progress(f"PostgreSQL posts round {round_}: {found[-1]}")
     return found
+
+
+def _received(
+    fake: BenchSlack, channels: list[str], marks: list[str], named: dict[int, str]
+) -> dict[str, list[Message]]:
+    """Each post's messages, in every channel: by the post its metadata names (`storm_post`,
+    when the outbox sets it; `named`: post id to number), else by the number in its text."""
+    seen: dict[str, list[Message]] = {mark: [] for mark in marks}
+    for channel in channels:
+        for message in fake.messages(channel):
+            mark = named.get(_post_named(message) or 0, message.text)
+            if mark in seen:
+                seen[mark].append(message)
+    return seen
+
+
+def _post_named(message: Message) -> int | None:
+    """The outbox's id of the post a message carries, when its metadata names one."""
+    metadata = message.metadata or {}
+    if metadata.get("event_type") != "storm_post":
+        return None
+    post = (metadata.get("event_payload") or {}).get("post")
+    return int(post) if post is not None else None
 
 
 # ---- the report -----------------------------------------------------------------------------
