@@ -27,8 +27,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from bot.core.model import KIND_LETTERS, ElementInfo, FieldSpec, Scenario, Snapshot, StepState
+from storage.sequences import advance_sequences
 from storage.tables import (
     ChannelMember,
     Contribution,
@@ -581,6 +583,8 @@ def seed(engine: Engine, workshop: Plan, *, team_id: str, channel_id: str) -> in
             insert(ChannelMember),
             [{"team_id": team_id, "channel_id": channel_id, "user_id": u} for u in PEOPLE],
         )
+        # Elements were given their ids here: PostgreSQL's next one must come after them.
+        advance_sequences(session.connection(), SQLModel.metadata)
         session.commit()
     return workshop_id
 

@@ -66,9 +66,12 @@ class Twin:
 
 
 def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
-    """One past the highest `column` of a kind in the workshop, inside the INSERT (under the
-    writer's lock, so two captures never get the same number). IDs are never reused: dropped
-    elements count too."""
+    """One past the highest `column` of a kind in the workshop, inside the INSERT. IDs are
+    never reused: dropped elements count too.
+
+    Two captures never get the same number because each runs holding a lock: on SQLite the
+    database's write lock, on PostgreSQL the workshop's row (`Capture.add_element`), so that
+    writers from several processes queue per workshop, and nothing is ever retried."""
     return (
         select(func.coalesce(func.max(column), 0) + 1)
         .where(col(Element.workshop_id) == bindparam("in_workshop"), col(Element.kind) == kind)
@@ -76,12 +79,19 @@ def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
     )
 
 
-_OPEN_WORKSHOP = select(
-    col(Workshop.id), col(Workshop.current_step), col(Workshop.post_problem)
-).where(
-    col(Workshop.team_id) == bindparam("team_id"),
-    col(Workshop.channel_id) == bindparam("channel_id"),
-    col(Workshop.finished_at).is_(None),
+# The row is locked for the rest of the transaction (`storage.repository._locked`); SQLite
+# writes no FOR UPDATE.
+_OPEN_WORKSHOP = (
+    select(col(Workshop.id), col(Workshop.current_step), col(Workshop.post_problem))
+    .where(
+        col(Workshop.team_id) == bindparam("team_id"),
+        col(Workshop.channel_id) == bindparam("channel_id"),
+        col(Workshop.finished_at).is_(None),
+    )
+    .with_for_update()
+)
+_LOCK_WORKSHOP = (
+    select(col(Workshop.id)).where(col(Workshop.id) == bindparam("id")).with_for_update()
 )
 _INSERT_ELEMENT = (
     insert(_ELEMENT)
@@ -118,11 +128,24 @@ class Capture:
     def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
         self._connection = dbapi_connection
         self._dialect = dialect
+        # Workshops whose row this transaction holds (PostgreSQL; SQLite locks it all).
+        self._locked: set[int] = set()
+        self._row_locks = dialect.name != "sqlite"
 
     def open_workshop(self, *, team_id: str, channel_id: str) -> OpenWorkshop | None:
-        """The channel's unfinished workshop, if any."""
+        """The channel's unfinished workshop, if any, locked until the transaction ends."""
         row = self._run(_OPEN_WORKSHOP, {"team_id": team_id, "channel_id": channel_id})
-        return OpenWorkshop(*row) if row else None
+        if row is None:
+            return None
+        self._locked.add(row[0])
+        return OpenWorkshop(*row)
+
+    def _lock_workshop(self, workshop_id: int) -> None:
+        """Queue for the workshop's row, once per transaction, before reading the numbers
+        taken so far (`_next`); SQLite's writers hold the whole database already."""
+        if self._row_locks and workshop_id not in self._locked:
+            self._run(_LOCK_WORKSHOP, {"id": workshop_id})
+            self._locked.add(workshop_id)
 
     def add_element(
         self,
@@ -140,6 +163,7 @@ class Capture:
         details: dict[str, Any] | None = None,
     ) -> tuple[int, int]:
         """Insert an element and index its name; returns its row id and its number."""
+        self._lock_workshop(workshop_id)
         row = self._run(
             _INSERT_EVENT if kind == "event" else _INSERT_ELEMENT,
             {
@@ -317,10 +341,11 @@ class Connected(Capture):
         """A write transaction, committed when the block ends normally.
 
         On SQLite it queues on the writers' lock and takes SQLite's write lock up front
-        (BEGIN IMMEDIATE), as every unit of work does; other drivers begin on the first
-        statement.
+        (BEGIN IMMEDIATE), as every unit of work does; PostgreSQL begins on the first
+        statement, and writers queue on the workshop's row (`open_workshop`, `add_element`).
         """
         with self._writers if self._writers is not None else nullcontext():
+            self._locked.clear()  # row locks end with the transaction before
             if self._sqlite:
                 self._connection.execute("BEGIN IMMEDIATE")
             try:

@@ -13,11 +13,20 @@ from sqlalchemy import Engine, create_engine, event, text
 from storage.unit_of_work import READ_ONLY
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
+# PostgreSQL connections each process keeps (and may add under a burst): a web worker serves
+# one request at a time plus its after-ack work, health check and sender; the background
+# worker runs the outbox, the scheduler, canvases and the inbox on threads of their own.
+# Ten processes at the most stay under PostgreSQL's default of 100 connections.
+POSTGRESQL_POOL_SIZE = 5
+POSTGRESQL_POOL_OVERFLOW = 5
 log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
     """Create the engine; the tables are `storage.migrate`'s job (`ready_engine`).
+
+    On PostgreSQL: a pool of connections per process, checked before use; writers to one
+    workshop queue on its row (`storage.repository.lock_workshop`), not on a lock file.
 
     On SQLite: WAL so that readers never wait for the writer, a busy timeout, and every
     writing transaction opened with BEGIN IMMEDIATE so that two writers queue for the lock at
@@ -37,7 +46,14 @@ def make_engine(url: str, *, checkpoints: bool = True) -> Engine:
             event.listen(engine, "connect", _no_checkpoints)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # Pre-ping: a connection the server or a proxy dropped while idle is replaced rather
+        # than failing the next person's request.
+        engine = create_engine(
+            url,
+            pool_size=POSTGRESQL_POOL_SIZE,
+            max_overflow=POSTGRESQL_POOL_OVERFLOW,
+            pool_pre_ping=True,
+        )
     return engine
 
 

@@ -37,7 +37,8 @@ class Prepared:
         self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
         self._processors: list[tuple[str, Callable[[Any], Any]]] = []
         for name, bind in compiled.binds.items():
-            processor = bind.type.bind_processor(dialect)
+            # The dialect's own processing (psycopg's JSON wrapper, say), as SQLAlchemy does.
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._processors.append((name, processor))
 

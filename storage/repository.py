@@ -10,8 +10,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, case, func, or_, text, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage import capture
 from storage.tables import (
@@ -32,24 +33,55 @@ from storage.tables import (
 )
 
 
-def open_workshop(session: Session, *, team_id: str, channel_id: str) -> Workshop | None:
-    """The channel's unfinished workshop, if any."""
-    return session.exec(
-        select(Workshop).where(
-            col(Workshop.team_id) == team_id,
-            col(Workshop.channel_id) == channel_id,
-            col(Workshop.finished_at).is_(None),
-        )
-    ).first()
+def open_workshop(
+    session: Session, *, team_id: str, channel_id: str, for_update: bool = False
+) -> Workshop | None:
+    """The channel's unfinished workshop, if any; `for_update`: locked (`_locked`)."""
+    statement = select(Workshop).where(
+        col(Workshop.team_id) == team_id,
+        col(Workshop.channel_id) == channel_id,
+        col(Workshop.finished_at).is_(None),
+    )
+    return session.exec(_locked(statement) if for_update else statement).first()
 
 
-def last_workshop(session: Session, *, team_id: str, channel_id: str) -> Workshop | None:
-    """The channel's most recently started workshop, finished or not."""
-    return session.exec(
+def last_workshop(
+    session: Session, *, team_id: str, channel_id: str, for_update: bool = False
+) -> Workshop | None:
+    """The channel's most recently started workshop, finished or not; `for_update`: locked
+    (`_locked`)."""
+    statement = (
         select(Workshop)
         .where(col(Workshop.team_id) == team_id, col(Workshop.channel_id) == channel_id)
         .order_by(col(Workshop.id).desc())
-    ).first()
+        .limit(1)
+    )
+    return session.exec(_locked(statement) if for_update else statement).first()
+
+
+def _locked(statement: SelectOfScalar[Workshop]) -> SelectOfScalar[Workshop]:
+    """The workshop's row locked until the transaction ends, as it is now (not as the session
+    may have read it before).
+
+    This is how writers to one workshop queue on PostgreSQL, where several processes write at
+    once: whatever a change reads to decide what to write (the next element number, the end
+    of the timeline, the step in progress) cannot change under it, and writers to other
+    workshops do not wait. On SQLite, where every writer already holds the whole database's
+    write lock (BEGIN IMMEDIATE), FOR UPDATE is not even written out.
+    """
+    return statement.with_for_update().execution_options(populate_existing=True)
+
+
+def lock_channel(session: Session, *, team_id: str, channel_id: str) -> None:
+    """Queue behind anyone else starting a workshop in this channel until the transaction
+    ends, so that two `/storm start` at once make one workshop, not two (PostgreSQL: an
+    advisory lock on the channel; on SQLite the write lock serialises them already)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:channel, 0))"),
+        {"channel": f"storm-channel/{team_id}/{channel_id}"},
+    )
 
 
 def workshop_by_id(session: Session, *, workshop_id: int) -> Workshop:

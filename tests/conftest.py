@@ -10,7 +10,12 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.sandbox.fake_slack import FakeSlack
+from tests.support.postgres import empty, migrated_database, require_server
 from tests.support.running import BOT_TOKEN, CHANNEL, InProcess, start_in_process
+
+# The suites whose tests run on both databases Storm supports (those that use one at all).
+ON_BOTH_DATABASES = ("e2e", "integration", "stress")
+DATABASES = ("sqlite", "postgresql")
 
 PEOPLE = {
     "U1": {"name": "alice", "real_name": "Alice Archer", "display_name": "alice"},
@@ -29,10 +34,41 @@ def fake_slack() -> Iterator[FakeSlack]:
         fake.stop()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test of the storage, service and end-to-end suites that needs a database once
+    on SQLite and once on PostgreSQL (ids `[sqlite]`, `[postgresql]`), unless it is about
+    SQLite itself (`@pytest.mark.sqlite_only`)."""
+    suite = metafunc.definition.path.relative_to(Path(__file__).parent).parts[0]
+    if (
+        "database" in metafunc.fixturenames
+        and suite in ON_BOTH_DATABASES
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+    ):
+        metafunc.parametrize("database", DATABASES, indirect=True)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A real SQLite file, as users have it."""
-    return f"sqlite:///{tmp_path / 'storm.db'}"
+def database(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on: SQLite unless parametrised."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """The run's own PostgreSQL database, migrated once, dropped at the end of the run."""
+    require_server()
+    with migrated_database() as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A real SQLite file, as users have it; or the run's PostgreSQL database, emptied."""
+    if database == "sqlite":
+        return f"sqlite:///{tmp_path / 'storm.db'}"
+    url = str(request.getfixturevalue("postgresql_url"))
+    empty(url)
+    return url
 
 
 @pytest.fixture

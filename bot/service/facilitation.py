@@ -29,6 +29,7 @@ BOARD_FROM_STEP = 3
 def start(context: Context, command: commands.Start) -> Post:
     """A new workshop in this channel, its caller the facilitator; step 1 opens at once."""
     session, actor, now = context.session, context.actor, context.now
+    repo.lock_channel(session, team_id=actor.team_id, channel_id=actor.channel_id)
     if repo.open_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id):
         raise Refused(
             "This channel already has a workshop in progress. Finish it with `/storm end` first."

@@ -68,14 +68,16 @@ class Importing:
         actor = Actor(request.team_id, request.channel_id, request.user_id)
         with unit_of_work(self._engine) as session:
             now = self._clock.now()
+            # Numbers and positions follow the workshop's: no one else writes to it meanwhile.
+            repo.lock_channel(session, team_id=actor.team_id, channel_id=actor.channel_id)
             workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
+                session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
             )
             started = workshop is None
             if workshop is None:
                 facilitation.start(Context(session, actor, now), commands.Start(plan.title))
                 workshop = repo.open_workshop(
-                    session, team_id=actor.team_id, channel_id=actor.channel_id
+                    session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
                 )
                 assert workshop is not None
             found = existing(session, row_id(workshop))

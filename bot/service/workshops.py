@@ -173,16 +173,18 @@ class Workshops:
         now = self._clock.now()
         if registration.needs == "channel":
             return registration.handler(Context(session, actor, now), command)
+        # The workshop's row is locked until the command's transaction ends: writers to one
+        # workshop queue there (PostgreSQL), so what one reads to decide cannot change under it.
         if made_for is not None:
             workshop: Workshop | None = _made_for(session, actor, made_for)
         else:
             workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
+                session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
             )
         if workshop is None and registration.after_end:
             # The team afterwards still reads and exports the channel's last workshop.
             workshop = repo.last_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
+                session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
             )
         if workshop is None:
             raise refusal_without_workshop(session, actor)
@@ -208,7 +210,7 @@ class Workshops:
         """One reaction's transaction on the channel's workshop (None when there is none)."""
         with unit_of_work(self._engine) as session:
             workshop = repo.open_workshop(
-                session, team_id=actor.team_id, channel_id=actor.channel_id
+                session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
             )
             if workshop is None:
                 yield None
@@ -349,10 +351,13 @@ STALE = "That button belongs to an earlier workshop or another channel: it does 
 
 def _made_for(session: Session, actor: Actor, workshop_id: int) -> Workshop:
     """Workshop `workshop_id`, if it is the one in the actor's workspace and channel (open
-    or, for what still works afterwards, ended); a button or form never reaches further."""
+    or, for what still works afterwards, ended), locked; a button or form never reaches
+    further."""
     workshop = repo.open_workshop(
-        session, team_id=actor.team_id, channel_id=actor.channel_id
-    ) or repo.last_workshop(session, team_id=actor.team_id, channel_id=actor.channel_id)
+        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
+    ) or repo.last_workshop(
+        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
+    )
     if workshop is None or workshop.id != workshop_id:
         raise Refused(STALE)
     return workshop

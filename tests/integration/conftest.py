@@ -1,4 +1,4 @@
-"""Fixtures for integration tests: the service on a real SQLite file, without HTTP or Slack.
+"""Fixtures for integration tests: the service on a real database, without HTTP or Slack.
 
 These tests drive `Workshops.run` with parsed `/storm` lines and read the stored model back
 with `load_snapshot`, so they check what a user would notice (IDs, names, links, refusals'
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -32,9 +31,10 @@ START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A real SQLite file (WAL, BEGIN IMMEDIATE, writer queue), as the bot runs on."""
-    engine = ready_engine(f"sqlite:///{tmp_path / 'storm.db'}")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    """A real SQLite file (WAL, BEGIN IMMEDIATE, writer queue), as the bot runs on; or
+    PostgreSQL."""
+    engine = ready_engine(database_url)
     try:
         yield engine
     finally:
