@@ -29,12 +29,9 @@ from sqlmodel import Field, Session, SQLModel, create_engine
 from bot.runtime.app import Asgi
 from bot.runtime.server import serve_asgi, served
 from bot.runtime.settings import load_settings
+from storage.db import POSTGRESQL_POOL_OVERFLOW, POSTGRESQL_POOL_SIZE
 
 ACK_TEXT = "Added 1 event"
-# Storm's pool on PostgreSQL (`storage/db.py`): connections kept per process, and how many
-# more a burst may open.
-POSTGRESQL_POOL_SIZE = 5
-POSTGRESQL_POOL_OVERFLOW = 5
 
 
 class Hit(SQLModel, table=True):
@@ -53,7 +50,8 @@ class Hit(SQLModel, table=True):
 
 
 def make_engine(url: str) -> Engine:
-    """SQLModel's engine with Storm's settings for the database (see `storage/db.py`)."""
+    """SQLModel's engine with Storm's settings for the database (`storage/db.py`): on
+    PostgreSQL its pool, on SQLite its pragmas."""
     if not url.startswith("sqlite"):
         engine = create_engine(
             url,
