@@ -221,6 +221,7 @@ def run(
     workshops: int,
     settle_posts: bool,
     settle_timeout: float,
+    warmup: bool,
 ) -> PostgresResult:
     """Both measures, each on databases of its own; a failure is reported, not raised, so
     that the other parts' figures are still printed."""
@@ -235,7 +236,7 @@ def run(
         progress(f"PostgreSQL: /storm event at {connections} concurrent, {rounds} round(s)")
         _Speed(
             result, work, loadgen, seconds, connections, workers, settle_posts, settle_timeout
-        ).rounds(rounds)
+        ).rounds(rounds, warmup=warmup)
         progress(f"PostgreSQL: {posts} posts due at the same second, {POST_INSTANCES} instances")
         result.posts = _scheduled(work, rounds, posts, workshops, workers, settle_timeout)
     except Exception as error:  # reported with the figures so far; the logs stay in `work`
@@ -271,8 +272,12 @@ class _Speed:
         self.settle_timeout = settle_timeout
         self.requests = load.Requests(SIGNING_SECRET, TEAM, seed=7)
         self.seen_rps: dict[str, float] = {}
+        self.made = 0  # runs so far
 
-    def rounds(self, rounds: int) -> None:
+    def rounds(self, rounds: int, *, warmup: bool) -> None:
+        """`warmup`: an unrecorded run of two seconds at 10 connections against each server
+        before its first recorded one (the second instance is started anew for each of its
+        runs, so before each)."""
         with ExitStack() as stack:
             storm_url = stack.enter_context(database("storm"))
             bare_url = stack.enter_context(database("bare"))
@@ -300,6 +305,9 @@ class _Speed:
             stack.callback(engine.dispose)
             bare_engine = create_engine(bare_url, pool_size=1)
             stack.callback(bare_engine.dispose)
+            if warmup:
+                self._warm(fake, [first], engine, first)
+                self._warm(fake, [bare], bare_engine, first)
             for round_ in range(1, rounds + 1):
                 # Which setup goes first turns with the rounds: this machine's speed drifts.
                 turn = (round_ - 1) % len(SETUPS)
@@ -312,6 +320,8 @@ class _Speed:
                         second = _storm("pg-storm-2", storm_url, fake, self.workers, self.work)
                         try:
                             second.start()
+                            if warmup:
+                                self._warm(fake, [second], engine, first)
                             run = self._run(round_, setup, fake, [first, second], engine, first)
                         finally:
                             second.stop()
@@ -322,6 +332,10 @@ class _Speed:
                         f"{run.load.failed}, stored {run.stored}/{run.load.ok}"
                     )
 
+    def _warm(self, fake: BenchSlack, servers: list[Served], engine: Engine, first: Served) -> None:
+        progress(f"PostgreSQL: warming up {servers[0].name}")
+        self._run(0, "warm-up", fake, servers, engine, first, seconds=2.0, connections=10)
+
     def _run(
         self,
         round_: int,
@@ -330,9 +344,17 @@ class _Speed:
         servers: list[Served],
         engine: Engine,
         first: Served,
+        *,
+        seconds: float | None = None,
+        connections: int | None = None,
     ) -> SpeedRun:
-        channel = f"CPG{round_}{setup.replace(' ', '').upper()}"
-        is_storm = setup != BARE
+        """One run of `seconds` (default `--seconds`) at `connections` (default the part's)
+        against `servers` together, in a new workshop started through `first`."""
+        seconds = seconds or self.seconds
+        connections = connections or self.connections
+        self.made += 1
+        channel = f"CPG{self.made:04d}"  # a workshop of its own (one per channel)
+        is_storm = servers[0].module == "bot"
         if is_storm:
             _start_workshop(first, fake, channel, USERS)
             if self.settle_posts:  # the kickoff and what earlier runs queued, sent first
@@ -341,7 +363,7 @@ class _Speed:
             fake.set_channel_members(channel, [*USERS, fake.bot_user_id])
         # Enough requests that none is sent twice: twice the fastest rate seen for this setup.
         guess = max(self.seen_rps.get(setup, 0.0), 3_000.0)
-        count = int(guess * 2 * self.seconds) + 200 + 20 * self.connections
+        count = int(guess * 2 * seconds) + 200 + 20 * connections
         path = self.work / "pg-requests.txt"
         self.requests.write_signed(self.requests.commands(channel, USERS, count), path)
         before = {pid: s for server in servers for pid, s in server.cpu_seconds().items()}
@@ -349,8 +371,8 @@ class _Speed:
             self.loadgen,
             servers[0].events_url,
             path,
-            connections=self.connections,
-            seconds=self.seconds,
+            connections=connections,
+            seconds=seconds,
             content_type=load.FORM,
             expect=EXPECT,
             shared_with=tuple(server.events_url for server in servers[1:]),
@@ -377,7 +399,7 @@ class _Speed:
         return SpeedRun(
             round=round_,
             setup=setup,
-            connections=self.connections,
+            connections=connections,
             load=result,
             stored=stored,
             cpu_s=cpu_used(before, after),

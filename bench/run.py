@@ -1110,6 +1110,7 @@ def main(argv: list[str] | None = None) -> int:
                 workshops=config.postgres_workshops,
                 settle_posts=config.settle_posts,
                 settle_timeout=config.settle_timeout,
+                warmup=config.warmup,
             )
             if results.postgres.not_run:
                 progress(f"PostgreSQL part not run: {results.postgres.not_run}")
