@@ -30,8 +30,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where files Storm uploads (exports) are written (default: ./storm-files)",
     )
-    commands.add_parser(
+    migrate = commands.add_parser(
         "migrate", help="bring the database at DATABASE_URL up to date (serve does it too)"
+    )
+    migrate.add_argument(
+        "--copy-from",
+        metavar="SQLITE_URL",
+        help="then copy every row of this SQLite database (e.g. sqlite:///storm.db, only read) "
+        "into DATABASE_URL, which must be empty",
     )
     demo = commands.add_parser(
         "demo", help="play a scripted workshop through all eight steps and write its exports"
@@ -97,9 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 settings, ImportArguments(args.file, args.channel, args.team, args.user, args.yes)
             )
         elif command == "migrate":
-            from storage.migrate import upgrade
-
-            print(upgrade(settings.database_url))
+            return _migrate(settings.database_url, copy_from=args.copy_from)
         else:
             from bot.sandbox.demo import run_demo
 
@@ -107,4 +111,23 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"stormbot: configuration error: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _migrate(database_url: str, *, copy_from: str | None) -> int:
+    """`stormbot migrate [--copy-from URL]`: upgrade, then copy a SQLite database in."""
+    from storage.copying import CopyRefused, copy_database
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(database_url)
+    try:
+        print(upgrade(engine))
+        if copy_from is not None:
+            print(copy_database(copy_from, engine))
+    except CopyRefused as refusal:
+        print(f"stormbot: {refusal}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
     return 0

@@ -15,13 +15,14 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlmodel import SQLModel
 
 from bot.core.clock import ManualClock
 from bot.sandbox.fake_slack import FakeSlack
 from storage import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.migrate import alembic_config, head, upgrade
+from storage.migrate import MIGRATIONS, alembic_config, head, upgrade
+from tests.support.postgres import new_database, require_server
 from tests.support.running import start_in_process
 
 RELEASE_1_SCHEMA = (Path(__file__).parent / "release_1_schema.sql").read_text()
@@ -479,15 +480,7 @@ def _columns_and_indexes(path: Path) -> dict[str, tuple[list[Any], list[Any]]]:
 
 
 def _migrate(path: Path) -> subprocess.Popen[str]:
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
-    environment.pop("SLACK_BOT_TOKEN", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "migrate"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return _migrate_url(f"sqlite:///{path}")
 
 
 def test_stormbot_migrate_upgrades_a_fresh_database_then_finds_nothing_to_do(
@@ -510,3 +503,70 @@ def test_two_processes_migrating_one_fresh_file_at_once_both_succeed(tmp_path: P
     assert outputs == [f"{path}: already at {head()}", f"{path}: upgraded from (none) to {head()}"]
     assert _version(path) == [head()]
     assert _differences(f"sqlite:///{path}") == []
+
+
+# ---- on PostgreSQL ----------------------------------------------------------------------------
+
+
+def test_a_fresh_postgresql_database_migrated_to_head_is_what_the_models_declare() -> None:
+    require_server()
+    with new_database() as url:
+        done = upgrade(url)
+
+        assert (done.before, done.after, done.adopted) == (None, head(), False)
+        assert _differences(url) == []
+
+
+def test_every_postgresql_revision_goes_back_and_forth() -> None:
+    """Down to release 1's schema and up again, one revision at a time, on PostgreSQL."""
+    from alembic import command
+
+    require_server()
+    with new_database() as url:
+        upgrade(url)
+        engine = create_engine(url)
+        try:
+            for revision in sorted(SEQUENCE, reverse=True)[1:]:
+                with engine.begin() as connection:
+                    command.downgrade(alembic_config(connection), revision)
+                    assert _pg_version(connection) == revision
+            with engine.begin() as connection:
+                command.upgrade(alembic_config(connection), "head")
+        finally:
+            engine.dispose()
+        assert _differences(url) == []
+
+
+def test_two_processes_migrating_one_fresh_postgresql_database_at_once_both_succeed() -> None:
+    require_server()
+    with new_database() as url:
+        processes = [_migrate_url(url) for _ in range(2)]
+        results = [(p.communicate(timeout=60), p.returncode) for p in processes]
+
+        assert [code for _, code in results] == [0, 0], results
+        shown = make_url(url).render_as_string(hide_password=True)
+        outputs = sorted(out.strip() for (out, _), _ in results)
+        assert outputs == [
+            f"{shown}: already at {head()}",
+            f"{shown}: upgraded from (none) to {head()}",
+        ]
+        assert _differences(url) == []
+
+
+SEQUENCE = sorted(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
+def _pg_version(connection: Connection) -> str | None:
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _migrate_url(url: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, "DATABASE_URL": url}
+    environment.pop("SLACK_BOT_TOKEN", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "migrate"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
