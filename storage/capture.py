@@ -254,6 +254,7 @@ class Capture:
                 "claimed_at": None,
                 "late": False,
                 "error": None,
+                "attempts": 0,
             },
         )
 

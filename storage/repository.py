@@ -570,6 +570,9 @@ def next_due_posts(
             )
             .order_by(*_SEND_ORDER)
             .limit(limit)
+            # Another instance's claim in progress holds its rows: they are passed over (the
+            # claim then stops, as the workshop's next post is not this one) and no one waits.
+            .with_for_update(skip_locked=True)
         ).all()
         if post_id is not None
     ]
@@ -581,12 +584,20 @@ def release_post(session: Session, *, post_id: int) -> None:
     session.exec(
         update(ScheduledPost)
         .where(col(ScheduledPost.id) == post_id, col(ScheduledPost.status) == "sending")
-        .values(status="pending", claimed_at=None)
+        .values(status="pending", claimed_at=None, claimed_by=None, claimed_until=None)
     )
 
 
-def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "sending") -> bool:
-    """Take a due post for sending: exactly one caller, in any process, wins."""
+def claim_post(
+    session: Session,
+    *,
+    post_id: int,
+    now: datetime,
+    by: str | None = None,
+    until: datetime | None = None,
+) -> bool:
+    """Take a due post for sending: exactly one caller, in any process, wins. `by` and `until`
+    name the instance and its lease (`storage.claims`)."""
     result = session.exec(
         update(ScheduledPost)
         .where(
@@ -594,7 +605,13 @@ def claim_post(session: Session, *, post_id: int, now: datetime, status: str = "
             col(ScheduledPost.status) == "pending",
             col(ScheduledPost.due_at) <= now,
         )
-        .values(status=status, claimed_at=now)
+        .values(
+            status="sending",
+            claimed_at=now,
+            claimed_by=by,
+            claimed_until=until,
+            attempts=col(ScheduledPost.attempts) + 1,
+        )
     )
     return result.rowcount == 1
 

@@ -46,6 +46,10 @@ class Workshop(SQLModel, table=True):
     canvas_problem: str | None = None
     canvas_hash: str | None = None
     canvas_sent_at: datetime | None = _utc()
+    # Which instance is writing the canvas, until when (revision 0006): one at a time, so
+    # that two instances never make two canvases for one channel.
+    canvas_claimed_by: str | None = None
+    canvas_claimed_until: datetime | None = _utc()
 
 
 class Facilitator(SQLModel, table=True):
@@ -228,6 +232,10 @@ class SlackEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     processed_at: datetime | None = _utc()
+    # The instance applying it, until when (revision 0006): applied by one at a time; a claim
+    # whose instance died is taken over once its lease has run out.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _utc()
 
 
 class ScheduledPost(SQLModel, table=True):
@@ -244,6 +252,13 @@ class ScheduledPost(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = "pending"
     claimed_at: datetime | None = _utc()
+    # The instance sending it and its lease (revision 0006): a post still "sending" when the
+    # lease has run out is taken over by another instance, which first looks in the channel
+    # for it (`bot.slack.outbox`). `attempts` counts the sends, so that one Slack keeps
+    # failing ambiguously is given up.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _utc()
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     late: bool = False
     error: str | None = None
 

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from slack_bolt import App, BoltResponse
@@ -37,6 +38,7 @@ from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
+from storage.claims import Claimant
 from storage.db import Checkpointer, is_reachable
 from storage.migrate import ready_engine
 from storage.unit_of_work import sqlite_file
@@ -272,13 +274,22 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     acknowledging = Acknowledging(
         f"{database}.acknowledging" if database is not None and role != "all" else None
     )
+    # This process, as it claims work in the database that other instances share.
+    claimant = Claimant(lease=timedelta(seconds=settings.storm_lease_seconds))
     wakeup = threading.Event()
     # A web worker has no sender to wake: the background worker polls for what it queued.
     wake = wakeup.set if role == "all" else _nothing
     workshops = Workshops(engine, clock, wake=wake)
     people = People(engine, client)
     outbox = Outbox(
-        engine, clock, client, workshops, people, wakeup.set, hold=acknowledging.hold_while_busy
+        engine,
+        clock,
+        client,
+        workshops,
+        people,
+        wakeup.set,
+        hold=acknowledging.hold_while_busy,
+        claimant=claimant,
     )
     reactions = Reactions(
         capture=settings.storm_capture_reaction,
@@ -293,6 +304,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         reactions,
         applies_after_ack=role == "all",
         hold=acknowledging.hold_while_busy,
+        claimant=claimant,
         # Each person's App Home is published after the ack, from the inbox like reactions.
         latest_only=dict.fromkeys(
             HOME_EVENTS, Home(engine, clock, HomeViews(client), people.refresh_channel).apply
@@ -335,7 +347,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         canvases=None
         if role == "web"
         else CanvasKeeper(
-            engine, clock, client, workshops, wakeup.set, hold=acknowledging.hold_while_busy
+            engine,
+            clock,
+            client,
+            workshops,
+            wakeup.set,
+            hold=acknowledging.hold_while_busy,
+            claimant=claimant,
         ),
     )
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(default=2, ge=1, le=64)
     # Slack allows an app ten; two let one be refreshed or replaced while the other carries on.
     socket_mode_connections: int = Field(default=2, ge=1, le=10)
+    # How long a claimed post, Slack event or canvas edit is one instance's: after that, an
+    # instance that died is taken over by another (SPEC §8).
+    storm_lease_seconds: int = Field(default=60, ge=5, le=3600)
     storm_capture_reaction: str = "zap"
     storm_vote_reaction: str = "+1"
     storm_hotspot_reaction: str = "question"

@@ -282,6 +282,10 @@ class _Fault:
     body: str | None
     delay: float
     remaining: int
+    # The call is carried out first and only its answer is the fault: a message that went out
+    # though its sender was told otherwise (a 5xx after the post, a connection lost on the way
+    # back).
+    after_processing: bool = False
 
     @property
     def answers(self) -> bool:
@@ -1261,6 +1265,7 @@ class FakeSlack:
         times: int = 1,
         body: str | None = None,
         delay: float = 0.0,
+        after_processing: bool = False,
     ) -> None:
         """Queue ``times`` faulty answers for ``method`` (``"*"`` matches every method).
 
@@ -1269,6 +1274,8 @@ class FakeSlack:
         ``internal_error`` unless ``error`` says otherwise; ``body`` answers that raw text;
         ``delay`` sleeps first, and alone only slows the call down (it is still processed).
         Method may also be ``"upload_url"``, ``"response_url"`` or ``"file_download"``.
+        ``after_processing`` carries the call out before answering with the fault (Web API
+        methods only): the post is in the channel, its sender does not know it.
         """
         if retry_after is not None and status == 200:
             status = 429
@@ -1278,7 +1285,7 @@ class FakeSlack:
             raise ValueError("times must be >= 1")
         with self._lock:
             self._faults.setdefault(method, deque()).append(
-                _Fault(error, status, retry_after, body, delay, times)
+                _Fault(error, status, retry_after, body, delay, times, after_processing)
             )
 
     def clear_faults(self) -> None:
@@ -2435,7 +2442,7 @@ class FakeSlack:
         if fault is not None:
             if fault.delay > 0:
                 time.sleep(fault.delay)
-            if fault.answers:
+            if fault.answers and not fault.after_processing:
                 return self._fault_reply(method, params, fault)
 
         # Slack's app-level methods take the app token (xapp-) only; every other one the bot's.
@@ -2460,6 +2467,8 @@ class FakeSlack:
                     payload, limited = {"ok": False, "error": "ratelimited"}, exc
                 call = self._log_call(method, params, self._error_of(payload))
             self._notify(call)
+            if fault is not None and fault.after_processing and fault.answers:
+                return self._fault_reply(method, params, fault)
             if limited is not None:
                 return _Reply.json(payload, 429, **{"Retry-After": str(limited.retry_after)})
             return _Reply.json(payload)

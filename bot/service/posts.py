@@ -15,11 +15,17 @@ from bot.core.steps import LAST_STEP
 from bot.core.timeline import DEADLINE, DIGEST_STALE_AFTER, is_late, next_digest
 from bot.service import facilitation
 from storage import repository as repo
+from storage.claims import Claimant
 from storage.tables import ScheduledPost
 
 
 def claim(
-    session: Session, batch: list[ScheduledPost], *, now: datetime, started_at: datetime
+    session: Session,
+    batch: list[ScheduledPost],
+    *,
+    now: datetime,
+    started_at: datetime,
+    by: Claimant | None = None,
 ) -> list[ScheduledPost]:
     """Take the posts of `batch`, which go out one after the other, and make the changes each
     stands for; returns those taken, a prefix of `batch` (none when another sender has the
@@ -33,13 +39,20 @@ def claim(
     stops after any post whose claim changes what comes next; a sender working through posts
     it read before that would otherwise send a later digest first. Refused here, it reads the
     posts again.
+
+    `by` is the instance claiming: its claims carry a lease, after which another instance
+    takes an unfinished post over (`bot.slack.outbox`).
     """
     workshop_id = batch[0].workshop_id
     upcoming = repo.next_due_posts(session, workshop_id=workshop_id, now=now, limit=len(batch))
     taken: list[ScheduledPost] = []
     for post, next_id in zip(batch, upcoming, strict=False):
         assert post.id is not None
-        if post.id != next_id or not repo.claim_post(session, post_id=post.id, now=now):
+        until = by.until(now) if by is not None else None
+        name = by.name if by is not None else None
+        if post.id != next_id or not repo.claim_post(
+            session, post_id=post.id, now=now, by=name, until=until
+        ):
             break
         taken.append(post)
         if post.kind in _PLANNING:

@@ -26,8 +26,9 @@ from bot.core.clock import Clock
 from bot.core.text import TextError, clean_name, from_slack, literal, with_article
 from bot.service.ports import SlackFailure, SlackPort
 from bot.service.workshops import Actor, Workshops
-from storage import capture
+from storage import capture, claims
 from storage import repository as repo
+from storage.claims import Claimant
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class ReactionInbox:
         hold: Callable[[], None] = lambda: None,
         latest_only: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
         every: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
+        claimant: Claimant | None = None,
     ) -> None:
         """`applies_after_ack`: this process applies the events it records, right after the
         ack; otherwise (a web worker) it only records them and the background worker's
@@ -67,7 +69,9 @@ class ReactionInbox:
         refresh what one person sees, so that of several left to apply from one person
         (the background worker was busy, or down) only the latest is (`process_pending`).
         `every` applies other types of events, by type, each one of them (imports).
+        `claimant` is this instance: an event is applied by the one instance that claims it.
         """
+        self._claimant = claimant or Claimant()
         self._latest_only = dict(latest_only or {})
         self._every = dict(every or {})
         self.applies_after_ack = applies_after_ack
@@ -108,7 +112,8 @@ class ReactionInbox:
 
         Marking it done only afterwards means a crash in between applies it again at the next
         start; that is safe because every reaction's effect is idempotent (a message becomes
-        one event, a person's vote counts once). Two threads of this process never apply the
+        one event, a person's vote counts once). Two instances never apply it at once: it is
+        claimed first, for a lease (`storage.claims`). Two threads of this process never apply the
         same event at once (the start-up's `process_pending` and the sender's first wake-up
         can overlap): the second would find it still pending and tell the person twice.
         """
@@ -117,6 +122,12 @@ class ReactionInbox:
                 return
             self._applying.add(event_id)
         try:
+            # Other instances' threads too: the one that claims it applies it.
+            with unit_of_work(self._engine) as session:
+                if not claims.claim_slack_event(
+                    session, event_id=event_id, now=self._clock.now(), by=self._claimant
+                ):
+                    return
             with unit_of_work(self._engine, read_only=True) as session:
                 row = repo.pending_slack_event(session, event_id=event_id)
             if row is None:

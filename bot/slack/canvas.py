@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
@@ -44,9 +45,10 @@ from bot.core.canvas import canvas_markdown, refusal
 from bot.core.clock import Clock
 from bot.service.workshops import Workshops
 from bot.slack.web import retry_after, without_waiting
-from storage import canvases
+from storage import canvases, claims
 from storage import repository as repo
 from storage.canvases import Followed
+from storage.claims import Claimant
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -74,10 +76,13 @@ class CanvasKeeper:
         wake: Callable[[], None],
         *,
         hold: Callable[[], None] = lambda: None,
+        claimant: Claimant | None = None,
     ) -> None:
         """`wake` wakes the outbox (which sends the refusal notices); `hold` lets the web
-        workers' acknowledgements go first, as the outbox does."""
+        workers' acknowledgements go first, as the outbox does. `claimant` is this instance:
+        a canvas is written by one instance at a time."""
         self._engine = engine
+        self._claimant = claimant or Claimant()
         self._clock = clock
         # A 429 is not slept out on this thread: the workshop waits and the others go on.
         self._client = without_waiting(client)
@@ -127,6 +132,17 @@ class CanvasKeeper:
             return
         if workshop.sent_at is not None and _since(workshop.sent_at) < EDIT_EVERY_SECONDS:
             return  # the change waits for the next edit (its fingerprint still differs)
+        claimed = self._claim(workshop)
+        if claimed is None:
+            return  # another instance is writing it
+        try:
+            self._write(claimed)
+        finally:
+            with unit_of_work(self._engine) as session:
+                claims.release_canvas(session, workshop_id=workshop_id, by=self._claimant)
+
+    def _write(self, workshop: Followed) -> None:
+        workshop_id = workshop.workshop_id
         markdown = self._render(workshop_id)
         digest = hashlib.sha256(markdown.encode()).hexdigest()
         if workshop.canvas_id is not None and digest == workshop.sent_hash:
@@ -161,6 +177,20 @@ class CanvasKeeper:
             )
         self._seen[workshop_id] = workshop.fingerprint
         self._done_if_finished(workshop)
+
+    def _claim(self, workshop: Followed) -> Followed | None:
+        """Take the canvas for this instance, and read what another may have written before
+        (a canvas it made is edited, not made again); None when another instance holds it."""
+        with unit_of_work(self._engine) as session:
+            if not claims.claim_canvas(
+                session,
+                workshop_id=workshop.workshop_id,
+                now=datetime.now(UTC),
+                by=self._claimant,
+            ):
+                return None
+            row = repo.workshop_by_id(session, workshop_id=workshop.workshop_id)
+            return replace(workshop, canvas_id=row.canvas_id, sent_hash=row.canvas_hash)
 
     def _create(self, workshop: Followed, markdown: str) -> str:
         """The channel canvas, or, when the channel has someone else's, one of Storm's own

@@ -1,13 +1,19 @@
 """Sends what the outbox holds: each due post is claimed in the database, then sent once.
 
-The claim is an UPDATE that only one caller can win, in this process or another one on the
-same database, so a post is never sent twice; a claim whose send was cut short by a crash is
-not retried (at most once, as SPEC §5 requires). A post Slack refused with a rate limit was
-not sent: it is given back and goes out when Slack says, in its place.
+The claim is an UPDATE that only one caller can win, in this process or another instance on
+the same database, and it carries a lease (`storage.claims`). A post whose instance died
+between claim and finish, or whose answer from Slack was lost (a dropped connection, a 5xx:
+it may have gone out), is taken over once the lease has run out: before sending it again,
+Storm looks in the channel for it by the metadata every post carries (`storm_post`, or the
+element message's), and a post found there is recorded as sent, not sent twice. So each
+post goes out exactly once (SPEC §5, §8). Posts are never retried blindly (`posting`). A
+post Slack refused with a rate limit was not sent: it is given back and goes out when Slack
+says, in its place.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
@@ -41,8 +47,10 @@ from bot.service.workshops import Workshops
 from bot.slack.blocks import MAX_SHARED, SlackMessage, build_messages, build_shared, build_single
 from bot.slack.people import People
 from bot.slack.uploads import upload_board, upload_export
-from bot.slack.web import retry_after, without_waiting
+from bot.slack.web import posting, retry_after
+from storage import claims
 from storage import repository as repo
+from storage.claims import Claimant
 from storage.tables import Element, ScheduledPost, StepRun, Workshop
 from storage.unit_of_work import unit_of_work
 
@@ -63,6 +71,21 @@ _STALE_MESSAGE = frozenset({"message_not_found", "cant_update_message", "edit_wi
 # own, on which :+1: votes.
 PILED_UP = 8
 PRESSED_SECONDS = 5.0
+# The metadata event type of every other post to a channel: it names the post, so that one
+# whose sending was cut short is found in the channel instead of being sent again.
+POST_METADATA = "storm_post"
+# A post whose answer from Slack is lost is looked for and sent again this soon; after this
+# many sends it is given up (Slack keeps failing on it).
+AMBIGUOUS_RETRY = timedelta(seconds=2)
+MAX_ATTEMPTS = 5
+# How far back the channel is read for a post taken over: pages of Slack's newest messages.
+LOOKUP_PAGES = 5
+# Posts whose claim did all their work: nothing goes to Slack, nothing to look for.
+_CLAIM_ONLY = frozenset({DEADLINE, "plan_digest", "members"})
+# Posts that are not a channel message with metadata: taken over, they are done again (an
+# update or a deletion is the same twice; a private answer cannot be looked up; a file
+# upload carries no metadata).
+_NOT_LOOKED_UP = frozenset({"ephemeral", "element_update", "delete_message", "export", "board"})
 
 
 class _RateLimited(Exception):
@@ -97,15 +120,20 @@ class Outbox:
         *,
         senders: int = 4,
         hold: Callable[[], None] = lambda: None,
+        claimant: Claimant | None = None,
     ) -> None:
         """`hold` is called before each post: the background worker's way to let the web
-        workers' acknowledgements go first (`bot.runtime.acknowledging.Acknowledging`)."""
+        workers' acknowledgements go first (`bot.runtime.acknowledging.Acknowledging`).
+        `claimant` is this instance, whose claims carry its lease."""
         self._engine = engine
         self._clock = clock
         self._client = client
+        self._claimant = claimant or Claimant()
         # The one call a post takes (or its first), made without sleeping out a rate limit:
         # the post is given back instead and the thread serves other workshops meanwhile.
-        self._at_once = without_waiting(client)
+        # Neither it nor the client of a long post's further pages retries a lost answer.
+        self._at_once = posting(client)
+        self._pages = posting(client, wait_on_rate_limits=True)
         self._workshops = workshops
         self._people = people
         self._wake = wake
@@ -123,7 +151,9 @@ class Outbox:
         self._limited_at: dict[int, float] = {}  # workshop id: when Slack last did (monotonic)
 
     def send_due(self) -> None:
-        """Start draining every workshop that has posts due and is not being drained."""
+        """Take over the posts whose lease ran out, then start draining every workshop that
+        has posts due and is not being drained."""
+        self.take_over_expired()
         with unit_of_work(self._engine, read_only=True) as session:
             due = repo.workshops_with_due_posts(session, now=self._clock.now())
         for workshop_id in due:
@@ -132,6 +162,91 @@ class Outbox:
                     continue
                 self._draining.add(workshop_id)
             self._pool.submit(self._drain, workshop_id)
+
+    def take_over_expired(self) -> None:
+        """Finish the posts another instance (or this one, before a lost answer) claimed and
+        did not finish within its lease: each is looked for in the channel first, and sent
+        only if it is not there."""
+        now = self._clock.now()
+        with unit_of_work(self._engine) as session:
+            expired = claims.expired_posts(session, now=now)
+            won = [
+                post
+                for post in expired
+                if claims.take_over_post(session, post_id=_pid(post), now=now, by=self._claimant)
+            ]
+        for post in won:
+            if self._stopping.is_set():
+                return
+            try:
+                self._take_over(post, now)
+            except Exception:  # its lease runs out again: another look, later
+                log.exception("taking over post %s failed", post.id)
+
+    def _take_over(self, post: ScheduledPost, now: datetime) -> None:
+        log.warning(
+            "taking over %s post %s of workshop %s (claimed by %s)",
+            post.kind,
+            post.id,
+            post.workshop_id,
+            post.claimed_by,
+        )
+        if post.kind in _CLAIM_ONLY:
+            self._finish(post, "sent")
+            return
+        if post.attempts >= MAX_ATTEMPTS:
+            log.error("giving up %s post %s after %s sends", post.kind, post.id, post.attempts)
+            self._finish(post, "failed", "gave up")
+            return
+        if post.kind not in _NOT_LOOKED_UP:
+            found = self._find_in_channel(post)
+            if found is not None:
+                log.info("post %s had gone out (ts %s): recorded, not sent again", post.id, found)
+                self._found(post, found)
+                return
+        loaded = None if post.kind in _NO_SNAPSHOT else self._load(post.workshop_id)
+        self._send([post], now, loaded)
+
+    def _find_in_channel(self, post: ScheduledPost) -> str | None:
+        """The ts of the message that carries `post` in its metadata, if it went out: in the
+        channel, or in its step's thread for an element's message."""
+        with unit_of_work(self._engine, read_only=True) as session:
+            workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+            thread = (
+                repo.step_run(session, workshop_id=post.workshop_id, number=post.step_number)
+                if post.kind == "element" and post.step_number is not None
+                else None
+            )
+        params: dict[str, Any] = {"channel": workshop.channel_id, "include_all_metadata": True}
+        method: Callable[..., Any] = self._client.conversations_history
+        if thread is not None and thread.prompt_ts is not None:
+            method, params["ts"] = self._client.conversations_replies, thread.prompt_ts
+        cursor = None
+        for _ in range(LOOKUP_PAGES):
+            answer = method(**params, limit=200, **({"cursor": cursor} if cursor else {}))
+            found: list[dict[str, Any]] = answer.get("messages", [])
+            for message in found:
+                if _pid(post) in _posts_named(message.get("metadata")):
+                    return str(message["ts"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def _found(self, post: ScheduledPost, ts: str) -> None:
+        """Record a post found in the channel as sent, with what its sending records."""
+        with unit_of_work(self._engine) as session:
+            if post.kind == "element":
+                repo.set_message_ts(session, element_id=post.payload["element_id"], message_ts=ts)
+            elif post.kind == "prompt" and post.step_number is not None:
+                run = repo.step_run(session, workshop_id=post.workshop_id, number=post.step_number)
+                run.prompt_ts = run.prompt_ts or ts
+                session.add(run)
+            repo.finish_post(session, post_id=_pid(post), status="sent")
+
+    def _finish(self, post: ScheduledPost, status: str, error: str | None = None) -> None:
+        with unit_of_work(self._engine) as session:
+            repo.finish_post(session, post_id=_pid(post), status=status, error=error)
 
     def idle(self) -> bool:
         """Whether no workshop is being drained right now."""
@@ -277,7 +392,9 @@ class Outbox:
         """Claim the posts of `batch` in their order, in one transaction; the ones won (the
         first ones: each must be the workshop's next post when claimed)."""
         with unit_of_work(self._engine) as session:
-            return posts.claim(session, batch, now=now, started_at=self._started_at)
+            return posts.claim(
+                session, batch, now=now, started_at=self._started_at, by=self._claimant
+            )
 
     def _give_back(self, batch: list[ScheduledPost]) -> None:
         with unit_of_work(self._engine) as session:
@@ -309,7 +426,13 @@ class Outbox:
             self._give_back(batch)
             self._pause(post.workshop_id, limited.seconds)
             return False
+        except (OSError, http.client.HTTPException) as error:  # no answer: did it go out?
+            self._answer_lost(batch, error)
+            return True
         except SlackApiError as error:
+            if error.response.status_code >= 500:  # Slack's trouble: it may have gone out
+                self._answer_lost(batch, error)
+                return True
             status, detail = "failed", str(error.response.get("error"))
             if post.kind == "element_update" and detail in _STALE_MESSAGE:
                 # Deleted or not Storm's to edit: nothing to tell anyone, nothing to retry.
@@ -338,6 +461,17 @@ class Outbox:
                 self._give_back(answers[n + 1 :])
                 return False
         return True
+
+    def _answer_lost(self, batch: list[ScheduledPost], error: Exception) -> None:
+        """Slack's answer to a send was lost: the post may have gone out. It stays claimed, its
+        lease cut short, and is then taken over like a dead instance's: looked for in the
+        channel before it is sent again (`take_over_expired`)."""
+        log.warning("Slack's answer to %s post %s was lost: %r", batch[0].kind, batch[0].id, error)
+        with unit_of_work(self._engine) as session:
+            for each in batch:
+                claims.retry_post_soon(
+                    session, post_id=_pid(each), at=self._clock.now() + AMBIGUOUS_RETRY
+                )
 
     def _record_message(
         self, session: Session, post: ScheduledPost, posted: _Posted, now: datetime
@@ -409,7 +543,7 @@ class Outbox:
             f"*{literal(workshop.title)}*: {CHANNEL_PROBLEMS[code]}"
         )
         try:
-            self._client.chat_postMessage(channel=first, text=text)
+            self._pages.chat_postMessage(channel=first, text=text)
         except SlackApiError as error:
             log.warning("could not tell %s about it: %s", first, error.response.get("error"))
 
@@ -433,7 +567,7 @@ class Outbox:
         with unit_of_work(self._engine, read_only=True) as session:
             workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
         try:
-            self._client.chat_postEphemeral(
+            self._pages.chat_postEphemeral(
                 channel=workshop.channel_id,
                 user=user,
                 text=f"Sorry, your {post.kind} could not be posted ({why}). Please try again.",
@@ -453,11 +587,11 @@ class Outbox:
         workshop, snapshot = loaded
         late = is_late(post.due_at, self._started_at)
         if post.kind == "kickoff":
-            self._post(workshop, messages.kickoff(snapshot))
+            self._post(workshop, post, messages.kickoff(snapshot))
         elif post.kind == "prompt":
             assert post.step_number is not None
             prompt = messages.step_prompt(snapshot, post.step_number, workshop_id=_wid(workshop))
-            ts = self._post(workshop, prompt)
+            ts = self._post(workshop, post, prompt)
             run = self._run(post.workshop_id, post.step_number)
             self._save(StepRun, run.id, prompt_ts=ts)
         elif post.kind in (HALF_TIME, LAST_CALL):
@@ -466,10 +600,10 @@ class Outbox:
             return self._times_up(workshop, snapshot, post)
         elif post.kind == "summary":
             assert post.step_number is not None
-            self._post(workshop, reports.step_summary(snapshot, post.step_number))
+            self._post(workshop, post, reports.step_summary(snapshot, post.step_number))
         elif post.kind in ("report", "final_report"):
             final = post.kind == "final_report"
-            self._post(workshop, reports.full_report(snapshot, final=final))
+            self._post(workshop, post, reports.full_report(snapshot, final=final))
         elif post.kind == "check":
             self._check(workshop, snapshot, post)
         elif post.kind == "digest":
@@ -493,7 +627,7 @@ class Outbox:
         elif post.kind == "notice":
             # A line for the whole channel (an import: who imported what), as composed.
             body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
-            self._post(workshop, body)
+            self._post(workshop, post, body)
         else:
             self._call(
                 self._at_once.chat_delete, channel=workshop.channel_id, ts=post.payload["ts"]
@@ -528,10 +662,16 @@ class Outbox:
         carries = {"element": keys[0]} if len(keys) == 1 else {"elements": keys}
         metadata = {
             "event_type": ELEMENT_METADATA,
-            "event_payload": {"workshop": _wid(workshop), **carries},
+            "event_payload": {
+                "workshop": _wid(workshop),
+                **carries,
+                "posts": [_pid(post) for post in batch],
+            },
         }
         if len(bodies) == 1:
-            ts = self._post(workshop, bodies[0], thread_ts=run.prompt_ts, metadata=metadata)
+            ts = self._post(
+                workshop, batch[0], bodies[0], thread_ts=run.prompt_ts, metadata=metadata
+            )
         else:
             message = build_shared(bodies)
             answer = self._call(
@@ -641,7 +781,7 @@ class Outbox:
             due_at=post.due_at,
             late=late,
         )
-        self._post(workshop, body)
+        self._post(workshop, post, body)
         return "sent"
 
     def _times_up(self, workshop: Workshop, snapshot: Snapshot, post: ScheduledPost) -> str:
@@ -654,7 +794,7 @@ class Outbox:
             advancing=bool(post.payload["advancing"]),
             workshop_id=_wid(workshop),
         )
-        self._post(workshop, body)
+        self._post(workshop, post, body)
         return "sent"
 
     def _digest(
@@ -676,7 +816,7 @@ class Outbox:
             previous_score=workshop.last_digest_score,
             late_note=messages.late_note(post.due_at) if late else None,
         )
-        self._post(workshop, body)
+        self._post(workshop, post, body)
         self._save(Workshop, _wid(workshop), last_digest_score=score)
         return "sent"
 
@@ -701,7 +841,7 @@ class Outbox:
             except SlackApiError as error:
                 if error.response.get("error") not in _STALE_MESSAGE:
                     raise
-        self._post(workshop, body)
+        self._post(workshop, post, body)
 
     def _ephemeral(self, workshop: Workshop, post: ScheduledPost) -> None:
         body = Post(text=post.payload["text"], sections=tuple(post.payload["sections"]))
@@ -719,12 +859,14 @@ class Outbox:
     def _post(
         self,
         workshop: Workshop,
+        post: ScheduledPost,
         body: Post,
         *,
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        """Post a document as one or more messages; returns the ts of the first one.
+        """Post a document as one or more messages; returns the ts of the first one. The first
+        carries `metadata`, by default the `POST_METADATA` naming `post`.
 
         A post longer than one message continues in the thread of its first message. Only
         the first may be given back to wait out a rate limit (nothing was posted yet): the
@@ -737,12 +879,12 @@ class Outbox:
             text=pages[0].text,
             blocks=pages[0].blocks,
             thread_ts=thread_ts,
-            metadata=metadata,
+            metadata=metadata or _post_metadata(post),
         )
         self._channel_works(workshop)
         first_ts = str(first["ts"])
         for page in pages[1:]:
-            self._client.chat_postMessage(
+            self._pages.chat_postMessage(
                 channel=workshop.channel_id,
                 text=page.text,
                 blocks=page.blocks,
@@ -790,6 +932,25 @@ _NO_SNAPSHOT = frozenset(
         "delete_message",
     }
 )
+
+
+def _post_metadata(post: ScheduledPost) -> dict[str, Any]:
+    return {
+        "event_type": POST_METADATA,
+        "event_payload": {"workshop": post.workshop_id, "post": _pid(post)},
+    }
+
+
+def _posts_named(metadata: Any) -> list[int]:
+    """The posts a message's metadata names: a post's own, or an element message's."""
+    if not isinstance(metadata, dict):
+        return []
+    payload = metadata.get("event_payload") or {}
+    if metadata.get("event_type") == POST_METADATA:
+        return [int(payload["post"])] if "post" in payload else []
+    if metadata.get("event_type") == ELEMENT_METADATA:
+        return list(payload.get("posts") or [])
+    return []
 
 
 def _pid(post: ScheduledPost) -> int:

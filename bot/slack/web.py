@@ -87,6 +87,32 @@ def without_waiting(client: WebClient) -> WebClient:
     )
 
 
+def posting(client: WebClient, *, wait_on_rate_limits: bool = False) -> WebClient:
+    """`client` without the retries that could post a message twice.
+
+    slack_sdk retries a call after a dropped connection or a 5xx answer, but Slack may have
+    posted the message before the answer was lost: a retried `chat.postMessage` then posts it
+    twice. Posts go out through this client, which retries nothing but rate limits (429:
+    nothing was posted), and only when `wait_on_rate_limits`; the outbox resolves a lost
+    answer itself, by looking for the post in the channel before sending it again
+    (`bot.slack.outbox`).
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
+        logger=client.logger,
+        retry_handlers=[
+            handler
+            for handler in client.retry_handlers
+            if wait_on_rate_limits and isinstance(handler, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
 def retry_after(error: SlackApiError) -> float:
     """The seconds Slack asks to wait in a 429's `Retry-After` (1 when it does not say)."""
     headers = error.response.headers or {}

@@ -123,11 +123,12 @@ def _contents(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 # What columns added since release 1 hold in rows written before them, where not nothing:
 # a field written before types existed is a String, not a list (revision 0004), and does not
-# identify its element (revision 0005).
+# identify its element (revision 0005); a post has been sent no times yet (revision 0006).
 _ADDED_DEFAULTS = {
     ("element_field", "type"): "String",
     ("element_field", "is_list"): 0,
     ("element_field", "id_attribute"): 0,
+    ("scheduled_post", "attempts"): 0,
 }
 
 
