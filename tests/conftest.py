@@ -13,8 +13,9 @@ from bot.sandbox.fake_slack import FakeSlack
 from tests.support.postgres import empty, migrated_database, require_server
 from tests.support.running import BOT_TOKEN, CHANNEL, InProcess, start_in_process
 
-# The suites whose tests run on both databases Storm supports (those that use one at all).
-ON_BOTH_DATABASES = ("e2e", "integration", "stress")
+# The suites whose tests run on both databases Storm supports (those that use one at all):
+# storage and service, end to end, and the crash-safety storm.
+ON_BOTH_DATABASES = ("e2e", "integration", "stress/test_crash_safety.py")
 DATABASES = ("sqlite", "postgresql")
 
 PEOPLE = {
@@ -38,10 +39,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each test of the storage, service and end-to-end suites that needs a database once
     on SQLite and once on PostgreSQL (ids `[sqlite]`, `[postgresql]`), unless it is about
     SQLite itself (`@pytest.mark.sqlite_only`)."""
-    suite = metafunc.definition.path.relative_to(Path(__file__).parent).parts[0]
+    where = metafunc.definition.path.relative_to(Path(__file__).parent).as_posix()
     if (
         "database" in metafunc.fixturenames
-        and suite in ON_BOTH_DATABASES
+        and where.startswith(ON_BOTH_DATABASES)
         and metafunc.definition.get_closest_marker("sqlite_only") is None
     ):
         metafunc.parametrize("database", DATABASES, indirect=True)

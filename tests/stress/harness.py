@@ -16,14 +16,12 @@ any interleaving.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import random
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -46,6 +44,7 @@ from storage import repository as repo
 from storage.db import make_engine
 from storage.tables import Element, ScheduledPost, Vote
 from storage.unit_of_work import unit_of_work
+from tests.support import peek
 from tests.support.running import CHANNEL, SIGNING_SECRET, ServeProcess, answer_text, text_of
 
 SEED_ENV = "STORM_CRASH_SEED"
@@ -394,7 +393,7 @@ class Storm:
         self.zap_messages: list[Message] = []
         self.slack = SlackRequests(bot.serve.base_url, SIGNING_SECRET, timeout=30)
         self.seconds = 0.0
-        self.database_path = bot.serve.env["DATABASE_URL"].removeprefix("sqlite:///")
+        self.database_url = bot.serve.env["DATABASE_URL"]
 
     def send_reaction(self, slack: SlackRequests, reaction: Reaction) -> Response:
         """A `reaction_added` delivery; redeliveries carry the same `event_id`."""
@@ -413,14 +412,13 @@ class Storm:
     def element_posts(self) -> list[Message]:
         """Storm's messages that carry an element's ID and that :+1: can vote on.
 
-        Only those whose ts the bot has stored (read straight from the SQLite file, as a
-        reader that takes no lock): a reaction on a message the bot cannot link yet is
+        Only those whose ts the bot has stored (read straight from the database, as a reader
+        that takes no lock): a reaction on a message the bot cannot link yet is
         ignored by design of the link, not lost by a crash, and
         `test_a_vote_on_an_element_message_posted_just_before_a_kill_counts` covers the
         message whose ts a kill kept from ever being stored.
         """
-        with contextlib.closing(sqlite3.connect(self.database_path, timeout=5)) as db:
-            linked = {ts for (ts,) in db.execute(_LINKED_MESSAGES)}
+        linked = {ts for (ts,) in peek.rows(self.database_url, _LINKED_MESSAGES)}
         return [
             m
             for m in self.fake.messages(CHANNEL)

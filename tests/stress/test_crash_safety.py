@@ -24,9 +24,7 @@ chance: a slow Slack answer holds the bot inside one while it is killed.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +46,7 @@ from tests.stress.harness import (
     verify,
     wait_settled,
 )
+from tests.support import peek
 from tests.support.running import (
     CHANNEL,
     SIGNING_SECRET,
@@ -169,12 +168,10 @@ def _kill_once_stored(bot: Bot, query: str, *, then_wait: float = 0.0) -> None:
     """Kill the bot as soon as the database shows it entered the window (`query` finds a row),
     plus `then_wait` for the Slack call that follows to be on its way; this only times the
     kill, the assertions are on what people see afterwards."""
-    path = bot.serve.env["DATABASE_URL"].removeprefix("sqlite:///")
     deadline = time.monotonic() + 20
     while True:
-        with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
-            if db.execute(query).fetchone() is not None:
-                break
+        if peek.rows(bot.serve.env["DATABASE_URL"], query):
+            break
         assert time.monotonic() < deadline, f"the bot never got to: {query}"
         time.sleep(0.02)
     time.sleep(then_wait)
