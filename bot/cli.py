@@ -39,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
         help="then copy every row of this SQLite database (e.g. sqlite:///storm.db, only read) "
         "into DATABASE_URL, which must be empty",
     )
+    status = commands.add_parser(
+        "status", help="what operators watch: the database, the outbox's and inbox's backlog"
+    )
+    status.add_argument(
+        "--ops",
+        action="store_true",
+        required=True,
+        help="print it as JSON (as GET /healthz answers); exit 1 when the database is down",
+    )
     demo = commands.add_parser(
         "demo", help="play a scripted workshop through all eight steps and write its exports"
     )
@@ -104,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif command == "migrate":
             return _migrate(settings.database_url, copy_from=args.copy_from)
+        elif command == "status":
+            return _status(settings.database_url)
         else:
             from bot.sandbox.demo import run_demo
 
@@ -131,3 +142,17 @@ def _migrate(database_url: str, *, copy_from: str | None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _status(database_url: str) -> int:
+    """`stormbot status --ops`: `/healthz`'s body, for an operator's terminal."""
+    from bot.runtime.operations import health_body
+    from storage.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        healthy, body = health_body(engine)
+    finally:
+        engine.dispose()
+    sys.stdout.write(body.decode())
+    return 0 if healthy else 1

@@ -45,7 +45,8 @@ class Claimant:
 
 def expired_posts(session: Session, *, now: datetime, limit: int = 20) -> list[ScheduledPost]:
     """Posts claimed for sending whose lease ran out before they were finished: the instance
-    died (or Slack's answer was lost), and another is to take them over."""
+    died (or Slack's answer was lost), and another is to take them over. A read, made on
+    every poll: taking one over is `take_over_post`'s conditional UPDATE."""
     query = (
         select(ScheduledPost)
         .where(
@@ -54,7 +55,6 @@ def expired_posts(session: Session, *, now: datetime, limit: int = 20) -> list[S
         )
         .order_by(col(ScheduledPost.claimed_until))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     return list(session.exec(query))
 

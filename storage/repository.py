@@ -638,14 +638,15 @@ def mark_slack_event_done(session: Session, *, event_id: str, now: datetime) -> 
     )
 
 
-def unprocessed_slack_events(session: Session) -> list[str]:
-    return list(
-        session.exec(
-            select(SlackEvent.event_id)
-            .where(col(SlackEvent.processed_at).is_(None))
-            .order_by(col(SlackEvent.received_at))
+def unprocessed_slack_events(session: Session, *, now: datetime | None = None) -> list[str]:
+    """Events left to apply, oldest first; given `now`, without those another instance is
+    applying (claimed, and its lease still runs)."""
+    query = select(SlackEvent.event_id).where(col(SlackEvent.processed_at).is_(None))
+    if now is not None:
+        query = query.where(
+            or_(col(SlackEvent.claimed_until).is_(None), col(SlackEvent.claimed_until) < now)
         )
-    )
+    return list(session.exec(query.order_by(col(SlackEvent.received_at))))
 
 
 def unprocessed_people_events(

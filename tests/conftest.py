@@ -15,7 +15,12 @@ from tests.support.running import BOT_TOKEN, CHANNEL, InProcess, start_in_proces
 
 # The suites whose tests run on both databases Storm supports (those that use one at all):
 # storage and service, end to end, and the crash-safety storm.
-ON_BOTH_DATABASES = ("e2e", "integration", "stress/test_crash_safety.py")
+ON_BOTH_DATABASES = (
+    "e2e",
+    "integration",
+    "stress/test_crash_safety.py",
+    "stress/test_instances.py",
+)
 DATABASES = ("sqlite", "postgresql")
 
 PEOPLE = {

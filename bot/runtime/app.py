@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
 from bot.runtime.acknowledging import Acknowledging
+from bot.runtime.operations import health_body
 from bot.runtime.scheduling import PostScheduler
 from bot.runtime.settings import Settings
 from bot.service.file_imports import IMPORT_EVENT, FileImports
@@ -39,7 +40,7 @@ from bot.slack.outbox import Outbox
 from bot.slack.people import People
 from bot.slack.web import WebApi
 from storage.claims import Claimant
-from storage.db import Checkpointer, is_reachable
+from storage.db import Checkpointer
 from storage.migrate import ready_engine
 from storage.unit_of_work import sqlite_file
 
@@ -129,12 +130,12 @@ class Storm:
                 start_response("401 Unauthorized", [("Content-Type", "text/plain")])
                 return [b""]
             if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-                healthy = is_reachable(self.engine)
+                healthy, body = health_body(self.engine)
                 start_response(
                     "200 OK" if healthy else "503 Service Unavailable",
-                    [("Content-Type", "text/plain; charset=utf-8")],
+                    [("Content-Type", "application/json")],
                 )
-                return [b"ok\n" if healthy else b"database unreachable\n"]
+                return [body]
             return slack(environ, start_response)
 
         return application
@@ -170,12 +171,8 @@ class Storm:
                     await _respond(send, 401, "text/plain", b"")
                     return
                 if scope["path"] == "/healthz" and scope["method"] == "GET":
-                    if is_reachable(engine):
-                        await _respond(send, 200, "text/plain; charset=utf-8", b"ok\n")
-                    else:
-                        await _respond(
-                            send, 503, "text/plain; charset=utf-8", b"database unreachable\n"
-                        )
+                    healthy, body = health_body(engine)
+                    await _respond(send, 200 if healthy else 503, "application/json", body)
                     return
             await slack(scope, receive, send)
 

@@ -1,4 +1,6 @@
-"""The background worker: one process, beside the web workers, for all Slack does not wait for.
+"""The background worker: one process per instance, beside its web workers, for all Slack does
+not wait for. The background workers of several instances share the work through claims in
+the database (`storage.claims`), none of it pinned to one.
 
 It sends the outbox's posts on schedule (element messages, prompts, reminders, summaries,
 digests, reports, exports) and applies the reactions the web workers recorded, finding both by

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from storage.db import is_reachable
+from bot.runtime.operations import health_body
 
 log = logging.getLogger(__name__)
 
 
 class HealthServer:
-    """Answers `GET /healthz` on a thread: 200 "ok" when the database answers, 503 otherwise,
-    as HTTP mode does (`Storm.wsgi`)."""
+    """Answers `GET /healthz` on a thread: 200 when the database answers, 503 otherwise, with
+    what operators watch as JSON (`bot.runtime.operations`), as HTTP mode does."""
 
     def __init__(self, engine: Engine, host: str, port: int) -> None:
         self._server = ThreadingHTTPServer((host, port), _handler(engine))
@@ -40,15 +40,14 @@ def _handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path != "/healthz":
-                self._reply(404, b"not found\n")
-            elif is_reachable(engine):
-                self._reply(200, b"ok\n")
-            else:
-                self._reply(503, b"database unreachable\n")
+                self._reply(404, b"not found\n", "text/plain; charset=utf-8")
+                return
+            healthy, body = health_body(engine)
+            self._reply(200 if healthy else 503, body, "application/json")
 
-        def _reply(self, status: int, body: bytes) -> None:
+        def _reply(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -149,7 +149,7 @@ class ReactionInbox:
         at start-up what a crash left between the ack and its end. A `latest_only` event that
         a later one of the same person's makes moot is marked done without being applied."""
         with unit_of_work(self._engine, read_only=True) as session:
-            leftovers = repo.unprocessed_slack_events(session)
+            leftovers = repo.unprocessed_slack_events(session, now=self._clock.now())
             refreshes = (
                 repo.unprocessed_people_events(session, types=self._latest_only)
                 if self._latest_only

@@ -86,6 +86,18 @@ _CLAIM_ONLY = frozenset({DEADLINE, "plan_digest", "members"})
 # update or a deletion is the same twice; a private answer cannot be looked up; a file
 # upload carries no metadata).
 _NOT_LOOKED_UP = frozenset({"ephemeral", "element_update", "delete_message", "export", "board"})
+# File uploads take several calls: one that fails is reported to whoever asked, as before.
+_UPLOADS = frozenset({"export", "board"})
+
+
+class _AnswerLost(Exception):
+    """Slack's answer to a post was lost (no answer, or a 5xx): it may have gone out."""
+
+
+def _answer_lost(error: Exception) -> bool:
+    if isinstance(error, SlackApiError):
+        return error.response.status_code >= 500
+    return isinstance(error, OSError | http.client.HTTPException)
 
 
 class _RateLimited(Exception):
@@ -168,8 +180,11 @@ class Outbox:
         did not finish within its lease: each is looked for in the channel first, and sent
         only if it is not there."""
         now = self._clock.now()
-        with unit_of_work(self._engine) as session:
+        with unit_of_work(self._engine, read_only=True) as session:
             expired = claims.expired_posts(session, now=now)
+        if not expired:
+            return  # the usual case, on every poll: no write taken
+        with unit_of_work(self._engine) as session:
             won = [
                 post
                 for post in expired
@@ -409,30 +424,33 @@ class Outbox:
     ) -> bool:
         """Send a claimed post, or element posts claimed together (and the ephemeral answers
         between them, after). False when Slack asked to wait: what was not sent is given back
-        (it was not posted) and the workshop pauses."""
+        (it was not posted) and the workshop pauses; False too when Slack's answer was lost
+        (`_answer_lost`)."""
         post = batch[0]
         together = [each for each in batch if each.kind == post.kind]
         status, detail = "sent", None
         statuses: dict[int, str] = {}  # element posts whose element was gone: skipped
         message: _Posted | None = None  # an element message, recorded at the end
         try:
-            if post.kind == "element":
-                statuses, message = self._post_elements(together)
-            elif post.kind == "element_update":
-                status = self._update_element(post, now)
-            else:
-                status = self._deliver(post, now, loaded)
+            try:
+                if post.kind == "element":
+                    statuses, message = self._post_elements(together)
+                elif post.kind == "element_update":
+                    status = self._update_element(post, now)
+                else:
+                    status = self._deliver(post, now, loaded)
+            except Exception as error:
+                if post.kind not in _UPLOADS and _answer_lost(error):
+                    raise _AnswerLost from error
+                raise
         except _RateLimited as limited:
             self._give_back(batch)
             self._pause(post.workshop_id, limited.seconds)
             return False
-        except (OSError, http.client.HTTPException) as error:  # no answer: did it go out?
-            self._answer_lost(batch, error)
-            return True
+        except _AnswerLost as lost:  # it may have gone out
+            self._answer_lost(batch, lost.__cause__)
+            return False
         except SlackApiError as error:
-            if error.response.status_code >= 500:  # Slack's trouble: it may have gone out
-                self._answer_lost(batch, error)
-                return True
             status, detail = "failed", str(error.response.get("error"))
             if post.kind == "element_update" and detail in _STALE_MESSAGE:
                 # Deleted or not Storm's to edit: nothing to tell anyone, nothing to retry.
@@ -462,7 +480,7 @@ class Outbox:
                 return False
         return True
 
-    def _answer_lost(self, batch: list[ScheduledPost], error: Exception) -> None:
+    def _answer_lost(self, batch: list[ScheduledPost], error: BaseException | None) -> None:
         """Slack's answer to a send was lost: the post may have gone out. It stays claimed, its
         lease cut short, and is then taken over like a dead instance's: looked for in the
         channel before it is sent again (`take_over_expired`)."""
@@ -472,6 +490,16 @@ class Outbox:
                 claims.retry_post_soon(
                     session, post_id=_pid(each), at=self._clock.now() + AMBIGUOUS_RETRY
                 )
+        # Nothing of the workshop's jumps ahead of it: its drain waits until it is taken over
+        # (the wake-up at the end of the wait takes it over first, `send_due`).
+        workshop_id = batch[0].workshop_id
+        with self._lock:
+            self._paused.add(workshop_id)
+        timer = threading.Timer(
+            AMBIGUOUS_RETRY.total_seconds() + 0.5, self._resume, args=(workshop_id,)
+        )
+        timer.daemon = True
+        timer.start()
 
     def _record_message(
         self, session: Session, post: ScheduledPost, posted: _Posted, now: datetime

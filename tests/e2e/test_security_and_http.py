@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -53,11 +54,15 @@ def test_url_verification_is_answered(storm: InProcess) -> None:
     assert "challenge-123" in response.body
 
 
-def test_healthz_reports_the_database(storm: InProcess) -> None:
+def test_healthz_reports_the_database_and_the_backlogs(storm: InProcess) -> None:
     url = storm.slack.base_url + "healthz"
     with urllib.request.urlopen(url, timeout=5) as reply:
         assert reply.status == 200
-        assert reply.read() == b"ok\n"
+        assert json.loads(reply.read()) == {
+            "database": "ok",
+            "outbox": {"backlog": 0, "oldest_due_seconds": 0.0},
+            "inbox": {"backlog": 0},
+        }
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(storm.slack.base_url + "elsewhere", timeout=5)
     assert missing.value.code == 404

@@ -1,0 +1,121 @@
+"""A post whose sending was cut short goes out exactly once (SPEC §5, §8).
+
+Two ways a post is left in doubt: the instance that claimed it died before it recorded the
+send, or Slack's answer was lost (a 5xx, a dropped connection) though the message went out.
+Either way another look is taken once the claim's lease runs out: the channel is read for a
+message whose metadata names the post, and only a post not found there is sent again.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from sqlmodel import select
+
+from bot.service.reactions import ELEMENT_METADATA
+from bot.slack.outbox import POST_METADATA
+from storage.tables import Element, ScheduledPost
+from storage.unit_of_work import unit_of_work
+from tests.support.running import CHANNEL, InProcess, text_of
+
+NOTICE = "Alice imported checkout.json"
+
+
+def _posted(storm: InProcess, needle: str) -> list[str]:
+    return [text_of(m) for m in storm.posts() if needle in text_of(m)]
+
+
+def _left_by_a_dead_instance(storm: InProcess) -> int:
+    """A channel notice claimed by an instance that died: its lease ran out a second ago."""
+    now = storm.clock.now()
+    post = ScheduledPost(
+        workshop_id=1,
+        kind="notice",
+        due_at=now - timedelta(minutes=2),
+        payload={"text": NOTICE, "sections": [NOTICE]},
+        status="sending",
+        claimed_at=now - timedelta(minutes=2),
+        claimed_by="gone:1:dead",
+        claimed_until=now - timedelta(seconds=1),
+        attempts=1,
+    )
+    with unit_of_work(storm.storm.engine) as session:
+        session.add(post)
+        session.flush()
+        assert post.id is not None
+        return post.id
+
+
+def _status_when_settled(storm: InProcess, post_id: int, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        storm.storm.scheduler.wake()
+        with unit_of_work(storm.storm.engine, read_only=True) as session:
+            post = session.get(ScheduledPost, post_id)
+            assert post is not None
+            if post.status != "sending":
+                return post.status
+        time.sleep(0.1)
+    raise AssertionError(f"post {post_id} is still being sent")
+
+
+def test_a_dead_instances_post_that_went_out_is_recorded_not_sent_again(
+    storm: InProcess,
+) -> None:
+    storm.run("start Checkout")
+    storm.wait_until_sent()
+    post_id = _left_by_a_dead_instance(storm)
+    # It went out just before the instance died: the channel has it, with its metadata.
+    WebClient(token=storm.fake.bot_token, base_url=storm.fake.api_url).chat_postMessage(
+        channel=CHANNEL,
+        text=NOTICE,
+        metadata={"event_type": POST_METADATA, "event_payload": {"workshop": 1, "post": post_id}},
+    )
+    assert _status_when_settled(storm, post_id) == "sent"
+    assert _posted(storm, NOTICE) == [NOTICE]
+
+
+def test_a_dead_instances_post_that_did_not_go_out_is_sent_once(storm: InProcess) -> None:
+    storm.run("start Checkout")
+    storm.wait_until_sent()
+    post_id = _left_by_a_dead_instance(storm)
+    assert _status_when_settled(storm, post_id) == "sent"
+    assert len(_posted(storm, NOTICE)) == 1
+    history = storm.fake.calls_to("conversations.history")
+    assert history, "the channel was looked at before the post was sent again"
+
+
+def test_a_post_whose_answer_was_lost_is_not_posted_twice(storm: InProcess) -> None:
+    # Slack posts the kickoff but its answer is a 500: slack_sdk would have posted it again.
+    storm.fake.fail("chat.postMessage", status=500, after_processing=True)
+    storm.run("start Checkout")
+    storm.wait_for_post("Step 1 of 8", timeout=20)
+    firsts = [text_of(m).splitlines()[0] for m in storm.posts()]
+    assert firsts == ["Workshop: Checkout", "Step 1 of 8: Collect Domain Events"]
+
+
+def test_an_element_message_whose_answer_was_lost_is_posted_once_and_counts_votes(
+    storm: InProcess,
+) -> None:
+    storm.run("start Checkout")
+    storm.wait_until_sent()
+    storm.fake.fail("chat.postMessage", status=503, after_processing=True)
+    storm.run("event Order Placed")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with unit_of_work(storm.storm.engine, read_only=True) as session:
+            element = session.exec(select(Element)).one()
+            pending = session.exec(
+                select(ScheduledPost).where(ScheduledPost.status == "sending")
+            ).all()
+        if element.message_ts is not None and not pending:
+            break
+        time.sleep(0.1)
+    messages = [
+        m for m in storm.posts() if (m.metadata or {}).get("event_type") == ELEMENT_METADATA
+    ]
+    assert len(messages) == 1
+    # The message found in the thread is the element's: a :+1: on it is a vote.
+    assert element.message_ts == messages[0].ts
