@@ -597,7 +597,7 @@ def section(result: PostgresResult) -> list[str]:
         out += [
             f"  /storm event at {connections} concurrent, median of rounds [min-max]",
             f"  {'server':<22}{'req/s':>20}{'p50 ms':>22}{'p99 ms':>22}{'errors':>7}{'lost':>5}"
-            f"{'CPU ms/req':>11}",
+            f"{'CPU ms/req':>11}{'settle s':>10}",
         ]
         names = {ONE: "storm, one instance", TWO: "storm, two instances", BARE: "bare"}
         for setup in (ONE, TWO, BARE):
@@ -610,7 +610,7 @@ def section(result: PostgresResult) -> list[str]:
                 f"{_spread([r.load.p50_ms for r in runs], 1):>22}"
                 f"{_spread([r.load.p99_ms for r in runs], 1):>22}"
                 f"{sum(r.load.failed for r in runs):>7}{sum(r.lost for r in runs):>5}"
-                f"{_median(cpu):>11.2f}"
+                f"{_median(cpu):>11.2f}{_median([r.settle_s for r in runs]):>10.1f}"
             )
         for setup in (ONE, TWO):
             found = ratios(result, setup)
@@ -623,7 +623,8 @@ def section(result: PostgresResult) -> list[str]:
         out.append(
             "  two instances: the same database and workshop, the connections split between "
             "them; on 2 cores this shows what sharing costs, not scaling. CPU: the servers' "
-            "processes during the run (PostgreSQL's own not counted)."
+            "processes during the run (PostgreSQL's own not counted); settle: seconds until "
+            "Storm had sent every post the run caused (not waited for in --quick)."
         )
     if result.posts:
         first = result.posts[0]
@@ -664,7 +665,7 @@ def goals(result: PostgresResult, ratio_goal: float, p99_goal: float) -> list[Go
     whole_name = "PostgreSQL: zero errors, every acknowledged event stored (one and two instances)"
     # Not run for want of a server: not decided; stopped by an error: missed.
     stopped: bool | None = False if result.failed else None
-    failed = "did not finish (section 9)" if result.failed else f"not run: {result.not_run}"
+    failed = "did not finish (section 9)" if result.failed else "not run (section 9)"
     found: list[Goal] = []
     one = _runs(result, ONE)
     at_50 = bool(one) and one[0].connections == 50
