@@ -84,8 +84,13 @@ def lock_channel(session: Session, *, team_id: str, channel_id: str) -> None:
     )
 
 
-def workshop_by_id(session: Session, *, workshop_id: int) -> Workshop:
-    workshop = session.get(Workshop, workshop_id)
+def workshop_by_id(session: Session, *, workshop_id: int, for_update: bool = False) -> Workshop:
+    """The workshop; `for_update`: locked (`_locked`)."""
+    workshop = (
+        session.get(Workshop, workshop_id, with_for_update=True, populate_existing=True)
+        if for_update
+        else session.get(Workshop, workshop_id)
+    )
     if workshop is None:
         raise LookupError(f"workshop {workshop_id} does not exist")
     return workshop

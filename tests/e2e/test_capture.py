@@ -97,6 +97,8 @@ def test_the_same_event_delivered_three_times_counts_once(storm: InProcess) -> N
         ("Order Placed", 1),
         ("Order Cancelled", 0),
     ]
+    # The capture is confirmed once, after the ack, through the outbox (maybe after the export).
+    storm.fake.wait_for(lambda f: len(f.ephemerals("C1", "U3")) >= 1, timeout=10)
     assert len(storm.fake.ephemerals("C1", "U3")) == 1
 
 

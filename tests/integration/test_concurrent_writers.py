@@ -1,17 +1,22 @@
 """Several processes, each with several threads, writing to one workshop at once: every
 element still gets the next number of its kind and every event the next timeline position,
-with no gap and no duplicate (on PostgreSQL writers queue on the workshop's row)."""
+with no gap and no duplicate (on PostgreSQL writers queue on the workshop's row); and starts
+typed at once in one channel make one workshop."""
 
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlmodel import select
+
 from bot.core.clock import ManualClock
 from bot.core.grammar import parse
 from bot.service.context import Actor
 from bot.service.workshops import Workshops
 from storage.migrate import ready_engine
+from storage.tables import Workshop
+from storage.unit_of_work import unit_of_work
 from tests.integration.conftest import START, Driver, shown
 
 PROCESSES = 3
@@ -75,3 +80,21 @@ def test_writers_in_several_processes_number_one_workshop_without_gap_or_duplica
         if name.startswith("Happened"):
             following = timeline[timeline.index(key) + 1]
             assert elements[following].name == name.replace("Happened", "Followed")
+
+
+def test_starts_typed_at_once_in_one_channel_make_one_workshop(
+    service: Workshops, driver: Driver
+) -> None:
+    starters = [f"U{n}" for n in range(1, 9)]
+    with ThreadPoolExecutor(len(starters)) as pool:
+        answers = list(
+            pool.map(
+                lambda user: shown(service.run(Actor("T1", "C1", user), parse("start Checkout"))),
+                starters,
+            )
+        )
+
+    assert sum("started; you are its facilitator" in answer for answer in answers) == 1, answers
+    assert sum("already has a workshop in progress" in answer for answer in answers) == 7
+    with unit_of_work(driver.engine, read_only=True) as session:
+        assert len(session.exec(select(Workshop)).all()) == 1

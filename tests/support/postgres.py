@@ -11,29 +11,35 @@ under CI=true, where the server is part of the contract and its absence fails th
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlmodel import SQLModel
 
+from storage import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.migrate import VERSION_TABLE, upgrade
+from storage.sequences import advance_sequences
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Any existing database serves to create and drop the run's own.
 MAINTENANCE = f"{SERVER}/postgres"
 
 
+@functools.cache
 def unreachable() -> str | None:
-    """Why the server cannot be used, in one line; None when it can."""
+    """Why the server cannot be used, in one line; None when it can (asked once a run)."""
     engine = create_engine(MAINTENANCE, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure to connect is the reason to tell
-        return f"PostgreSQL not reachable at 127.0.0.1:5432: {str(error).splitlines()[0]}"
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}"
     finally:
         engine.dispose()
     return None
@@ -68,17 +74,25 @@ def new_database(prefix: str = "storm_t") -> Iterator[str]:
 
 
 def empty(url: str) -> None:
-    """Empty every table but Alembic's, ids starting from 1 again: a migrated, unused model."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            names = [n for n in inspect(connection).get_table_names() if n != VERSION_TABLE]
-            # Whatever a previous test left running gives way rather than holding this up.
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            quoted = ", ".join(f'"{name}"' for name in names)
-            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
+    """Empty every table but Alembic's, ids starting from 1 again: a migrated, unused model.
+
+    DELETE, children first, rather than TRUNCATE: on tables this small it takes a millisecond
+    where TRUNCATE takes fifty (it makes every table's files anew).
+    """
+    with _emptier(url).begin() as connection:
+        known = {table.name for table in SQLModel.metadata.sorted_tables}
+        others = [n for n in inspect(connection).get_table_names() if n not in known]
+        order = [n for n in others if n != VERSION_TABLE]
+        order += [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+        connection.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in order))
+        advance_sequences(connection, SQLModel.metadata)
+
+
+@functools.cache
+def _emptier(url: str) -> Engine:
+    """One engine per database for `empty`, kept for the run (the database is dropped with
+    whatever is connected to it)."""
+    return create_engine(url, pool_size=1)
 
 
 @contextmanager
