@@ -143,7 +143,8 @@ class Outbox:
         self._claimant = claimant or Claimant()
         # The one call a post takes (or its first), made without sleeping out a rate limit:
         # the post is given back instead and the thread serves other workshops meanwhile.
-        # Neither it nor the client of a long post's further pages retries a lost answer.
+        # Neither it nor the client of a long post's further pages and of uploads retries a
+        # lost answer.
         self._at_once = posting(client)
         self._pages = posting(client, wait_on_rate_limits=True)
         self._workshops = workshops
@@ -638,11 +639,9 @@ class Outbox:
             return self._digest(workshop, snapshot, post, now, late)
         elif post.kind == "export":
             fmt, user = post.payload.get("format", "json"), str(post.payload.get("user"))
-            upload_export(self._client, workshop.channel_id, snapshot, fmt, user)
+            upload_export(self._pages, workshop.channel_id, snapshot, fmt, user)
         elif post.kind == "board":
-            upload_board(
-                self._client, workshop.channel_id, snapshot, post.payload, post.step_number
-            )
+            upload_board(self._pages, workshop.channel_id, snapshot, post.payload, post.step_number)
         else:
             raise ValueError(f"unknown post kind {post.kind}")
         return "sent"

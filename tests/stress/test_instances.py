@@ -17,7 +17,9 @@ held to what each person was told and to what the channels show:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import random
 import threading
 import time
@@ -49,6 +51,7 @@ PEOPLE_PER_CHANNEL = 4
 REQUESTS = 600
 KILL_AFTER = 200  # requests sent before one instance is killed
 LEASE_SECONDS = 10
+SLOW_SLACK_SECONDS = 2.0
 # Channel posts that stand for a scheduled post, and so carry its id in their metadata.
 _CHANNEL_KINDS = ("kickoff", "prompt", "half_time", "last_call", "times_up", "summary", "digest")
 
@@ -205,7 +208,13 @@ def test_three_instances_one_killed_mid_burst_lose_nothing_and_post_everything_o
 
     def killer() -> None:
         killed.wait(timeout=120)
+        # Slack slows down, and the kill lands while the instance has a post on its way: the
+        # post reaches the channel after the instance died, its sending unrecorded.
+        fake.fail("chat.postMessage", delay=SLOW_SLACK_SECONDS, times=40)
+        _wait_for_a_post_on_its_way(database_url, cluster.bots[1])
+        time.sleep(SLOW_SLACK_SECONDS / 2)  # its request is with Slack now
         cluster.bots[1].kill()
+        fake.clear_faults()
         time.sleep(1.0)
         cluster.bots[1].start()
 
@@ -231,6 +240,32 @@ def test_three_instances_one_killed_mid_burst_lose_nothing_and_post_everything_o
         _timeboxes_run_out(engine)
         _settle(engine)
         _check(engine, fake, ledger)
+    finally:
+        engine.dispose()
+    logs = "".join(bot.serve.log_path.read_text(errors="replace") for bot in cluster.bots)
+    print(
+        f"\n[instances] {logs.count('taking over')} posts taken over, "
+        f"{logs.count('had gone out')} of them found in the channel"
+    )
+
+
+def _wait_for_a_post_on_its_way(database_url: str, bot: Bot, timeout: float = 20.0) -> None:
+    """Until one of `bot`'s processes has claimed a post and not finished it."""
+    assert bot.serve.process is not None
+    group = bot.serve.process.pid
+    engine = make_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with unit_of_work(engine, read_only=True) as session:
+                claimants = session.exec(
+                    select(ScheduledPost.claimed_by).where(ScheduledPost.status == "sending")
+                ).all()
+            for claimant in claimants:
+                with contextlib.suppress(ProcessLookupError, ValueError, IndexError):
+                    if os.getpgid(int(str(claimant).split(":")[1])) == group:
+                        return
+            time.sleep(0.02)
     finally:
         engine.dispose()
 
