@@ -3,8 +3,9 @@
 Served exactly as Storm is (`bot/runtime/server.py`, `serve_asgi` and `served`): uvicorn,
 `WEB_CONCURRENCY` worker processes, one request per turn of each worker's event loop with the
 start-up objects frozen, Bolt's ASGI adapter (as in `Storm.asgi`) with
-`process_before_response=True`, an authorizer that asks Slack nothing, and the same SQLite
-settings as Storm's engine (WAL, a busy timeout, `synchronous=NORMAL`), so that the difference
+`process_before_response=True`, an authorizer that asks Slack nothing, and the same database
+settings as Storm's engine (on SQLite: WAL, a busy timeout, `synchronous=NORMAL`; on
+PostgreSQL: a pool of the same size per process, checked before use), so that the difference
 between the two is what Storm does per request and not how the server or the database is
 configured.
 
@@ -28,6 +29,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine
 from bot.runtime.app import Asgi
 from bot.runtime.server import serve_asgi, served
 from bot.runtime.settings import load_settings
+from storage.db import POSTGRESQL_POOL_OVERFLOW, POSTGRESQL_POOL_SIZE
 
 ACK_TEXT = "Added 1 event"
 
@@ -48,7 +50,17 @@ class Hit(SQLModel, table=True):
 
 
 def make_engine(url: str) -> Engine:
-    """SQLModel's engine with Storm's SQLite settings (see `storage/db.py`)."""
+    """SQLModel's engine with Storm's settings for the database (`storage/db.py`): on
+    PostgreSQL its pool, on SQLite its pragmas."""
+    if not url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            pool_size=POSTGRESQL_POOL_SIZE,
+            max_overflow=POSTGRESQL_POOL_OVERFLOW,
+            pool_pre_ping=True,
+        )
+        SQLModel.metadata.create_all(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

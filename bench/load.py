@@ -129,23 +129,29 @@ def run(
     seconds: float,
     content_type: str,
     expect: str,
+    shared_with: tuple[str, ...] = (),
 ) -> LoadResult:
-    """One run of the load generator (`wrk` or `python`) against `url`."""
+    """One run of the load generator (`wrk` or `python`) against `url`, or against `url` and
+    the servers `shared_with` together (the same path on each): the connections are split
+    evenly between them and the figures are of all requests together."""
+    urls = [url, *shared_with]
     env = {
         **os.environ,
         "BENCH_BODIES": str(bodies),
         "BENCH_CONTENT_TYPE": content_type,
         "BENCH_EXPECT": expect,
-        "BENCH_THREADS": "1",
+        "BENCH_THREADS": str(len(urls)),  # wrk: one thread per server
         "BENCH_PATH": urllib.parse.urlsplit(url).path,
     }
+    if shared_with:
+        env["BENCH_TARGETS"] = ",".join(urllib.parse.urlsplit(u).netloc for u in urls)
     if tool == "wrk":
         wrk = wrk_path()
         if wrk is None:
             raise RuntimeError(INSTALL_WRK)
         argv = [
             wrk,
-            "-t1",
+            f"-t{len(urls)}",
             f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
             "--timeout",
@@ -155,7 +161,8 @@ def run(
             url,
         ]
     else:
-        argv = [sys.executable, "-m", "bench.pyload", url, str(bodies), str(connections)]
+        argv = [sys.executable, "-m", "bench.pyload", ",".join(urls), str(bodies)]
+        argv.append(str(connections))
         argv.append(str(seconds))
         env["PYTHONPATH"] = str(HERE.parent)
     done = subprocess.run(

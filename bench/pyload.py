@@ -4,7 +4,9 @@ It replays the same pre-signed request file as `bench/slack.lua`, over keep-aliv
 connections, one thread per connection, and prints the same `BENCH_RESULT {json}` line. It is
 much slower than wrk (the GIL caps it near a thousand requests per second on this kind of
 machine), so its figures are a smoke test, not a measurement; the benchmark says so when it
-uses it. Run as a separate process: `python -m bench.pyload URL FILE CONNECTIONS SECONDS`.
+uses it. Run as a separate process: `python -m bench.pyload URL FILE CONNECTIONS SECONDS`;
+URL may be several, comma-separated (servers sharing the load: connection n goes to the n-th,
+round robin), as `bench/slack.lua` spreads wrk's threads.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[rank]
 
 
-def run(url: str, lines: list[tuple[str, str, bytes]], connections: int, seconds: float) -> dict:
-    """Send the requests from `connections` threads for `seconds`; the figures wrk reports."""
-    parts = urllib.parse.urlsplit(url)
+def run(
+    urls: list[str], lines: list[tuple[str, str, bytes]], connections: int, seconds: float
+) -> dict:
+    """Send the requests from `connections` threads for `seconds`, spread over `urls`; the
+    figures wrk reports."""
+    targets = [urllib.parse.urlsplit(url) for url in urls]
     content_type = os.environ.get("BENCH_CONTENT_TYPE", "application/x-www-form-urlencoded")
     expect = os.environ.get("BENCH_EXPECT", "").encode()
     counter = itertools.count()
@@ -46,7 +51,7 @@ def run(url: str, lines: list[tuple[str, str, bytes]], connections: int, seconds
     deadline = time.monotonic() + seconds
     tallies = [_Tally() for _ in range(connections)]
 
-    def worker(tally: _Tally) -> None:
+    def worker(tally: _Tally, parts: urllib.parse.SplitResult) -> None:
         nonlocal repeats
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         while time.monotonic() < deadline:
@@ -80,7 +85,10 @@ def run(url: str, lines: list[tuple[str, str, bytes]], connections: int, seconds
         conn.close()
 
     started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in tallies]
+    threads = [
+        threading.Thread(target=worker, args=(t, targets[n % len(targets)]), daemon=True)
+        for n, t in enumerate(tallies)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -116,7 +124,7 @@ def read_lines(path: str) -> list[tuple[str, str, bytes]]:
 
 def main(argv: list[str]) -> int:
     url, path, connections, seconds = argv
-    result = run(url, read_lines(path), int(connections), float(seconds))
+    result = run(url.split(","), read_lines(path), int(connections), float(seconds))
     print("BENCH_RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -1,5 +1,5 @@
 """`python -m bench`: Storm against a bare Bolt app, model size, SQL per request, memory,
-and Slack's post limit.
+Slack's post limit, and Storm on PostgreSQL.
 
 One command runs everything and prints one report; its last line is
 `storm/bare throughput at 50 concurrent: R`. Progress goes to stderr, the report to stdout.
@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import clicks, load, model, pictures, postlimit, sqlcount
+from bench import clicks, load, model, pictures, postgres, postlimit, sqlcount
 from bench.fake import BenchSlack
 from bench.load import LoadResult
 from bench.serving import Memory, Served, cpu_used
@@ -80,9 +80,21 @@ class Config:
     settle_timeout: float = 900.0
     warmup: bool = True
     settle_posts: bool = True  # wait for every post after each run (quick: reactions only)
-    parts: tuple[str, ...] = ("http", "memory", "sql", "model", "clicks", "postlimit", "pictures")
+    parts: tuple[str, ...] = (
+        "http",
+        "memory",
+        "sql",
+        "model",
+        "clicks",
+        "postlimit",
+        "pictures",
+        "postgres",
+    )
     clicks: int = 300  # requests of each kind per concurrency and round
     picture_sizes: tuple[int, ...] = (300, 1_000)
+    postgres_connections: int = 50  # the goals' concurrency for Storm on PostgreSQL
+    postgres_posts: int = 1_000  # posts due at the same second (the goal's number)
+    postgres_workshops: int = 100  # the workshops they are spread over
 
 
 QUICK = Config(
@@ -102,6 +114,8 @@ QUICK = Config(
     settle_posts=False,
     clicks=20,
     picture_sizes=(30, 300),
+    postgres_posts=50,
+    postgres_workshops=5,
 )
 
 
@@ -143,6 +157,7 @@ class Results:
     clicks: list[list[clicks.Timings]] = field(default_factory=list)
     postlimit: list[postlimit.Round] = field(default_factory=list)
     pictures: pictures.PicturesResult | None = None
+    postgres: postgres.PostgresResult | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -583,6 +598,8 @@ def report(results: Results) -> list[str]:
         out += ["", *_postlimit_section(results.postlimit)]
     if results.pictures is not None:
         out += ["", *pictures.section(results.pictures)]
+    if results.postgres is not None:
+        out += ["", *postgres.section(results.postgres)]
     out += ["", *_goals_section(results)]
     if results.notes:
         out += ["", "Notes:", *(f"- {note}" for note in results.notes)]
@@ -940,9 +957,16 @@ def _click_goals(results: Results) -> list[tuple[str, bool | None, str]]:
     ]
 
 
+def _all_goals(results: Results) -> list[tuple[str, bool | None, str]]:
+    found = [*goals(results), *_click_goals(results)]
+    if results.postgres is not None:
+        found += postgres.goals(results.postgres, GOALS["ratio"], GOALS["p99_ms"])
+    return found
+
+
 def _goals_section(results: Results) -> list[str]:
     out = ["5. Goals"]
-    for goal, met, figure in [*goals(results), *_click_goals(results)]:
+    for goal, met, figure in _all_goals(results):
         mark = "MET   " if met else ("MISSED" if met is False else "n/a   ")
         out.append(f"  [{mark}] {goal}: {figure}")
     return out
@@ -974,7 +998,7 @@ def _parse(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     parser.add_argument(
         "--only",
         help="run only these parts, comma-separated: "
-        "http,memory,sql,model,clicks,postlimit,pictures",
+        "http,memory,sql,model,clicks,postlimit,pictures,postgres",
     )
     parser.add_argument(
         "--model-sizes", help="workshop sizes for the model part (default 100,1000,10000)"
@@ -1012,11 +1036,12 @@ def main(argv: list[str] | None = None) -> int:
     if loadgen == "auto":
         fell_back = load.wrk_path() is None and config.quick
         loadgen = "wrk" if load.wrk_path() else ("python" if config.quick else "missing")
-    if loadgen in ("wrk", "missing") and "http" in config.parts and not load.wrk_path():
+    under_load = {"http", "postgres"} & set(config.parts)
+    if loadgen in ("wrk", "missing") and under_load and not load.wrk_path():
         print(f"bench: {load.INSTALL_WRK}", file=sys.stderr)
         return 2
     results = Results(config=config, machine=machine(), loadgen=loadgen)
-    if loadgen == "python" and "http" in config.parts:
+    if loadgen == "python" and under_load:
         why = "wrk is not installed, so " if fell_back else ""
         results.notes.append(
             f"{why}the load came from bench/pyload.py (a Python generator, much slower than "
@@ -1073,6 +1098,22 @@ def main(argv: list[str] | None = None) -> int:
                 min_reps=config.model_reps,
                 budget=config.model_budget,
             )
+        if "postgres" in config.parts:
+            results.postgres = postgres.run(
+                work / "postgres",
+                loadgen=loadgen,
+                rounds=config.rounds,
+                seconds=config.seconds,
+                connections=config.postgres_connections,
+                workers=config.workers,
+                posts=config.postgres_posts,
+                workshops=config.postgres_workshops,
+                settle_posts=config.settle_posts,
+                settle_timeout=config.settle_timeout,
+                warmup=config.warmup,
+            )
+            if results.postgres.not_run:
+                progress(f"PostgreSQL part not run: {results.postgres.not_run}")
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -1123,9 +1164,14 @@ def _jsonable(results: Results) -> dict[str, Any]:
         "clicks": [[asdict(t) for t in round_] for round_ in results.clicks],
         "postlimit": [asdict(r) for r in results.postlimit],
         "pictures": None if results.pictures is None else asdict(results.pictures),
-        "goals": [
-            {"goal": g, "met": met, "figure": f}
-            for g, met, f in [*goals(results), *_click_goals(results)]
-        ],
+        "postgres": None
+        if results.postgres is None
+        else {
+            **asdict(results.postgres),
+            "speed": [
+                {**asdict(r), "rps": r.load.rps, "lost": r.lost} for r in results.postgres.speed
+            ],
+        },
+        "goals": [{"goal": g, "met": met, "figure": f} for g, met, f in _all_goals(results)],
         "notes": results.notes,
     }

@@ -8,16 +8,28 @@
 --
 -- Environment: BENCH_BODIES (the file), BENCH_CONTENT_TYPE, BENCH_PATH (default
 -- /slack/events), BENCH_EXPECT (a 200 whose body lacks this text is a wrong answer; empty:
--- any 200 is right), BENCH_THREADS (wrk's -t).
+-- any 200 is right), BENCH_THREADS (wrk's -t), BENCH_TARGETS (optional: `host:port,host:port`,
+-- servers sharing the load: thread n sends to the n-th, round robin, instead of wrk's URL;
+-- wrk gives each thread connections/threads connections, and `done` sees every thread's
+-- latencies, so the percentiles are those of all requests together).
 --
 -- `done` prints one line, `BENCH_RESULT {json}`, that the benchmark parses.
 
 local threads = {}
 local created = 0
 
+local targets = {}
+for target in string.gmatch(os.getenv("BENCH_TARGETS") or "", "[^,]+") do
+  local host, port = target:match("^(.*):(%d+)$")
+  targets[#targets + 1] = wrk.lookup(host, port)[1]
+end
+
 function setup(thread)
   created = created + 1
   thread:set("index", created)
+  if #targets > 0 then
+    thread.addr = targets[(created - 1) % #targets + 1]
+  end
   table.insert(threads, thread)
 end
 

@@ -129,3 +129,26 @@ def test_the_board_is_painted_and_timed(quick_run: tuple[str, dict[str, Any]]) -
     assert found["peak_extra_mb"] >= 0
     assert "8. The board's pictures" in report
     assert any(g["goal"].startswith("board: layout and PNG of 300") for g in figures["goals"])
+
+
+def test_storm_on_postgresql_is_measured_or_said_not_run(
+    quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    """With the PostgreSQL server there: one instance, two instances and the bare app each took
+    acknowledged /storm event requests and stored every one, and the posts due together were
+    each sent once by the three instances. Without it: one line says why, and nothing else."""
+    report, figures = quick_run
+    found = figures["postgres"]
+    assert "9. PostgreSQL" in report
+    if found["not_run"]:
+        assert "not reachable" in found["not_run"]
+        assert f"not run: {found['not_run']}" in report
+        return
+    assert not found["failed"], "\n".join(found["notes"])
+    assert {r["setup"] for r in found["speed"]} == {"storm", "storm x2", "bare"}
+    for run in found["speed"]:
+        assert run["load"]["ok"] > 0 and run["lost"] == 0, run
+    (round_,) = found["posts"]
+    assert round_["missing"] == 0 and round_["repeated"] == 0, round_
+    assert round_["statuses"].get("sent") == round_["posts"], round_
+    assert any(g["goal"].startswith("PostgreSQL: 1,000 posts") for g in figures["goals"])
