@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
 from bot.runtime.acknowledging import Acknowledging
+from bot.runtime.form_bodies import mend_form_bodies
 from bot.runtime.operations import health_body
 from bot.runtime.scheduling import PostScheduler
 from bot.runtime.settings import Settings
@@ -258,6 +259,7 @@ class _BotIdentity:
 
 def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "all") -> Storm:
     """Wire everything; nothing starts until `Storm.start`."""
+    mend_form_bodies()  # a command naming "payload" must reach its listener
     clock = clock or SystemClock()
     # The background worker copies the WAL into the database; web workers' requests never do.
     engine = ready_engine(settings.database_url, checkpoints=role != "web")

@@ -39,6 +39,14 @@ def test_events_are_confirmed_with_ids_and_posted_in_the_prompt_thread(storm: In
     assert "added by bob" in text_of(replies[0])
 
 
+def test_a_command_naming_payload_is_taken_like_any_other(storm: InProcess) -> None:
+    # Bolt reads any form body holding the word "payload" as an empty interactivity payload.
+    storm.run("start Webhook payloads")
+    answer = storm.run("event payload received", user="U2")
+    assert "*E1* payload received" in answer
+    assert [e["name"] for e in storm.export_json()["events"]] == ["payload received"]
+
+
 def test_names_are_shown_escaped_and_never_mention_anyone(storm: InProcess) -> None:
     storm.run("start Checkout")
     answer = storm.run("event &lt;!channel&gt; Order &amp; Invoice Sent")
