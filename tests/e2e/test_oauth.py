@@ -10,7 +10,6 @@ Web API call carried.
 from __future__ import annotations
 
 import re
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +22,7 @@ import pytest
 
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests
+from tests.support.peek import rows
 from tests.support.running import (
     SIGNING_SECRET,
     InProcess,
@@ -111,24 +111,16 @@ def _base(storm: InProcess | str) -> str:
 
 
 def _stored_bots(storm: InProcess) -> list[tuple[str, str]]:
-    """(team id, bot token) of every installation Storm keeps, read from its database file."""
-    path = Path(storm.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute("SELECT team_id, bot_token FROM slack_bots ORDER BY team_id")
-        found = [(str(team), str(token)) for team, token in rows]
-    connection.close()
-    return found
+    """(team id, bot token) of every installation Storm keeps, read from its database."""
+    found = rows(storm.database_url, "SELECT team_id, bot_token FROM slack_bots ORDER BY team_id")
+    return [(str(team), str(token)) for team, token in found]
 
 
 def _element_names(storm: InProcess) -> list[str]:
     """Every element of every workshop in Storm's database, oldest first."""
-    path = Path(storm.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(path) as connection:
-        names = [
-            str(name) for (name,) in connection.execute("SELECT name FROM element ORDER BY id")
-        ]
-    connection.close()
-    return names
+    return [
+        str(name) for (name,) in rows(storm.database_url, "SELECT name FROM element ORDER BY id")
+    ]
 
 
 def _tokens_used(storm: InProcess, channel: str) -> set[str | None]:
