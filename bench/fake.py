@@ -121,7 +121,9 @@ class BenchSlack(FakeSlack):
             "response_metadata": {"next_cursor": ""},
         }
 
-    def _log_call(self, method: str, params: dict[str, Any], error: str | None) -> Call:
+    def _log_call(
+        self, method: str, params: dict[str, Any], error: str | None, token: str | None = None
+    ) -> Call:
         with self._lock:
             self.call_counts[(method, error)] += 1
-        return Call(method, params, 0.0, error)
+        return Call(method, params, 0.0, error, token)
