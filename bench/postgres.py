@@ -40,6 +40,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from bench import load
 from bench.fake import BenchSlack
+from bench.figures import median, spread
 from bench.load import LoadResult
 from bench.serving import Served, cpu_used
 from bot.core.messages import Post
@@ -558,20 +559,6 @@ def _post_named(message: Message) -> int | None:
 # ---- the report -----------------------------------------------------------------------------
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
-
-
-def _spread(values: list[float], digits: int = 0) -> str:
-    if not values:
-        return "-"
-    fmt = f"{{:.{digits}f}}"
-    middle = fmt.format(_median(values))
-    if len(values) == 1:
-        return middle
-    return f"{middle} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
-
-
 def _runs(result: PostgresResult, setup: str) -> list[SpeedRun]:
     return [r for r in result.speed if r.setup == setup]
 
@@ -606,17 +593,17 @@ def section(result: PostgresResult) -> list[str]:
                 continue
             cpu = [r.cpu_s * 1000 / max(1, r.load.requests) for r in runs]
             out.append(
-                f"  {names[setup]:<22}{_spread([r.load.rps for r in runs]):>20}"
-                f"{_spread([r.load.p50_ms for r in runs], 1):>22}"
-                f"{_spread([r.load.p99_ms for r in runs], 1):>22}"
+                f"  {names[setup]:<22}{spread([r.load.rps for r in runs]):>20}"
+                f"{spread([r.load.p50_ms for r in runs], 1):>22}"
+                f"{spread([r.load.p99_ms for r in runs], 1):>22}"
                 f"{sum(r.load.failed for r in runs):>7}{sum(r.lost for r in runs):>5}"
-                f"{_median(cpu):>11.2f}{_median([r.settle_s for r in runs]):>10.1f}"
+                f"{median(cpu):>11.2f}{median([r.settle_s for r in runs]):>10.1f}"
             )
         for setup in (ONE, TWO):
             found = ratios(result, setup)
             if found:
                 out.append(
-                    f"  {names[setup]} / bare: {_spread(found, 2)} (per round: "
+                    f"  {names[setup]} / bare: {spread(found, 2)} (per round: "
                     + ", ".join(f"{r:.2f}" for r in found)
                     + ")"
                 )
@@ -633,12 +620,12 @@ def section(result: PostgresResult) -> list[str]:
             f"{first.instances} instances, fake Slack without a post limit; median of "
             f"{len(result.posts)} round(s) [min-max]",
             f"    the last one received, seconds after due:  "
-            f"{_spread([r.last_s for r in result.posts], 2)}",
+            f"{spread([r.last_s for r in result.posts], 2)}",
             f"    the first one / the median one:            "
-            f"{_spread([r.first_s for r in result.posts], 2)} / "
-            f"{_spread([r.median_s for r in result.posts], 2)}",
+            f"{spread([r.first_s for r in result.posts], 2)} / "
+            f"{spread([r.median_s for r in result.posts], 2)}",
             f"    queuing them took (s):                     "
-            f"{_spread([r.seeded_s for r in result.posts], 2)}",
+            f"{spread([r.seeded_s for r in result.posts], 2)}",
             f"    never received: {sum(r.missing for r in result.posts)}; received more than "
             f"once: {sum(r.repeated for r in result.posts)}; the outbox's rows: "
             + ", ".join(
@@ -669,13 +656,13 @@ def goals(result: PostgresResult, ratio_goal: float, p99_goal: float) -> list[Go
     found: list[Goal] = []
     one = _runs(result, ONE)
     at_50 = bool(one) and one[0].connections == 50
-    ratio = _median(ratios(result, ONE))
+    ratio = median(ratios(result, ONE))
     found.append(
         (ratio_name, ratio >= ratio_goal if at_50 and ratio == ratio else None, f"{ratio:.2f}x")
         if one
         else (ratio_name, stopped, failed)
     )
-    p99 = _median([r.load.p99_ms for r in one])
+    p99 = median([r.load.p99_ms for r in one])
     found.append(
         (p99_name, p99 <= p99_goal if at_50 else None, f"{p99:.1f} ms")
         if one
@@ -687,7 +674,7 @@ def goals(result: PostgresResult, ratio_goal: float, p99_goal: float) -> list[Go
         lost = sum(r.lost for r in storm)
         found.append((whole_name, errors == 0 and lost == 0, f"{errors} error(s), {lost} lost"))
     if result.posts:
-        last = _median([r.last_s for r in result.posts])
+        last = median([r.last_s for r in result.posts])
         whole = all(r.missing == 0 and r.repeated == 0 for r in result.posts)
         at_size = result.posts[0].posts == 1_000
         figure = f"{last:.2f} s" + (

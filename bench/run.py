@@ -16,12 +16,10 @@ import os
 import platform
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ from typing import Any
 
 from bench import clicks, load, model, pictures, postgres, postlimit, sqlcount
 from bench.fake import BenchSlack
+from bench.figures import median, spread
 from bench.load import LoadResult
 from bench.serving import Memory, Served, cpu_used
 
@@ -515,21 +514,6 @@ class Bench:
 # ---- the report ------------------------------------------------------------------------------
 
 
-def _median(values: Iterable[float]) -> float:
-    found = list(values)
-    return statistics.median(found) if found else float("nan")
-
-
-def _spread(values: list[float], digits: int = 0) -> str:
-    if not values:
-        return "-"
-    fmt = f"{{:.{digits}f}}"
-    middle = fmt.format(_median(values))
-    if len(values) == 1:
-        return middle
-    return f"{middle} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
-
-
 def _runs(results: Results, target: str, scenario: str, connections: int) -> list[Run]:
     return [
         r
@@ -603,7 +587,7 @@ def report(results: Results) -> list[str]:
     out += ["", *_goals_section(results)]
     if results.notes:
         out += ["", "Notes:", *(f"- {note}" for note in results.notes)]
-    ratio = _median(ratios(results, "/storm event", 50)) if "http" in config.parts else float("nan")
+    ratio = median(ratios(results, "/storm event", 50)) if "http" in config.parts else float("nan")
     out += ["", f"storm/bare throughput at 50 concurrent: {ratio:.2f}"]
     return out
 
@@ -632,18 +616,18 @@ def _http_section(results: Results) -> list[str]:
                 ]
                 out.append(
                     f"{scenario:<15}{connections:>5}  {target:<6}"
-                    f"{_spread([r.load.rps for r in runs]):>21}"
-                    f"{_spread([r.load.p50_ms for r in runs], 1):>24}"
-                    f"{_spread([r.load.p99_ms for r in runs], 1):>26}"
+                    f"{spread([r.load.rps for r in runs]):>21}"
+                    f"{spread([r.load.p50_ms for r in runs], 1):>24}"
+                    f"{spread([r.load.p99_ms for r in runs], 1):>26}"
                     f"{sum(r.load.failed for r in runs):>7}{sum(r.lost for r in runs):>5}"
-                    f"{_median(cpu_run):>12.2f}{_median(cpu_background):>9.2f}"
-                    f"{_median(cpu_after):>11.2f}"
-                    f"{_median([r.settle_s for r in runs]):>10.1f}"
+                    f"{median(cpu_run):>12.2f}{median(cpu_background):>9.2f}"
+                    f"{median(cpu_after):>11.2f}"
+                    f"{median([r.settle_s for r in runs]):>10.1f}"
                 )
             found = ratios(results, scenario, connections)
             if found:
                 out.append(
-                    f"{'':<15}{'':>5}  {'ratio':<6}{_spread(found, 2):>21}   storm/bare per round: "
+                    f"{'':<15}{'':>5}  {'ratio':<6}{spread(found, 2):>21}   storm/bare per round: "
                     + ", ".join(f"{r:.2f}" for r in found)
                 )
     out.append(
@@ -708,7 +692,7 @@ def _sql_section(results: Results) -> list[str]:
             if r is None:
                 continue
             out.append(
-                f"{name:<16}{size:>9}{_spread(r.ack):>17}{_spread(r.after):>16}{_spread(r.ack_ms, 1):>22}"
+                f"{name:<16}{size:>9}{spread(r.ack):>17}{spread(r.after):>16}{spread(r.ack_ms, 1):>22}"
             )
     out.append(
         "after the ack: statements run by the outbox, the scheduler and Bolt's lazy listeners "
@@ -750,10 +734,10 @@ def _postlimit_section(rounds: list[postlimit.Round]) -> list[str]:
         f"7. Slack's post limit: {len(postlimit.PEOPLE) * postlimit.EACH} captures by "
         f"{len(postlimit.PEOPLE)} people at once, one post a second per channel (bursts of "
         f"{postlimit.LIMIT.burst}); median of {len(rounds)} round(s) [min-max]",
-        f"  all visible, seconds after the last ack: {_spread([r.visible_s for r in rounds], 2)}",
-        f"  the captures' acks took (s):             {_spread([r.acks_s for r in rounds], 2)}",
-        f"  element messages:                        {_spread([r.messages for r in rounds])}",
-        f"  429s from the limit (posts, updates):    {_spread([r.limited for r in rounds])}",
+        f"  all visible, seconds after the last ack: {spread([r.visible_s for r in rounds], 2)}",
+        f"  the captures' acks took (s):             {spread([r.acks_s for r in rounds], 2)}",
+        f"  element messages:                        {spread([r.messages for r in rounds])}",
+        f"  429s from the limit (posts, updates):    {spread([r.limited for r in rounds])}",
         f"  not visible: {sum(r.missing for r in rounds)}; in more than one message: "
         f"{sum(r.repeated for r in rounds)}",
     ]
@@ -765,7 +749,7 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
     found: list[tuple[str, bool | None, str]] = []
     storm_runs = [r for r in results.runs if r.target == "storm"]
     if storm_runs:
-        ratio = _median(ratios(results, "/storm event", 50))
+        ratio = median(ratios(results, "/storm event", 50))
         found.append(
             (
                 f"/storm event throughput at 50 concurrent ≥ {GOALS['ratio']}x bare",
@@ -774,7 +758,7 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
             )
         )
         for scenario in results.config.scenarios:
-            p99 = _median([r.load.p99_ms for r in _runs(results, "storm", scenario, 50)])
+            p99 = median([r.load.p99_ms for r in _runs(results, "storm", scenario, 50)])
             found.append(
                 (
                     f"{scenario}: p99 at 50 concurrent ≤ {GOALS['p99_ms']:.0f} ms",
@@ -782,7 +766,7 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
                     f"{p99:.1f} ms",
                 )
             )
-            p50 = _median([r.load.p50_ms for r in _runs(results, "storm", scenario, 1)])
+            p50 = median([r.load.p50_ms for r in _runs(results, "storm", scenario, 1)])
             found.append(
                 (
                     f"{scenario}: p50 at 1 connection ≤ {GOALS['p50_ms']:.0f} ms",
@@ -846,17 +830,17 @@ def goals(results: Results) -> list[tuple[str, bool | None, str]]:
         for name, by in results.sql.items():
             sizes = sorted(by)
             small, large = by[sizes[0]], by[sizes[-1]]
-            ack_same = _median(large.ack) <= _median(small.ack)
-            after_ok = _median(large.after) <= _median(small.after) * 1.1 + 2
+            ack_same = median(large.ack) <= median(small.ack)
+            after_ok = median(large.after) <= median(small.after) * 1.1 + 2
             steady &= ack_same and after_ok
             detail.append(
-                f"{name} {_median(small.ack):.0f}+{_median(small.after):.0f} → {_median(large.ack):.0f}+{_median(large.after):.0f}"
+                f"{name} {median(small.ack):.0f}+{median(small.after):.0f} → {median(large.ack):.0f}+{median(large.after):.0f}"
             )
         found.append(
             ("SQL statements per request constant in workshop size", steady, "; ".join(detail))
         )
     if results.postlimit:
-        visible = _median([r.visible_s for r in results.postlimit])
+        visible = median([r.visible_s for r in results.postlimit])
         whole = all(r.missing == 0 and r.repeated == 0 for r in results.postlimit)
         found.append(
             (
