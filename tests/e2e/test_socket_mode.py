@@ -20,19 +20,7 @@ from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests
 from tests.support import peek
 from tests.support.running import SIGNING_SECRET, ServeProcess, answer_text, serve_process
-from tests.support.socket_mode import Ack, FakeSocketMode, Link
-
-APP_TOKEN = "xapp-1-A0STORM-1-e2e"
-
-
-@pytest.fixture
-def socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
-    server = FakeSocketMode().start()
-    fake_slack.enable_socket_mode(APP_TOKEN, server.url)
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.socket_mode import APP_TOKEN, Ack, FakeSocketMode, Link
 
 
 @pytest.fixture

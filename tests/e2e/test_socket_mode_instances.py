@@ -26,23 +26,12 @@ from storage.db import make_engine
 from storage.tables import Element, ScheduledPost, SlackEvent, Workshop
 from storage.unit_of_work import unit_of_work
 from tests.support.running import SIGNING_SECRET, ServeProcess, answer_text, serve_process
-from tests.support.socket_mode import FakeSocketMode
+from tests.support.socket_mode import APP_TOKEN, FakeSocketMode
 
-APP_TOKEN = "xapp-1-A0STORM-1-instances"
 CHANNELS = ("C1", "C2")
 USERS = ("U1", "U2", "U3", "U4")
 CAPTURES = 40  # commands, spread over the channels and people
 ZAPS = 10  # messages turned into events by a :zap:, each delivered twice
-
-
-@pytest.fixture
-def socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
-    server = FakeSocketMode().start()
-    fake_slack.enable_socket_mode(APP_TOKEN, server.url)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 APP_ID = "A0STORM"
+APP_TOKEN = f"xapp-1-{APP_ID}-1-e2e"  # the app-level token Storm connects with
 
 
 @dataclass
