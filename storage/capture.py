@@ -12,13 +12,14 @@ one way only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, bindparam, false, func, insert, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ScalarSelect
@@ -38,6 +39,7 @@ from storage.tables import (
 from storage.unit_of_work import writer_lock
 
 _ELEMENT = table_of(Element)
+_IDLE = TransactionStatus.IDLE  # a PostgreSQL connection outside any transaction
 
 # Enough to point out every real twin; a name that shares a key with more elements than
 # this is one of a family of numbered names ("Invoice 12 sent"), not a duplicate.
@@ -65,7 +67,7 @@ class Twin:
     name: str
 
 
-def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
+def _next(column: Any, kind: Any, workshop: Any = None) -> ScalarSelect[Any]:
     """One past the highest `column` of a kind in the workshop, inside the INSERT. IDs are
     never reused: dropped elements count too.
 
@@ -74,24 +76,33 @@ def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
     writers from several processes queue per workshop, and nothing is ever retried."""
     return (
         select(func.coalesce(func.max(column), 0) + 1)
-        .where(col(Element.workshop_id) == bindparam("in_workshop"), col(Element.kind) == kind)
+        .where(
+            col(Element.workshop_id)
+            == (bindparam("in_workshop") if workshop is None else workshop),
+            col(Element.kind) == kind,
+        )
         .scalar_subquery()
     )
 
 
 # The row is locked for the rest of the transaction (`storage.repository._locked`); SQLite
-# writes no FOR UPDATE.
+# writes no FOR UPDATE. FOR NO KEY UPDATE queues writers to the workshop as FOR UPDATE does
+# (the two conflict), but leaves alone the key-share locks that other transactions' foreign
+# keys take on the row when they insert rows of the workshop (posts, contributions).
+_IS_OPEN = (
+    col(Workshop.team_id) == bindparam("team_id"),
+    col(Workshop.channel_id) == bindparam("channel_id"),
+    col(Workshop.finished_at).is_(None),
+)
 _OPEN_WORKSHOP = (
     select(col(Workshop.id), col(Workshop.current_step), col(Workshop.post_problem))
-    .where(
-        col(Workshop.team_id) == bindparam("team_id"),
-        col(Workshop.channel_id) == bindparam("channel_id"),
-        col(Workshop.finished_at).is_(None),
-    )
-    .with_for_update()
+    .where(*_IS_OPEN)
+    .with_for_update(key_share=True)
 )
 _LOCK_WORKSHOP = (
-    select(col(Workshop.id)).where(col(Workshop.id) == bindparam("id")).with_for_update()
+    select(col(Workshop.id))
+    .where(col(Workshop.id) == bindparam("id"))
+    .with_for_update(key_share=True)
 )
 _INSERT_ELEMENT = (
     insert(_ELEMENT)
@@ -100,6 +111,42 @@ _INSERT_ELEMENT = (
 )
 # A new event goes to the end of the timeline.
 _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event"))
+# An event added to the channel's unfinished workshop, which the statement finds itself
+# (none added when there is none), so that it can be sent before the workshop's row is known:
+# pipelined right behind the statement that locks the row (`Capture.add_events`).
+_WORKSHOP = table_of(Workshop)
+_INSERT_EVENT_INTO_OPEN = (
+    insert(_ELEMENT)
+    .from_select(
+        [
+            "workshop_id",
+            "kind",
+            "name",
+            "author",
+            "added_by",
+            "created_at",
+            "step_number",
+            "renamed",
+            "resolved",
+            "number",
+            "position",
+        ],
+        select(
+            _WORKSHOP.c.id,
+            literal("event"),
+            bindparam("name", type_=_ELEMENT.c.name.type),
+            bindparam("author", type_=_ELEMENT.c.author.type),
+            bindparam("added_by", type_=_ELEMENT.c.added_by.type),
+            bindparam("created_at", type_=_ELEMENT.c.created_at.type),
+            _WORKSHOP.c.current_step,
+            false(),
+            false(),
+            _next(Element.number, "event", _WORKSHOP.c.id),
+            _next(Element.position, "event", _WORKSHOP.c.id),
+        ).where(*_IS_OPEN),
+    )
+    .returning(_ELEMENT.c.id, _ELEMENT.c.number)
+)
 _INSERT_NAME_KEY = insert(table_of(NameKey))
 _INSERT_CONTRIBUTION = insert(table_of(Contribution))
 _INSERT_POST = insert(table_of(ScheduledPost))
@@ -131,6 +178,9 @@ class Capture:
         # Workshops whose row this transaction holds (PostgreSQL; SQLite locks it all).
         self._locked: set[int] = set()
         self._row_locks = dialect.name != "sqlite"
+        # In PostgreSQL's pipeline mode (`Connected.writing(pipelined=True)`) statements are
+        # sent without waiting for the server; only those whose rows are read are waited for.
+        self._pipelined = False
 
     def open_workshop(self, *, team_id: str, channel_id: str) -> OpenWorkshop | None:
         """The channel's unfinished workshop, if any, locked until the transaction ends."""
@@ -146,6 +196,61 @@ class Capture:
         if self._row_locks and workshop_id not in self._locked:
             self._run(_LOCK_WORKSHOP, {"id": workshop_id})
             self._locked.add(workshop_id)
+
+    def add_events(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        names: Sequence[tuple[str, Iterable[str]]],
+        author: str,
+        now: datetime,
+    ) -> tuple[OpenWorkshop, list[tuple[int, int]]] | None:
+        """Events added at the end of the channel's unfinished workshop, which stays locked
+        until the transaction ends: the workshop, and each event's row id and number, in the
+        order of `names` (each a name and its keys). None, and nothing added, without one.
+
+        Pipelined, the lock and the inserts go to the server together and are waited for
+        once: another capture into the workshop waits for the lock only while the server
+        runs this one's statements and the few sent after them, not while each statement
+        travels to the server and back. Each insert still reads the numbers taken so far
+        after the lock is held, as its own statement (`_next`).
+        """
+        if not self._pipelined:
+            workshop = self.open_workshop(team_id=team_id, channel_id=channel_id)
+            if workshop is None:
+                return None
+            added = [
+                self.add_element(
+                    workshop_id=workshop.id,
+                    kind="event",
+                    name=name,
+                    keys=keys,
+                    author=author,
+                    added_by=author,
+                    step_number=workshop.current_step,
+                    now=now,
+                )
+                for name, keys in names
+            ]
+            return workshop, added
+        where = {"team_id": team_id, "channel_id": channel_id}
+        locked = self._send(_OPEN_WORKSHOP, where)
+        inserts = [
+            self._send(
+                _INSERT_EVENT_INTO_OPEN,
+                {"name": name, "author": author, "added_by": author, "created_at": now, **where},
+            )
+            for name, _ in names
+        ]
+        row = locked.fetchone()  # waits for them all
+        if row is None:
+            return None
+        workshop = OpenWorkshop(*row)
+        added = [insert.fetchone() for insert in inserts]
+        for (element_id, _), (_, keys) in zip(added, names, strict=True):
+            self.index_name(workshop_id=workshop.id, kind="event", element_id=element_id, keys=keys)
+        return workshop, added
 
     def add_element(
         self,
@@ -302,15 +407,23 @@ class Capture:
     def _run(
         self, statement: ClauseElement, values: dict[str, Any], *, all_rows: bool = False
     ) -> Any:
-        compiled = prepared(statement, self._dialect, tuple(values))
-        cursor = self._connection.cursor()
+        """Run a statement; its first row (or all of them), None when it returns none.
+        Pipelined, a statement that returns no rows is only sent: its errors come when the
+        transaction commits."""
+        cursor = self._send(statement, values)
         try:
-            cursor.execute(compiled.sql, compiled.parameters(values))
             if all_rows:
                 return cursor.fetchall()
             return cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
+
+    def _send(self, statement: ClauseElement, values: dict[str, Any]) -> Any:
+        """The cursor a statement was executed on, or, pipelined, sent on."""
+        compiled = prepared(statement, self._dialect, tuple(values))
+        cursor = self._connection.cursor()
+        cursor.execute(compiled.sql, compiled.parameters(values))
+        return cursor
 
 
 def in_session(session: Session) -> Capture:
@@ -329,7 +442,9 @@ class Connected(Capture):
 
     Reads outside `writing` see what is committed and take no lock. That is where work that
     only reads belongs (naming help after a capture): under a burst, the web workers queue for
-    the one writer's lock, so whatever runs while holding it is paid for by every worker.
+    the one writer's lock, so whatever runs while holding it is paid for by every worker. On
+    PostgreSQL the connection is in autocommit meanwhile, so such a read is one round trip,
+    with no BEGIN before it or ROLLBACK after.
     """
 
     def __init__(self, dbapi_connection: Any, engine: Engine) -> None:
@@ -338,23 +453,40 @@ class Connected(Capture):
         self._writers = writer_lock(engine) if self._sqlite else None
 
     @contextmanager
-    def writing(self) -> Iterator[Capture]:
+    def writing(self, *, pipelined: bool = False) -> Iterator[Capture]:
         """A write transaction, committed when the block ends normally.
 
         On SQLite it queues on the writers' lock and takes SQLite's write lock up front
-        (BEGIN IMMEDIATE), as every unit of work does; PostgreSQL begins on the first
-        statement, and writers queue on the workshop's row (`open_workshop`, `add_element`).
+        (BEGIN IMMEDIATE), as every unit of work does. On PostgreSQL writers queue on the
+        workshop's row (`open_workshop`, `add_element`, `add_events`); `pipelined`: in
+        psycopg's pipeline mode, where the BEGIN, the statements whose rows are not read and
+        the COMMIT are sent without waiting, so that after the last rows read the rest of the
+        transaction is one round trip, and its errors are raised when it commits.
         """
         with self._writers if self._writers is not None else nullcontext():
             self._locked.clear()  # row locks end with the transaction before
             if self._sqlite:
                 self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                    self._connection.commit()
+                except BaseException:
+                    self._connection.rollback()
+                    raise
+                return
+            connection = self._connection
             try:
-                yield self
-                self._connection.commit()
+                with connection.pipeline() if pipelined else nullcontext():
+                    self._pipelined = pipelined
+                    connection.execute("BEGIN")
+                    yield self
+                    connection.execute("COMMIT")
             except BaseException:
-                self._connection.rollback()
+                if not connection.closed and connection.info.transaction_status != _IDLE:
+                    connection.execute("ROLLBACK")
                 raise
+            finally:
+                self._pipelined = False
 
 
 @contextmanager
@@ -362,11 +494,18 @@ def connected(engine: Engine) -> Iterator[Connected]:
     """A connection from the pool for capture's statements, given back when the block ends.
 
     It is taken before any lock, so a writer holds the writers' lock only for its statements.
+    On PostgreSQL it is in autocommit until given back (`Connected`).
     """
     pooled = engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    postgresql = engine.dialect.name != "sqlite"
     try:
-        yield Connected(pooled.driver_connection, engine)
+        if postgresql:
+            driver.autocommit = True
+        yield Connected(driver, engine)
     finally:
+        if postgresql and not driver.closed:
+            driver.autocommit = False  # as the pool's other users expect it
         pooled.close()
 
 

@@ -1,7 +1,8 @@
 """`/storm event`: the command a whole department runs at once.
 
 It runs as a few prepared statements in one short transaction of its own (`storage.capture`)
-rather than through the ORM. The naming help is looked up after the commit, outside the
+rather than through the ORM, pipelined on PostgreSQL: the lock and the inserts are one round
+trip to the server, the rest and the commit another. The naming help is looked up after the commit, outside the
 writers' lock: it only reads, and under a burst every moment spent holding that lock is a
 moment the other web workers wait. It then also sees a twin added a moment later by someone
 else.
@@ -21,23 +22,20 @@ from storage.unit_of_work import unit_of_work
 def add_events(request: Request, command: commands.AddEvents) -> Post:
     actor, now, names = request.actor, request.now, command.names
     with capture.connected(request.engine) as connection:
-        with connection.writing() as store:
-            workshop = store.open_workshop(team_id=actor.team_id, channel_id=actor.channel_id)
-            if workshop is None:
+        with connection.writing(pipelined=True) as store:
+            opened = store.add_events(
+                team_id=actor.team_id,
+                channel_id=actor.channel_id,
+                names=[(name, naming.name_keys(name)) for name in names],
+                author=actor.user_id,
+                now=now,
+            )
+            if opened is None:
                 with unit_of_work(request.engine, read_only=True) as session:
                     raise refusal_without_workshop(session, actor)
+            workshop, numbered = opened
             added, entries = [], []
-            for name in names:
-                element_id, number = store.add_element(
-                    workshop_id=workshop.id,
-                    kind="event",
-                    name=name,
-                    keys=naming.name_keys(name),
-                    author=actor.user_id,
-                    added_by=actor.user_id,
-                    step_number=workshop.current_step,
-                    now=now,
-                )
+            for name, (element_id, number) in zip(names, numbered, strict=True):
                 store.schedule_post(
                     workshop_id=workshop.id,
                     kind="element",
