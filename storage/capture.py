@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, bindparam, false, func, insert, literal, select, true, union_all
+from sqlalchemy import Engine, bindparam, func, insert, select, text, true, union_all
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ScalarSelect
@@ -36,6 +36,7 @@ from storage.tables import (
     Workshop,
     table_of,
 )
+from storage.types import UTCDateTime
 from storage.unit_of_work import writer_lock
 
 _ELEMENT = table_of(Element)
@@ -67,20 +68,17 @@ class Twin:
     name: str
 
 
-def _next(column: Any, kind: Any, workshop: Any = None) -> ScalarSelect[Any]:
+def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
     """One past the highest `column` of a kind in the workshop, inside the INSERT. IDs are
     never reused: dropped elements count too.
 
     Two captures never get the same number because each runs holding a lock: on SQLite the
-    database's write lock, on PostgreSQL the workshop's row (`Capture.add_element`), so that
-    writers from several processes queue per workshop, and nothing is ever retried."""
+    database's write lock, on PostgreSQL the workshop's row (`Capture.add_element`,
+    `Connected.capture_events`, which writes the same subqueries out in `_ADD_EVENT`), so
+    that writers from several processes queue per workshop, and nothing is ever retried."""
     return (
         select(func.coalesce(func.max(column), 0) + 1)
-        .where(
-            col(Element.workshop_id)
-            == (bindparam("in_workshop") if workshop is None else workshop),
-            col(Element.kind) == kind,
-        )
+        .where(col(Element.workshop_id) == bindparam("in_workshop"), col(Element.kind) == kind)
         .scalar_subquery()
     )
 
@@ -111,42 +109,67 @@ _INSERT_ELEMENT = (
 )
 # A new event goes to the end of the timeline.
 _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event"))
-# An event added to the channel's unfinished workshop, which the statement finds itself
-# (none added when there is none), so that it can be sent before the workshop's row is known:
-# pipelined right behind the statement that locks the row (`Capture.add_events`).
-_WORKSHOP = table_of(Workshop)
-_INSERT_EVENT_INTO_OPEN = (
-    insert(_ELEMENT)
-    .from_select(
-        [
-            "workshop_id",
-            "kind",
-            "name",
-            "author",
-            "added_by",
-            "created_at",
-            "step_number",
-            "renamed",
-            "resolved",
-            "number",
-            "position",
-        ],
-        select(
-            _WORKSHOP.c.id,
-            literal("event"),
-            bindparam("name", type_=_ELEMENT.c.name.type),
-            bindparam("author", type_=_ELEMENT.c.author.type),
-            bindparam("added_by", type_=_ELEMENT.c.added_by.type),
-            bindparam("created_at", type_=_ELEMENT.c.created_at.type),
-            _WORKSHOP.c.current_step,
-            false(),
-            false(),
-            _next(Element.number, "event", _WORKSHOP.c.id),
-            _next(Element.position, "event", _WORKSHOP.c.id),
-        ).where(*_IS_OPEN),
+# `/storm event` on PostgreSQL (`Connected.capture_events`): statements that find the
+# channel's unfinished workshop themselves (and write nothing when there is none), so that
+# they can all be sent right behind the one that locks its row, before its answer is known.
+# Each reads the numbers taken so far after the lock is held, as its own statement, and a
+# new event goes to the end of the timeline (`_next`). Its name's keys and its post are
+# written by the same statement, which knows its row id.
+_OPEN = "w.team_id = :team_id AND w.channel_id = :channel_id AND w.finished_at IS NULL"
+_ADD_EVENT = text(
+    f"""
+    WITH added AS (
+        INSERT INTO element (workshop_id, kind, name, author, added_by, created_at,
+                             step_number, renamed, resolved, number, position)
+        SELECT w.id, 'event', :name, :author, :author, :at, w.current_step, false, false,
+               (SELECT coalesce(max(e.number), 0) + 1 FROM element e
+                WHERE e.workshop_id = w.id AND e.kind = 'event'),
+               (SELECT coalesce(max(e.position), 0) + 1 FROM element e
+                WHERE e.workshop_id = w.id AND e.kind = 'event')
+        FROM workshop w WHERE {_OPEN}
+        RETURNING id, number, workshop_id, step_number
+    ), indexed AS (
+        INSERT INTO name_key (workshop_id, kind, name_key, element_id)
+        SELECT added.workshop_id, 'event', name_key, added.id
+        FROM added, unnest(CAST(:keys AS VARCHAR[])) AS name_key
+    ), posted AS (
+        INSERT INTO scheduled_post (workshop_id, kind, step_number, due_at, payload, status,
+                                    late, attempts)
+        SELECT workshop_id, 'element', step_number, :at, json_build_object('element_id', id),
+               'pending', false, 0
+        FROM added
     )
-    .returning(_ELEMENT.c.id, _ELEMENT.c.number)
-)
+    SELECT id, number FROM added
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()))
+_ADD_CONTRIBUTION = text(
+    f"""
+    INSERT INTO contribution (workshop_id, step_number, user_id, at)
+    SELECT w.id, w.current_step, :author, :at FROM workshop w WHERE {_OPEN}
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()))
+# The change for undo: the command's events are the workshop's last `count`, and its
+# summary names the first `shown` of them (`format`, with `%s` for their numbers).
+_ADD_CHANGE = text(
+    f"""
+    WITH opened AS (
+        SELECT w.id FROM workshop w WHERE {_OPEN}
+    ), added AS (
+        SELECT e.id, e.number FROM element e, opened
+        WHERE e.workshop_id = opened.id AND e.kind = 'event'
+        ORDER BY e.number DESC LIMIT :count
+    )
+    INSERT INTO change (workshop_id, user_id, at, summary, entries)
+    SELECT opened.id, :author, :at,
+           format(:summary, VARIADIC ARRAY(
+               SELECT CAST(added.number AS TEXT) AS shown FROM added
+               ORDER BY added.number LIMIT :shown)),
+           (SELECT json_agg(json_build_object('table', 'element', 'op', 'insert', 'id', id)
+                            ORDER BY number)
+            FROM added)
+    FROM opened
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()))
 _INSERT_NAME_KEY = insert(table_of(NameKey))
 _INSERT_CONTRIBUTION = insert(table_of(Contribution))
 _INSERT_POST = insert(table_of(ScheduledPost))
@@ -214,9 +237,6 @@ class Capture:
         # Workshops whose row this transaction holds (PostgreSQL; SQLite locks it all).
         self._locked: set[int] = set()
         self._row_locks = dialect.name != "sqlite"
-        # In PostgreSQL's pipeline mode (`Connected.writing(pipelined=True)`) statements are
-        # sent without waiting for the server; only those whose rows are read are waited for.
-        self._pipelined = False
 
     def open_workshop(self, *, team_id: str, channel_id: str) -> OpenWorkshop | None:
         """The channel's unfinished workshop, if any, locked until the transaction ends."""
@@ -232,61 +252,6 @@ class Capture:
         if self._row_locks and workshop_id not in self._locked:
             self._run(_LOCK_WORKSHOP, {"id": workshop_id})
             self._locked.add(workshop_id)
-
-    def add_events(
-        self,
-        *,
-        team_id: str,
-        channel_id: str,
-        names: Sequence[tuple[str, Iterable[str]]],
-        author: str,
-        now: datetime,
-    ) -> tuple[OpenWorkshop, list[tuple[int, int]]] | None:
-        """Events added at the end of the channel's unfinished workshop, which stays locked
-        until the transaction ends: the workshop, and each event's row id and number, in the
-        order of `names` (each a name and its keys). None, and nothing added, without one.
-
-        Pipelined, the lock and the inserts go to the server together and are waited for
-        once: another capture into the workshop waits for the lock only while the server
-        runs this one's statements and the few sent after them, not while each statement
-        travels to the server and back. Each insert still reads the numbers taken so far
-        after the lock is held, as its own statement (`_next`).
-        """
-        if not self._pipelined:
-            workshop = self.open_workshop(team_id=team_id, channel_id=channel_id)
-            if workshop is None:
-                return None
-            added = [
-                self.add_element(
-                    workshop_id=workshop.id,
-                    kind="event",
-                    name=name,
-                    keys=keys,
-                    author=author,
-                    added_by=author,
-                    step_number=workshop.current_step,
-                    now=now,
-                )
-                for name, keys in names
-            ]
-            return workshop, added
-        where = {"team_id": team_id, "channel_id": channel_id}
-        locked = self._send(_OPEN_WORKSHOP, where)
-        inserts = [
-            self._send(
-                _INSERT_EVENT_INTO_OPEN,
-                {"name": name, "author": author, "added_by": author, "created_at": now, **where},
-            )
-            for name, _ in names
-        ]
-        row = locked.fetchone()  # waits for them all
-        if row is None:
-            return None
-        workshop = OpenWorkshop(*row)
-        added = [insert.fetchone() for insert in inserts]
-        for (element_id, _), (_, keys) in zip(added, names, strict=True):
-            self.index_name(workshop_id=workshop.id, kind="event", element_id=element_id, keys=keys)
-        return workshop, added
 
     def add_element(
         self,
@@ -443,9 +408,7 @@ class Capture:
     def _run(
         self, statement: ClauseElement, values: dict[str, Any], *, all_rows: bool = False
     ) -> Any:
-        """Run a statement; its first row (or all of them), None when it returns none.
-        Pipelined, a statement that returns no rows is only sent: its errors come when the
-        transaction commits."""
+        """Run a statement; its first row (or all of them), None when it returns none."""
         cursor = self._send(statement, values)
         try:
             if all_rows:
@@ -455,7 +418,7 @@ class Capture:
             cursor.close()
 
     def _send(self, statement: ClauseElement, values: dict[str, Any]) -> Any:
-        """The cursor a statement was executed on, or, pipelined, sent on."""
+        """The cursor a statement was executed on (in pipeline mode: sent on)."""
         compiled = prepared(statement, self._dialect, tuple(values))
         cursor = self._connection.cursor()
         cursor.execute(compiled.sql, compiled.parameters(values))
@@ -471,6 +434,14 @@ def in_session(session: Session) -> Capture:
     session.flush()
     connection = session.connection()
     return Capture(connection.connection.driver_connection, connection.dialect)
+
+
+@dataclass(frozen=True)
+class Captured:
+    """Events added by one `/storm event`."""
+
+    workshop: OpenWorkshop
+    added: list[tuple[int, int]]  # each event's row id and number, in the order typed
 
 
 class Connected(Capture):
@@ -489,40 +460,140 @@ class Connected(Capture):
         self._writers = writer_lock(engine) if self._sqlite else None
 
     @contextmanager
-    def writing(self, *, pipelined: bool = False) -> Iterator[Capture]:
+    def writing(self) -> Iterator[Capture]:
         """A write transaction, committed when the block ends normally.
 
         On SQLite it queues on the writers' lock and takes SQLite's write lock up front
-        (BEGIN IMMEDIATE), as every unit of work does. On PostgreSQL writers queue on the
-        workshop's row (`open_workshop`, `add_element`, `add_events`); `pipelined`: in
-        psycopg's pipeline mode, where the BEGIN, the statements whose rows are not read and
-        the COMMIT are sent without waiting, so that after the last rows read the rest of the
-        transaction is one round trip, and its errors are raised when it commits.
+        (BEGIN IMMEDIATE), as every unit of work does; on PostgreSQL writers queue on the
+        workshop's row (`open_workshop`, `add_element`).
         """
         with self._writers if self._writers is not None else nullcontext():
             self._locked.clear()  # row locks end with the transaction before
-            if self._sqlite:
-                self._connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self
-                    self._connection.commit()
-                except BaseException:
-                    self._connection.rollback()
-                    raise
-                return
-            connection = self._connection
+            self._connection.execute("BEGIN IMMEDIATE" if self._sqlite else "BEGIN")
             try:
-                with connection.pipeline() if pipelined else nullcontext():
-                    self._pipelined = pipelined
-                    connection.execute("BEGIN")
-                    yield self
-                    connection.execute("COMMIT")
+                yield self
+                if self._sqlite:
+                    self._connection.commit()
+                else:
+                    self._connection.execute("COMMIT")
             except BaseException:
-                if not connection.closed and connection.info.transaction_status != _IDLE:
-                    connection.execute("ROLLBACK")
+                self._rollback()
                 raise
-            finally:
-                self._pipelined = False
+
+    def capture_events(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        names: Sequence[tuple[str, Iterable[str]]],
+        author: str,
+        now: datetime,
+        summary: str,
+    ) -> Captured | None:
+        """`/storm event`, committed: events added at the end of the channel's unfinished
+        workshop (`names`: each a name and its keys), each with its post in the thread, the
+        author's contribution, and the change for undo, whose `summary` has `%s` for each of
+        the numbers it names (the first events'), `%%` for a percent sign. None, and
+        nothing written, when the channel has no unfinished workshop.
+
+        On PostgreSQL the whole transaction is sent at once (psycopg's pipeline mode) and
+        waited for once: another capture into the workshop waits for its row only while
+        the server runs these few statements, not while each travels to the server and back
+        and this process, on a busy machine, waits for a turn on the CPU between them.
+        """
+        if self._sqlite:
+            return self._capture_one_by_one(
+                team_id=team_id,
+                channel_id=channel_id,
+                names=names,
+                author=author,
+                now=now,
+                summary=summary,
+            )
+        connection = self._connection
+        where = {"team_id": team_id, "channel_id": channel_id}
+        done = {"author": author, "at": now, **where}
+        shown = summary.replace("%%", "").count("%s")
+        try:
+            with connection.pipeline():
+                connection.execute("BEGIN")
+                locked = self._send(_OPEN_WORKSHOP, where)
+                inserts = [
+                    self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
+                    for name, keys in names
+                ]
+                self._send(_ADD_CONTRIBUTION, done)
+                self._send(
+                    _ADD_CHANGE, {"summary": summary, "count": len(names), "shown": shown, **done}
+                )
+                connection.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        row = locked.fetchone()
+        if row is None:
+            return None
+        return Captured(OpenWorkshop(*row), [tuple(insert.fetchone()) for insert in inserts])
+
+    def _capture_one_by_one(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        names: Sequence[tuple[str, Iterable[str]]],
+        author: str,
+        now: datetime,
+        summary: str,
+    ) -> Captured | None:
+        """`capture_events` a statement at a time, each waited for: on SQLite, in process,
+        that costs nothing."""
+        with self.writing() as store:
+            workshop = store.open_workshop(team_id=team_id, channel_id=channel_id)
+            if workshop is None:
+                return None
+            added = []
+            for name, keys in names:
+                element_id, number = store.add_element(
+                    workshop_id=workshop.id,
+                    kind="event",
+                    name=name,
+                    keys=keys,
+                    author=author,
+                    added_by=author,
+                    step_number=workshop.current_step,
+                    now=now,
+                )
+                store.schedule_post(
+                    workshop_id=workshop.id,
+                    kind="element",
+                    due_at=now,
+                    step_number=workshop.current_step,
+                    payload={"element_id": element_id},
+                )
+                added.append((element_id, number))
+            store.add_contribution(
+                workshop_id=workshop.id,
+                step_number=workshop.current_step,
+                user_id=author,
+                at=now,
+            )
+            shown = summary.replace("%%", "").count("%s")
+            store.add_change(
+                workshop_id=workshop.id,
+                user_id=author,
+                at=now,
+                summary=summary % tuple(number for _, number in added[:shown]),
+                entries=[{"table": "element", "op": "insert", "id": i} for i, _ in added],
+            )
+        return Captured(workshop, added)
+
+    def _rollback(self) -> None:
+        """End a transaction that failed (on PostgreSQL, if the server had begun one)."""
+        connection = self._connection
+        if self._sqlite:
+            connection.rollback()
+        elif not connection.closed and connection.info.transaction_status != _IDLE:
+            connection.execute("ROLLBACK")
 
 
 @contextmanager

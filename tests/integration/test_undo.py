@@ -28,6 +28,17 @@ def test_undo_takes_back_the_last_change_first_and_names_it(checkout: Driver) ->
     assert checkout.run("undo") == (":no_entry_sign: You have no change in this workshop to undo.")
 
 
+def test_undoing_a_long_line_of_events_names_the_first_five_as_numbered(checkout: Driver) -> None:
+    answer = checkout.run("event 50% Off Applied; Cart Saved; %s Sent; A; B; C; D")
+    assert answer.splitlines()[1:3] == ["*E4* 50% Off Applied", "*E5* Cart Saved"]
+    assert checkout.run("undo") == (
+        "Undone: added *E4* 50% Off Applied, *E5* Cart Saved, *E6* %s Sent, *E7* A, *E8* B"
+        " and 2 more"
+    )
+    assert checkout.timeline() == ["E1", "E2", "E3"]
+    assert checkout.run("event Order Paid").splitlines()[1] == "*E11* Order Paid"
+
+
 def test_undo_leaves_other_peoples_changes_alone(checkout: Driver) -> None:
     checkout.run("event Invoice Sent", user="U2")
     checkout.run("rename E1 Order Submitted")
