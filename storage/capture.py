@@ -149,7 +149,8 @@ _ADD_CONTRIBUTION = text(
     """
 ).bindparams(bindparam("at", type_=UTCDateTime()))
 # The change for undo: the command's events are the workshop's last `count`, and its
-# summary names the first `shown` of them (`format`, with `%s` for their numbers).
+# summary names the first `shown` of them (`format`, with `%s` for their numbers). They are
+# picked by a range of numbers, which the index of numbers finds without reading the others.
 _ADD_CHANGE = text(
     f"""
     WITH opened AS (
@@ -157,7 +158,8 @@ _ADD_CHANGE = text(
     ), added AS (
         SELECT e.id, e.number FROM element e, opened
         WHERE e.workshop_id = opened.id AND e.kind = 'event'
-        ORDER BY e.number DESC LIMIT :count
+          AND e.number > (SELECT max(l.number) FROM element l
+                          WHERE l.workshop_id = opened.id AND l.kind = 'event') - :count
     )
     INSERT INTO change (workshop_id, user_id, at, summary, entries)
     SELECT opened.id, :author, :at,
