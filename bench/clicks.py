@@ -4,8 +4,11 @@ submission, and how soon after a menu click it opens the form (`views.open`).
 Storm runs as in production (`python -m bot serve`, `WEB_CONCURRENCY` web workers and the
 background worker, SQLite), against the benchmark's fake Slack in this process. A small
 threaded client here sends correctly signed `block_actions` and `view_submission` requests,
-each timed from just before it is sent to its answer, at 1 and 10 at a time. A menu click's
-`trigger_id` is minted by the fake just before the click is sent, and the fake notes when
+each timed from just before it is sent to its answer, at 1 and 10 at a time. Every request's
+body is built before its run starts, as wrk's are in the request part: Slack's own work is
+not on this machine, and a client building payloads while requests are in flight would take
+the CPU they are measured on. Each click's `trigger_id` is minted by the fake just before the
+click is sent (put into its body in place of `TRIGGER_SLOT`), and the fake notes when
 `views.open` arrives with it, so the delay is the one a person waits for the form. Slack
 gives an app 3 s to ack, and a `trigger_id` expires 3 s after the click.
 """
@@ -36,6 +39,8 @@ TEAM = "T0001"
 CHANNEL = "CCLICKS"
 USERS = [f"U{n}" for n in range(2000, 2040)]
 ELEMENTS = 40
+# Stands for a click's trigger id in a body built ahead; URL-safe, so it is the same encoded.
+TRIGGER_SLOT = "trigger-minted-when-sent"
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,7 @@ class _Client:
         self._port = port
         self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 
-    def post(self, payload: dict[str, Any]) -> tuple[int, float]:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    def post(self, body: bytes) -> tuple[int, float]:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -163,9 +167,8 @@ class ClickBench:
 
     # -- what is sent -----------------------------------------------------------------------
 
-    def _click(self, n: int, label: str) -> dict[str, Any]:
+    def _click(self, n: int, label: str, elements: list[tuple[Any, int]]) -> dict[str, Any]:
         assert self.slack is not None
-        elements = self.elements()
         message, which = elements[n % len(elements)]
         choice = find_choice(message.blocks or [], label, which=which)
         return self.slack.block_actions_payload(
@@ -173,10 +176,11 @@ class ClickBench:
             user=USERS[(n // len(elements)) % len(USERS)],
             channel=CHANNEL,
             message_ts=message.ts,
+            trigger_id=TRIGGER_SLOT,
             response_url="http://127.0.0.1:9/unused",
         )
 
-    def _submission(self, n: int) -> dict[str, Any]:
+    def _submission(self, n: int, _elements: list[tuple[Any, int]]) -> dict[str, Any]:
         """A submitted Rename… form, as Slack sends it after the person typed a name."""
         assert self.slack is not None
         element = f"E{n % ELEMENTS + 1}"
@@ -195,32 +199,39 @@ class ClickBench:
         }
         payload = self.slack.view_submission_payload(view, user=USERS[n % len(USERS)])
         payload["view"]["state"] = view["state"]
+        payload["trigger_id"] = TRIGGER_SLOT
         return payload
 
     # -- one measured run -------------------------------------------------------------------
 
     def measure(self, kind: str, connections: int, count: int) -> Timings:
         assert self.storm is not None
-        makers: dict[str, Callable[[int], dict[str, Any]]] = {
-            "vote click": lambda n: self._click(n, "Vote"),
+        makers: dict[str, Callable[[int, list[tuple[Any, int]]], dict[str, Any]]] = {
+            "vote click": lambda n, elements: self._click(n, "Vote", elements),
             "form submission": self._submission,
-            "menu click (opens a form)": lambda n: self._click(n, "Rename…"),
+            "menu click (opens a form)": lambda n, elements: self._click(n, "Rename…", elements),
         }
-        make = makers[kind]
+        make, elements = makers[kind], self.elements()
+        bodies = []
+        for n in range(count):
+            payload = make(n, elements)
+            encoded = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+            bodies.append((encoded, payload["user"]["id"]))
         acks: list[float] = []
         opened: list[float] = []
         errors = not_opened = 0
         lock = threading.Lock()
         port = self.storm.port
+        slot = TRIGGER_SLOT.encode()
 
         def worker(indices: list[int]) -> None:
             nonlocal errors, not_opened
             client = _Client(port)
             for n in indices:
-                payload = make(n)  # a menu click's trigger id is minted here, just before
+                body, user = bodies[n]
+                trigger = self.fake.new_trigger(user)  # minted as the person clicks
                 sent = time.perf_counter()
-                status, elapsed = client.post(payload)
-                trigger = payload.get("trigger_id", "")
+                status, elapsed = client.post(body.replace(slot, trigger.encode()))
                 with lock:
                     acks.append(elapsed)
                     errors += status != 200

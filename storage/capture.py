@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, bindparam, func, insert, select, text, true, union_all
+from sqlalchemy import Engine, bindparam, func, insert, select, text, true, union_all, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ScalarSelect
@@ -177,6 +177,31 @@ _INSERT_CONTRIBUTION = insert(table_of(Contribution))
 _INSERT_POST = insert(table_of(ScheduledPost))
 _INSERT_CHANGE = insert(table_of(Change))
 _INSERT_SLACK_EVENT = insert(table_of(SlackEvent))
+# The element's pending message update, if any (`pending_element_update`): an UPDATE that
+# changes nothing but matches the post only while it is pending.
+_POST = table_of(ScheduledPost)
+_PENDING_UPDATE_OF = (
+    update(_POST)
+    .where(
+        col(ScheduledPost.status) == "pending",
+        col(ScheduledPost.kind) == "element_update",
+        col(ScheduledPost.workshop_id) == bindparam("in_workshop"),
+    )
+    .values(status="pending")
+)
+_PENDING_UPDATE_OF_ELEMENT = _PENDING_UPDATE_OF.where(
+    col(ScheduledPost.payload)["element_id"].as_integer() == bindparam("of_element")
+)
+_PENDING_UPDATE_OF_MESSAGE = _PENDING_UPDATE_OF.where(
+    col(ScheduledPost.payload)["element_id"]
+    .as_integer()
+    .in_(
+        select(col(Element.id)).where(
+            col(Element.workshop_id) == bindparam("in_workshop"),
+            col(Element.message_ts) == bindparam("on_message"),
+        )
+    )
+)
 _TWINS = (
     select(col(Element.kind), col(Element.number), col(Element.name))
     .distinct()
@@ -365,6 +390,25 @@ class Capture:
                 "attempts": 0,
             },
         )
+
+    def pending_element_update(
+        self, *, workshop_id: int, element_id: int, message_ts: str | None
+    ) -> bool:
+        """Whether an update of the element's message is pending: of the element's own, or of
+        any element on the same message (`message_ts`), which is one message to update."""
+        if message_ts is None:
+            statement = _PENDING_UPDATE_OF_ELEMENT
+            values: dict[str, Any] = {"in_workshop": workshop_id, "of_element": element_id}
+        else:
+            statement = _PENDING_UPDATE_OF_MESSAGE
+            values = {"in_workshop": workshop_id, "on_message": message_ts}
+        compiled = prepared(statement, self._dialect, tuple(values))
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            return bool(cursor.rowcount)
+        finally:
+            cursor.close()
 
     def add_change(
         self,

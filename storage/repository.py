@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, text, update
+from sqlalchemy import and_, bindparam, case, func, or_, text, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -37,12 +37,8 @@ def open_workshop(
     session: Session, *, team_id: str, channel_id: str, for_update: bool = False
 ) -> Workshop | None:
     """The channel's unfinished workshop, if any; `for_update`: locked (`_locked`)."""
-    statement = select(Workshop).where(
-        col(Workshop.team_id) == team_id,
-        col(Workshop.channel_id) == channel_id,
-        col(Workshop.finished_at).is_(None),
-    )
-    return session.exec(_locked(statement) if for_update else statement).first()
+    statement = _OPEN_WORKSHOP_LOCKED if for_update else _OPEN_WORKSHOP
+    return session.exec(statement, params={"team_id": team_id, "channel_id": channel_id}).first()
 
 
 def last_workshop(
@@ -50,13 +46,8 @@ def last_workshop(
 ) -> Workshop | None:
     """The channel's most recently started workshop, finished or not; `for_update`: locked
     (`_locked`)."""
-    statement = (
-        select(Workshop)
-        .where(col(Workshop.team_id) == team_id, col(Workshop.channel_id) == channel_id)
-        .order_by(col(Workshop.id).desc())
-        .limit(1)
-    )
-    return session.exec(_locked(statement) if for_update else statement).first()
+    statement = _LAST_WORKSHOP_LOCKED if for_update else _LAST_WORKSHOP
+    return session.exec(statement, params={"team_id": team_id, "channel_id": channel_id}).first()
 
 
 def _locked(statement: SelectOfScalar[Workshop]) -> SelectOfScalar[Workshop]:
@@ -70,6 +61,37 @@ def _locked(statement: SelectOfScalar[Workshop]) -> SelectOfScalar[Workshop]:
     write lock (BEGIN IMMEDIATE), FOR UPDATE is not even written out.
     """
     return statement.with_for_update().execution_options(populate_existing=True)
+
+
+# The hottest reads, built once: a click or a form reads the workshop, its facilitators and
+# an element before anything else, and SQLAlchemy builds a statement in about as long as it
+# takes to run it.
+_OPEN_WORKSHOP = select(Workshop).where(
+    col(Workshop.team_id) == bindparam("team_id"),
+    col(Workshop.channel_id) == bindparam("channel_id"),
+    col(Workshop.finished_at).is_(None),
+)
+_LAST_WORKSHOP = (
+    select(Workshop)
+    .where(
+        col(Workshop.team_id) == bindparam("team_id"),
+        col(Workshop.channel_id) == bindparam("channel_id"),
+    )
+    .order_by(col(Workshop.id).desc())
+    .limit(1)
+)
+_FACILITATORS = (
+    select(Facilitator.user_id)
+    .where(col(Facilitator.workshop_id) == bindparam("workshop_id"))
+    .order_by(col(Facilitator.id))
+)
+_ELEMENT_BY_KEY = select(Element).where(
+    col(Element.workshop_id) == bindparam("workshop_id"),
+    col(Element.kind) == bindparam("kind"),
+    col(Element.number) == bindparam("number"),
+)
+_OPEN_WORKSHOP_LOCKED = _locked(_OPEN_WORKSHOP)
+_LAST_WORKSHOP_LOCKED = _locked(_LAST_WORKSHOP)
 
 
 def lock_channel(session: Session, *, team_id: str, channel_id: str) -> None:
@@ -98,12 +120,7 @@ def workshop_by_id(session: Session, *, workshop_id: int, for_update: bool = Fal
 
 def facilitators(session: Session, *, workshop_id: int) -> list[str]:
     """Facilitators' user ids, the first facilitator first."""
-    rows = session.exec(
-        select(Facilitator.user_id)
-        .where(col(Facilitator.workshop_id) == workshop_id)
-        .order_by(col(Facilitator.id))
-    )
-    return list(rows)
+    return list(session.exec(_FACILITATORS, params={"workshop_id": workshop_id}))
 
 
 def remove_facilitator(session: Session, *, workshop_id: int, user_id: str) -> None:
@@ -278,11 +295,7 @@ def votes_by_others_since(
 
 def element_by_key(session: Session, *, workshop_id: int, kind: str, number: int) -> Element | None:
     return session.exec(
-        select(Element).where(
-            col(Element.workshop_id) == workshop_id,
-            col(Element.kind) == kind,
-            col(Element.number) == number,
-        )
+        _ELEMENT_BY_KEY, params={"workshop_id": workshop_id, "kind": kind, "number": number}
     ).first()
 
 
@@ -479,26 +492,13 @@ def schedule_element_update(
     claimed post gets a successor).
     """
     element = session.get(Element, element_id)
-    sharing: list[int] = [element_id]
-    if element is not None and element.message_ts is not None:
-        on_message = select(Element.id).where(
-            col(Element.workshop_id) == workshop_id, col(Element.message_ts) == element.message_ts
-        )
-        sharing = [found for found in session.exec(on_message) if found is not None]
-    pending = session.exec(
-        update(ScheduledPost)
-        .where(
-            col(ScheduledPost.status) == "pending",
-            col(ScheduledPost.kind) == "element_update",
-            col(ScheduledPost.workshop_id) == workshop_id,
-            col(ScheduledPost.payload)["element_id"].as_integer().in_(sharing),
-        )
-        .values(status="pending")
-        .execution_options(synchronize_session=False)
-    )
-    if pending.rowcount == 0:
-        schedule_post(
-            session,
+    store = capture.in_session(session)
+    if not store.pending_element_update(
+        workshop_id=workshop_id,
+        element_id=element_id,
+        message_ts=element.message_ts if element is not None else None,
+    ):
+        store.schedule_post(
             workshop_id=workshop_id,
             kind="element_update",
             due_at=now,

@@ -243,7 +243,13 @@ class ScheduledPost(SQLModel, table=True):
     """The outbox: every post to Slack, due now or later, claimed once before it is sent."""
 
     __tablename__ = "scheduled_post"
-    __table_args__ = (Index("ix_scheduled_post_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_scheduled_post_due", "status", "due_at"),
+        # A workshop's pending posts of a kind (revision 0008): every change to an element
+        # looks for its message's pending update, and a busy outbox holds thousands of
+        # pending posts of other kinds.
+        Index("ix_scheduled_post_workshop", "workshop_id", "status", "kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workshop_id: int = Field(foreign_key="workshop.id")

@@ -36,6 +36,7 @@ from bot.service.reactions import ReactionInbox, Reactions
 from bot.service.workshops import Workshops
 from bot.slack import actions, commands, events, home, shortcuts, views
 from bot.slack.canvas import CanvasKeeper
+from bot.slack.clicks import CLICK_EVENT, Clicks
 from bot.slack.files import SlackFiles
 from bot.slack.home import HomeViews
 from bot.slack.outbox import Outbox
@@ -338,13 +339,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
         latest_only=dict.fromkeys(
             HOME_EVENTS, Home(engine, clock, HomeViews(client), people.refresh_channel).apply
         ),
-        # Imports asked for in Slack are read and stored after the ack, like reactions.
+        # Imports asked for in Slack are read and stored after the ack, like reactions; so are
+        # the clicks that change the model without a form.
         every={
+            CLICK_EVENT: Clicks(workshops, WebApi(client)).apply,
             IMPORT_EVENT: FileImports(
                 Importing(engine, clock, wake),
                 SlackFiles(client, settings.slack_api_url),
                 WebApi(client),
-            ).apply
+            ).apply,
         },
     )
     scheduler = PostScheduler(

@@ -34,6 +34,10 @@ class SlackPort(Protocol):
         """Put `post` in the place of the message a click came from (its `response_url`)."""
         ...
 
+    def answer_click(self, response_url: str, post: Post) -> None:
+        """Show `post` to the person who clicked only, through the click's `response_url`."""
+        ...
+
 
 @dataclass(frozen=True)
 class SharedFile:

@@ -117,7 +117,7 @@ class Workshops:
                     raise refusal_without_workshop(session, actor)
                 workshop, made_for = found, row_id(found)
             else:
-                workshop = _made_for(session, actor, made_for)
+                workshop = _made_for(session, actor, made_for, for_update=False)
             facilitators = repo.facilitators(session, workshop_id=made_for)
             is_facilitator = actor.user_id in facilitators
             try:
@@ -349,14 +349,17 @@ class Outcome:
 STALE = "That button belongs to an earlier workshop or another channel: it does nothing now."
 
 
-def _made_for(session: Session, actor: Actor, workshop_id: int) -> Workshop:
+def _made_for(
+    session: Session, actor: Actor, workshop_id: int, *, for_update: bool = True
+) -> Workshop:
     """Workshop `workshop_id`, if it is the one in the actor's workspace and channel (open
-    or, for what still works afterwards, ended), locked; a button or form never reaches
-    further."""
+    or, for what still works afterwards, ended), locked unless only read (`for_update`
+    False: a form's reading must not queue behind the workshop's writers); a button or form
+    never reaches further."""
     workshop = repo.open_workshop(
-        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
+        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=for_update
     ) or repo.last_workshop(
-        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=True
+        session, team_id=actor.team_id, channel_id=actor.channel_id, for_update=for_update
     )
     if workshop is None or workshop.id != workshop_id:
         raise Refused(STALE)

@@ -1,9 +1,11 @@
 """Clicks on Storm's buttons and menus in messages (`block_actions`).
 
-A click is acknowledged at once; what it changes is done on the request path, checked as a
-typed command is (`Workshops.attempt`), and its answer reaches the person ephemerally through
-the outbox. A click that needs input opens a form with `views.open` before the ack, because
-the click's `trigger_id` expires three seconds after the click.
+A click that changes the model without a form (Vote, the menu's Drop, Next step, Extend) is
+recorded in the inbox before the ack and carried out after it (`bot.slack.clicks`). A click
+that needs input opens a form with `views.open` before the ack, because the click's
+`trigger_id` expires three seconds after the click; what it reads for the form is checked as
+a typed command is (`Workshops.look`). A completeness report's Fix is carried out on the
+request path: it reads the finding again to decide between a fix and a form.
 
 An import's confirmation is answered otherwise: Import is recorded in the inbox and the file
 read and imported after the ack (`bot.service.file_imports`), whose answer takes the place of
@@ -18,7 +20,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import commands, controls, fixes
-from bot.core.durations import DurationError, parse_duration
 from bot.core.messages import Post, notice
 from bot.core.text import literal
 from bot.service import file_imports
@@ -26,17 +27,9 @@ from bot.service import forms as readers
 from bot.service.context import Actor, Refused
 from bot.service.reactions import ReactionInbox
 from bot.service.workshops import Workshops
-from bot.slack import forms, imports
+from bot.slack import clicks, forms, imports
 from bot.slack.blocks import action_id, action_pattern, build_single
-
-
-def actor_of(body: dict[str, Any]) -> Actor:
-    """Who clicked, and where: the workspace and channel Slack says, never a button's value."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id", ""
-    )
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
-    return Actor(team, channel, body["user"]["id"])
+from bot.slack.clicks import actor_of
 
 
 def answer(workshops: Workshops, actor: Actor, post: Post, respond: Respond) -> None:
@@ -48,17 +41,12 @@ def answer(workshops: Workshops, actor: Actor, post: Post, respond: Respond) -> 
 
 
 def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
-    def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def record_click(ack: Ack, body: dict[str, Any]) -> None:
+        inbox.record(clicks.click_event(body))
         ack()
-        actor = actor_of(body)
-        target = controls.parse_target(action.get("value", ""))
-        if target is None or target[1] is None:
-            return
-        outcome = workshops.attempt(
-            actor, commands.Vote(target[1], toggle=True), made_for=target[0]
-        )
-        if not outcome.told:
-            answer(workshops, actor, outcome.answer, respond)
+
+    def apply_click(body: dict[str, Any]) -> None:
+        inbox.process_delivery(clicks.click_event(body)["event_id"])
 
     def element_menu(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
@@ -80,12 +68,6 @@ def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
             view = forms.scenario_form(form, forms.Origin(workshop_id, actor.channel_id))
             forms.open_form(client, body.get("trigger_id", ""), view)
             ack()
-            return
-        if choice == "drop":
-            ack()
-            outcome = workshops.attempt(actor, commands.Drop(ref), made_for=workshop_id)
-            if not outcome.told:
-                answer(workshops, actor, outcome.answer, respond)
             return
         try:
             element = workshops.look(actor, workshop_id, readers.element(ref))
@@ -163,31 +145,6 @@ def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
         forms.open_form(client, body["trigger_id"], view)
         ack()
 
-    def step_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        """Next step, or a choice of the Extend menu: facilitators only, for the step the
-        button was made for (the dispatcher and the handler check both as it arrives)."""
-        ack()
-        chosen = (action.get("selected_option") or {}).get("value")
-        how, _, value = chosen.partition(" ") if chosen else ("next", "", action.get("value", ""))
-        target = controls.parse_step_target(value)
-        if target is None:
-            return
-        workshop_id, step = target
-        command: commands.Command
-        if how == "next":
-            command = commands.Next(step)
-        else:
-            try:
-                command = commands.Extend(parse_duration(how), step)
-            except DurationError:
-                return
-        actor = actor_of(body)
-        outcome = workshops.attempt(actor, command, made_for=workshop_id)
-        if not outcome.told:
-            answer(workshops, actor, outcome.answer, respond)
-
     def record_import(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         file_id = controls.parse_file(action.get("value", ""))
         if file_id is not None:
@@ -204,12 +161,28 @@ def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
         message = build_single(file_imports.cancelled())
         respond(text=message.text, blocks=message.blocks, replace_original=True)
 
-    app.action(action_id(controls.VOTE))(vote)
-    app.action(action_id(controls.ELEMENT_MENU))(element_menu)
+    def drop_or_form(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        if clicks.is_drop(action):
+            record_click(ack, body)
+        else:
+            element_menu(ack, body, action, client, respond)
+
+    def apply_drop(body: dict[str, Any], action: dict[str, Any]) -> None:
+        if clicks.is_drop(action):
+            apply_click(body)
+
     app.action(action_pattern(controls.FIX))(fix)
     app.action(action_id(controls.ADD))(add)
-    app.action(action_id(controls.NEXT))(step_button)
-    app.action(action_id(controls.EXTEND))(step_button)
+    if inbox.applies_after_ack:
+        for kept in (controls.VOTE, controls.NEXT, controls.EXTEND):
+            app.action(action_id(kept))(ack=record_click, lazy=[apply_click])
+        app.action(action_id(controls.ELEMENT_MENU))(ack=drop_or_form, lazy=[apply_drop])
+    else:
+        for kept in (controls.VOTE, controls.NEXT, controls.EXTEND):
+            app.action(action_id(kept))(record_click)
+        app.action(action_id(controls.ELEMENT_MENU))(drop_or_form)
     if inbox.applies_after_ack:
         app.action(action_id(controls.IMPORT))(ack=record_import, lazy=[import_after_ack])
     else:
@@ -255,12 +228,12 @@ def _fix_view(plan: readers.FixPlan, origin: forms.Origin) -> dict[str, Any] | P
 
 
 # The element menu's choices that open a form of the element alone; "merge" opens one with
-# the candidates too, "scenario" one drafted from the command's links, and "drop" needs no
-# form (`/storm undo` takes it back).
+# the candidates too, "scenario" one drafted from the command's links. "drop" needs no form
+# (`/storm undo` takes it back): it is a kept click (`bot.slack.clicks`).
 _FORMS = {
     "rename": forms.rename_form,
     "fields": forms.fields_form,
     "hotspot": forms.hotspot_form,
     "resolve": forms.resolve_form,
 }
-_MENU = frozenset({*_FORMS, "merge", "drop", "scenario"})
+_MENU = frozenset({*_FORMS, "merge", "scenario"})

@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from bot.core import messages, reports
 from bot.core.clock import Clock
+from bot.core.completeness import check
 from bot.core.messages import CHANNEL_PROBLEMS, Post
 from bot.core.model import ElementInfo, Snapshot, element_key
 from bot.core.text import literal
@@ -253,8 +254,15 @@ class Outbox:
         return None
 
     def _found(self, post: ScheduledPost, ts: str) -> None:
-        """Record a post found in the channel as sent, with what its sending records."""
+        """Record a post found in the channel as sent, with what its sending records. A
+        digest records its score, which tomorrow's compares with: the model's score now, as
+        near as can be told to the one the digest showed."""
+        score = check(self._load(post.workshop_id)[1]).score if post.kind == "digest" else None
         with unit_of_work(self._engine) as session:
+            if score is not None:
+                workshop = repo.workshop_by_id(session, workshop_id=post.workshop_id)
+                workshop.last_digest_score = score
+                session.add(workshop)
             if post.kind == "element":
                 repo.set_message_ts(session, element_id=post.payload["element_id"], message_ts=ts)
             elif post.kind == "prompt" and post.step_number is not None:

@@ -50,6 +50,13 @@ class WebApi:
             raise SlackFailure(str(error.response.get("error"))) from error
 
     def replace_clicked(self, response_url: str, post: Post) -> None:
+        self._respond(response_url, post, replace_original=True)
+
+    def answer_click(self, response_url: str, post: Post) -> None:
+        self._respond(response_url, post, replace_original=False)
+
+    @staticmethod
+    def _respond(response_url: str, post: Post, *, replace_original: bool) -> None:
         """Through the click's `response_url`, as Bolt's `respond` does."""
         message = build_single(post)
         try:
@@ -57,7 +64,7 @@ class WebApi:
                 text=message.text,
                 blocks=message.blocks,
                 response_type="ephemeral",
-                replace_original=True,
+                replace_original=replace_original,
             )
         except OSError as error:  # urllib's, HTTPError too: no answer from Slack
             raise SlackFailure(type(error).__name__) from error

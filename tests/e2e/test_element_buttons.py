@@ -36,6 +36,7 @@ def labels(message: Message) -> list[str]:
 def test_the_vote_button_toggles_the_vote_and_shows_the_count(checkout: InProcess) -> None:
     assert labels(element_message(checkout, "E1")) == ["Vote", "menu"]
     click(checkout, "E1", "Vote", user="U2")
+    wait_until_shown(checkout, "E1", "1 vote")
     click(checkout, "E1", "Vote", user="U3")
     wait_until_shown(checkout, "E1", "2 votes")
     assert labels(element_message(checkout, "E1")) == ["Vote · 2", "menu"]

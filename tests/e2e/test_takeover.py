@@ -121,6 +121,43 @@ def test_an_element_message_whose_answer_was_lost_is_posted_once_and_counts_vote
     assert element.message_ts == messages[0].ts
 
 
+def test_a_dead_instances_digest_found_in_the_channel_is_what_tomorrows_compares_with(
+    storm: InProcess,
+) -> None:
+    storm.run("start Checkout")
+    storm.run("event Order Placed; Payment Received")
+    storm.wait_until_sent()
+    now = storm.clock.now()
+    with unit_of_work(storm.storm.engine) as session:
+        gone = ScheduledPost(
+            workshop_id=1,
+            kind="digest",
+            due_at=now - timedelta(minutes=2),
+            status="sending",
+            claimed_at=now - timedelta(minutes=2),
+            claimed_by="gone:1:dead",
+            claimed_until=now - timedelta(seconds=1),
+            attempts=1,
+        )
+        session.add(gone)
+        session.flush()
+        assert gone.id is not None
+        gone_id = gone.id
+    # The dead instance's digest went out: the channel has it, with its metadata.
+    WebClient(token=storm.fake.bot_token, base_url=storm.fake.api_url).chat_postMessage(
+        channel=CHANNEL,
+        text="Daily digest: Checkout",
+        metadata={"event_type": POST_METADATA, "event_payload": {"workshop": 1, "post": gone_id}},
+    )
+    assert _status_when_settled(storm, gone_id) == "sent"
+    with unit_of_work(storm.storm.engine) as session:  # the next day's digest falls due
+        session.add(ScheduledPost(workshop_id=1, kind="digest", due_at=now))
+    storm.storm.scheduler.wake()
+    (tomorrow,) = storm.wait_for_post("Daily digest ·", timeout=20)
+    assert "points since the last digest" in text_of(tomorrow), text_of(tomorrow)
+    assert "first digest" not in text_of(tomorrow)
+
+
 def _zap_recorded_by(storm: InProcess, claimed_until_offset: timedelta) -> str:
     """A :zap: on a person's message, recorded by an instance that claimed it for applying
     and then died; its lease ends `claimed_until_offset` from now."""

@@ -118,7 +118,8 @@ class InProcess:
         return [m for m in self.posts() if needle in text_of(m)]
 
     def wait_until_sent(self, timeout: float = 10.0) -> None:
-        """Wait until the outbox holds nothing that is already due."""
+        """Wait until the outbox holds nothing that is already due, and every reaction or
+        click recorded before its ack has been carried out (and queued what it answers)."""
         from storage import repository as repo
         from storage.unit_of_work import unit_of_work
 
@@ -126,7 +127,8 @@ class InProcess:
         while time.monotonic() < deadline:
             with unit_of_work(self.storm.engine) as session:
                 due = repo.due_posts(session, now=self.clock.now())
-            if not due and self.storm.outbox.idle():
+                pending = repo.unprocessed_slack_events(session)
+            if not due and not pending and self.storm.outbox.idle():
                 return
             time.sleep(0.02)
         raise AssertionError("due posts were not sent in time")
