@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from slack_bolt import App, BoltResponse
@@ -298,12 +301,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
     if oauth is not None:
         # `app_uninstalled` and `tokens_revoked` delete the workspace's installation.
         bolt.enable_token_revocation_listeners()
-    # Web workers and the background worker share SQLite's file: the one says it is busy
-    # acknowledging, the other holds back meanwhile. One process doing everything needs no sign.
-    database = sqlite_file(engine)
-    acknowledging = Acknowledging(
-        f"{database}.acknowledging" if database is not None and role != "all" else None
-    )
+    # The web workers say they are busy acknowledging, and the background worker of the same
+    # instance holds back meanwhile: one process doing everything needs no sign.
+    acknowledging = Acknowledging(_busy_sign(engine) if role != "all" else None)
     # This process, as it claims work in the database that other instances share.
     claimant = Claimant(lease=timedelta(seconds=settings.storm_lease_seconds))
     wakeup = threading.Event()
@@ -392,6 +392,21 @@ def build_app(settings: Settings, *, clock: Clock | None = None, role: Role = "a
 
 def _nothing() -> None:
     """Wake nobody."""
+
+
+def _busy_sign(engine: Engine) -> str:
+    """Where an instance's web workers show they are busy, and its background worker looks.
+
+    On SQLite, beside the database file that they share (and whose write lock a preempted
+    background worker would hold up the acknowledgements with). On PostgreSQL an instance's
+    processes share the machine's CPU and no file: the sign is in the temporary directory,
+    named after the `stormbot serve` process that started them all, so that several instances
+    on one machine each have their own.
+    """
+    database = sqlite_file(engine)
+    if database is not None:
+        return f"{database}.acknowledging"
+    return str(Path(tempfile.gettempdir()) / f"storm-{os.getppid()}.acknowledging")
 
 
 _TOKEN_FILTER = _TokenFromClientFilter()
