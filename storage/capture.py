@@ -217,42 +217,55 @@ _TWINS = (
     .order_by(col(Element.number))
     .limit(TWINS_LOOKED_AT)
 )
-# The same on PostgreSQL, written so that its plan cannot depend on statistics: one index
-# look-up per key (an equality on each of the index's columns), then each element found
-# read by its id (a LATERAL subquery that OFFSET keeps the planner from turning into a join).
-# Written as `_TWINS`, PostgreSQL planned it from the statistics of a database whose tables
-# were small at its last ANALYZE (a new one, filling up during a burst) as a scan of the
-# workshop's whole name index, or of every element, for each capture: 1-2 ms at 2,000
-# events and growing with them, against about 0.05 ms.
-_KEYED = union_all(
-    *(
-        select(col(NameKey.element_id)).where(
-            col(NameKey.workshop_id) == bindparam("workshop_id"),
-            col(NameKey.kind) == bindparam("kind"),
-            col(NameKey.name_key) == bindparam(f"k{n}"),
+
+
+def _twins_postgresql(workshop: Any) -> Any:
+    """`_TWINS` for PostgreSQL, of the workshop `workshop` names (an id, or a subquery),
+    written so that its plan cannot depend on statistics: one index look-up per key (an
+    equality on each of the index's columns), then each element found read by its id (a
+    LATERAL subquery that OFFSET keeps the planner from turning into a join).
+
+    Written as `_TWINS`, PostgreSQL planned it from the statistics of a database whose tables
+    were small at its last ANALYZE (a new one, filling up during a burst) as a scan of the
+    workshop's whole name index, or of every element, for each capture: 1-2 ms at 2,000
+    events and growing with them, against about 0.05 ms.
+    """
+    keyed = union_all(
+        *(
+            select(col(NameKey.element_id)).where(
+                col(NameKey.workshop_id) == workshop,
+                col(NameKey.kind) == bindparam("kind"),
+                col(NameKey.name_key) == bindparam(f"k{n}"),
+            )
+            for n in range(KEY_SLOTS)
         )
-        for n in range(KEY_SLOTS)
+    ).subquery("keyed")
+    live = (
+        select(col(Element.kind), col(Element.number), col(Element.name))
+        .where(
+            col(Element.id) == keyed.c.element_id,
+            col(Element.id) != bindparam("besides"),
+            col(Element.dropped_at).is_(None),
+            col(Element.merged_into).is_(None),
+        )
+        .offset(0)
+        .lateral("live")
     )
-).subquery("keyed")
-_LIVE = (
-    select(col(Element.kind), col(Element.number), col(Element.name))
-    .where(
-        col(Element.id) == _KEYED.c.element_id,
-        col(Element.id) != bindparam("besides"),
-        col(Element.dropped_at).is_(None),
-        col(Element.merged_into).is_(None),
+    return (
+        select(live.c.kind, live.c.number, live.c.name)
+        .distinct()
+        .select_from(keyed)
+        .join(live, true())
+        .order_by(live.c.number)
+        .limit(TWINS_LOOKED_AT)
     )
-    .offset(0)
-    .lateral("live")
-)
-_TWINS_POSTGRESQL = (
-    select(_LIVE.c.kind, _LIVE.c.number, _LIVE.c.name)
-    .distinct()
-    .select_from(_KEYED)
-    .join(_LIVE, true())
-    .order_by(_LIVE.c.number)
-    .limit(TWINS_LOOKED_AT)
-)
+
+
+_TWINS_POSTGRESQL = _twins_postgresql(bindparam("workshop_id"))
+# The same for the channel's unfinished workshop: sent in `/storm event`'s pipeline before
+# its row is locked, so that looking for twins costs no round trip of its own and holds up
+# no other capture.
+_TWINS_IN_CHANNEL = _twins_postgresql(select(col(Workshop.id)).where(*_IS_OPEN).scalar_subquery())
 
 
 class Capture:
@@ -346,9 +359,7 @@ class Capture:
         self, *, workshop_id: int, kind: str, keys: Iterable[str], besides: int
     ) -> list[Twin]:
         """Live elements of `kind` (other than `besides`) indexed under one of `keys`."""
-        slots = sorted(keys)[:KEY_SLOTS]
-        slots += [slots[0]] * (KEY_SLOTS - len(slots))  # unused slots repeat a key
-        values = {f"k{n}": key for n, key in enumerate(slots)}
+        values = _key_slots(keys)
         rows = self._run(
             _TWINS if self._dialect.name == "sqlite" else _TWINS_POSTGRESQL,
             {"workshop_id": workshop_id, "kind": kind, "besides": besides, **values},
@@ -471,6 +482,13 @@ class Capture:
         return cursor
 
 
+def _key_slots(keys: Iterable[str]) -> dict[str, str]:
+    """The twins look-up's fixed key slots filled with `keys` (unused ones repeat a key)."""
+    slots = sorted(keys)[:KEY_SLOTS]
+    slots += [slots[0]] * (KEY_SLOTS - len(slots))
+    return {f"k{n}": key for n, key in enumerate(slots)}
+
+
 def in_session(session: Session) -> Capture:
     """Capture inside an ORM unit of work: same connection, same transaction.
 
@@ -488,6 +506,9 @@ class Captured:
 
     workshop: OpenWorkshop
     added: list[tuple[int, int]]  # each event's row id and number, in the order typed
+    # On PostgreSQL, each event's possible twins among the elements there before it, looked
+    # up in the same pipeline; None where they are to be looked up afterwards (`twins`).
+    twins: list[list[Twin]] | None = None
 
 
 class Connected(Capture):
@@ -535,12 +556,14 @@ class Connected(Capture):
         author: str,
         now: datetime,
         summary: str,
+        twin_keys: Sequence[Iterable[str]] = (),
     ) -> Captured | None:
         """`/storm event`, committed: events added at the end of the channel's unfinished
         workshop (`names`: each a name and its keys), each with its post in the thread, the
         author's contribution, and the change for undo, whose `summary` has `%s` for each of
         the numbers it names (the first events'), `%%` for a percent sign. None, and
-        nothing written, when the channel has no unfinished workshop.
+        nothing written, when the channel has no unfinished workshop. On PostgreSQL, the
+        twins of each name (under its `twin_keys`) come with them (`Captured.twins`).
 
         On PostgreSQL the whole transaction is sent at once (psycopg's pipeline mode) and
         waited for once: another capture into the workshop waits for its row only while
@@ -563,6 +586,14 @@ class Connected(Capture):
         try:
             with connection.pipeline():
                 connection.execute("BEGIN")
+                # Read before the row is locked: the twins keep no other capture waiting.
+                twins = [
+                    self._send(
+                        _TWINS_IN_CHANNEL,
+                        {**where, "kind": "event", "besides": 0, **_key_slots(keys)},
+                    )
+                    for keys in twin_keys
+                ]
                 locked = self._send(_OPEN_WORKSHOP, where)
                 inserts = [
                     self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
@@ -579,7 +610,11 @@ class Connected(Capture):
         row = locked.fetchone()
         if row is None:
             return None
-        return Captured(OpenWorkshop(*row), [tuple(insert.fetchone()) for insert in inserts])
+        return Captured(
+            OpenWorkshop(*row),
+            [tuple(insert.fetchone()) for insert in inserts],
+            [[Twin(*found) for found in cursor.fetchall()] for cursor in twins] or None,
+        )
 
     def _capture_one_by_one(
         self,

@@ -14,8 +14,16 @@ from collections.abc import Sequence
 from bot.core import commands, messages, naming
 from bot.core.messages import Post
 from bot.core.model import KIND_LETTERS, element_key
+from bot.core.references import Candidate
 from bot.core.text import literal, plural
-from bot.service.context import Request, naming_notes, refusal_without_workshop, with_post_problem
+from bot.service.context import (
+    Request,
+    naming_notes,
+    notes_on,
+    refusal_without_workshop,
+    twins_as_candidates,
+    with_post_problem,
+)
 from storage import capture
 from storage.unit_of_work import unit_of_work
 
@@ -30,6 +38,7 @@ def add_events(request: Request, command: commands.AddEvents) -> Post:
             author=actor.user_id,
             now=now,
             summary=_summary(names),  # what `/storm undo` will say it undid
+            twin_keys=[naming.twin_keys(name) for name in names],
         )
         if captured is None:
             with unit_of_work(request.engine, read_only=True) as session:
@@ -39,10 +48,25 @@ def add_events(request: Request, command: commands.AddEvents) -> Post:
             (element_id, element_key("event", number), name)
             for name, (element_id, number) in zip(names, captured.added, strict=True)
         ]
+        if captured.twins is None:  # looked up now, among everything committed
+            notes = [
+                naming_notes(connection, workshop.id, element_id, "event", name, event)
+                for element_id, event, name in added
+            ]
+        else:  # found before these were added: each is compared with the others here
+            notes = [
+                notes_on(
+                    name,
+                    "event",
+                    event,
+                    twins_as_candidates(twins)
+                    + [Candidate(other, its, "event") for _, other, its in added if other != event],
+                )
+                for (_, event, name), twins in zip(added, captured.twins, strict=True)
+            ]
         lines = [
-            f"*{event}* {literal(name)}"
-            + naming_notes(connection, workshop.id, element_id, "event", name, event)
-            for element_id, event, name in added
+            f"*{event}* {literal(name)}{note}"
+            for (_, event, name), note in zip(added, notes, strict=True)
         ]
     heading = f"Added {plural(len(names), 'event')}:"
     return with_post_problem(

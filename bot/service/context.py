@@ -247,7 +247,16 @@ def naming_notes(
         keys=naming.twin_keys(name),
         besides=element_id,
     )
-    existing = [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
+    return notes_on(name, kind, key, twins_as_candidates(twins))
+
+
+def twins_as_candidates(twins: Iterable[capture.Twin]) -> list[Candidate]:
+    return [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
+
+
+def notes_on(name: str, kind: str, key: str, existing: list[Candidate]) -> str:
+    """Naming help for element `key` named `name`, among `existing` elements that may be its
+    twins (SPEC §4.1), escaped."""
     notes = naming.hints(name, kind, key, existing)
     return "".join(f"\n:bulb: {literal(note)}" for note in notes)
 
