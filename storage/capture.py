@@ -586,7 +586,9 @@ class Connected(Capture):
         try:
             with connection.pipeline():
                 connection.execute("BEGIN")
-                # Read before the row is locked: the twins keep no other capture waiting.
+                # What needs no number comes before the row is locked, and so keeps no other
+                # capture waiting: the twins, read, and the person's contribution (whose
+                # foreign key takes a share of the row that the lock leaves alone).
                 twins = [
                     self._send(
                         _TWINS_IN_CHANNEL,
@@ -594,12 +596,12 @@ class Connected(Capture):
                     )
                     for keys in twin_keys
                 ]
+                self._send(_ADD_CONTRIBUTION, done)
                 locked = self._send(_OPEN_WORKSHOP, where)
                 inserts = [
                     self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
                     for name, keys in names
                 ]
-                self._send(_ADD_CONTRIBUTION, done)
                 self._send(
                     _ADD_CHANGE, {"summary": summary, "count": len(names), "shown": shown, **done}
                 )
