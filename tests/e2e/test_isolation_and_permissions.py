@@ -30,6 +30,7 @@ from sqlmodel import SQLModel
 from bot.core import grammar
 from bot.core.exports import FORMATS
 from bot.sandbox.slack_requests import Response, compute_signature
+from bot.slack.outbox import UPDATE_EVERY
 from bot.slack.shortcuts import IMPORT_INTO_STORM
 from storage import repository as repo
 from storage.unit_of_work import unit_of_work
@@ -461,7 +462,9 @@ def _build_c1(storm: InProcess) -> None:
     for user, line in C1_LINES:
         answer = storm.run(line, user=user)
         assert ":no_entry_sign:" not in answer and ":warning:" not in answer, (line, answer)
-    storm.wait_until_sent()
+    # The vote's message update waits a little after the element's message went out: the
+    # state compared with afterwards is C1's once that is sent too.
+    storm.wait_until_sent(within=2 * UPDATE_EVERY)
 
 
 def _state(storm: InProcess) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -117,16 +118,18 @@ class InProcess:
         )
         return [m for m in self.posts() if needle in text_of(m)]
 
-    def wait_until_sent(self, timeout: float = 10.0) -> None:
-        """Wait until the outbox holds nothing that is already due, and every reaction or
-        click recorded before its ack has been carried out (and queued what it answers)."""
+    def wait_until_sent(self, timeout: float = 10.0, *, within: timedelta = timedelta(0)) -> None:
+        """Wait until the outbox holds nothing that is already due (or due `within` from
+        now: an element's message updated a moment ago waits a little before its next
+        update), and every reaction or click recorded before its ack has been carried out
+        (and queued what it answers)."""
         from storage import repository as repo
         from storage.unit_of_work import unit_of_work
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with unit_of_work(self.storm.engine) as session:
-                due = repo.due_posts(session, now=self.clock.now())
+                due = repo.due_posts(session, now=self.clock.now() + within)
                 pending = repo.unprocessed_slack_events(session)
             if not due and not pending and self.storm.outbox.idle():
                 return
