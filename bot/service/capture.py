@@ -2,9 +2,11 @@
 
 It runs as a few prepared statements in one short transaction of its own (`storage.capture`)
 rather than through the ORM; on PostgreSQL they are sent to the server all at once. The
-naming help is looked up after the commit, outside the writers' lock: it only reads, and under
-a burst every moment spent holding that lock is a moment the other web workers wait. It then
-also sees a twin added a moment later by someone else.
+naming help never holds up another capture: on SQLite it is looked up after the commit,
+outside the writers' lock (it only reads, and under a burst every moment spent holding that
+lock is a moment the other web workers wait), and then also sees a twin added a moment later
+by someone else; on PostgreSQL it is read in the same pipeline before the workshop's row is
+locked, and the command's own names are compared with each other here.
 """
 
 from __future__ import annotations
