@@ -251,6 +251,7 @@ def naming_notes(
 
 
 def twins_as_candidates(twins: Iterable[capture.Twin]) -> list[Candidate]:
+    """Twins found in the name index, as the naming help compares them."""
     return [Candidate(element_key(t.kind, t.number), t.name, t.kind) for t in twins]
 
 

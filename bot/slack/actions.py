@@ -179,13 +179,11 @@ def register(app: App, *, workshops: Workshops, inbox: ReactionInbox) -> None:
         for kept in (controls.VOTE, controls.NEXT, controls.EXTEND):
             app.action(action_id(kept))(ack=record_click, lazy=[apply_click])
         app.action(action_id(controls.ELEMENT_MENU))(ack=drop_or_form, lazy=[apply_drop])
+        app.action(action_id(controls.IMPORT))(ack=record_import, lazy=[import_after_ack])
     else:
         for kept in (controls.VOTE, controls.NEXT, controls.EXTEND):
             app.action(action_id(kept))(record_click)
         app.action(action_id(controls.ELEMENT_MENU))(drop_or_form)
-    if inbox.applies_after_ack:
-        app.action(action_id(controls.IMPORT))(ack=record_import, lazy=[import_after_ack])
-    else:
         app.action(action_id(controls.IMPORT))(record_import)
     app.action(action_id(controls.IMPORT_CANCEL))(cancel_import)
 
