@@ -19,7 +19,18 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, bindparam, func, insert, select, text, true, union_all, update
+from sqlalchemy import (
+    Engine,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ScalarSelect
@@ -116,8 +127,7 @@ _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event")
 # new event goes to the end of the timeline (`_next`). Its name's keys and its post are
 # written by the same statement, which knows its row id.
 _OPEN = "w.team_id = :team_id AND w.channel_id = :channel_id AND w.finished_at IS NULL"
-_ADD_EVENT = text(
-    f"""
+_ADD_EVENT = f"""
     WITH added AS (
         INSERT INTO element (workshop_id, kind, name, author, added_by, created_at,
                              step_number, renamed, resolved, number, position)
@@ -138,19 +148,24 @@ _ADD_EVENT = text(
         SELECT workshop_id, 'element', step_number, :at, json_build_object('element_id', id),
                'pending', false, 0
         FROM added
-    )
-    SELECT id, number FROM added
-    """
+    )"""
+_ADDED = "SELECT id, number FROM added"
+_ADD_ONE_EVENT = text(_ADD_EVENT + " " + _ADDED).bindparams(bindparam("at", type_=UTCDateTime()))
+# A command of one event (most are) writes its change for undo in the same statement.
+_ADD_ONLY_EVENT = text(
+    _ADD_EVENT
+    + """, changed AS (
+        INSERT INTO change (workshop_id, user_id, at, summary, entries)
+        SELECT workshop_id, :author, :at, format(:summary, CAST(number AS TEXT)),
+               json_build_array(json_build_object('table', 'element', 'op', 'insert', 'id', id))
+        FROM added
+    ) """
+    + _ADDED
 ).bindparams(bindparam("at", type_=UTCDateTime()))
-_ADD_CONTRIBUTION = text(
-    f"""
-    INSERT INTO contribution (workshop_id, step_number, user_id, at)
-    SELECT w.id, w.current_step, :author, :at FROM workshop w WHERE {_OPEN}
-    """
-).bindparams(bindparam("at", type_=UTCDateTime()))
-# The change for undo: the command's events are the workshop's last `count`, and its
-# summary names the first `shown` of them (`format`, with `%s` for their numbers). They are
-# picked by a range of numbers, which the index of numbers finds without reading the others.
+# The change for undo of a command of several events: they are the workshop's last `count`,
+# and its summary names the first `shown` of them (`format`, with `%s` for their numbers).
+# They are picked by a range of numbers, which the index of numbers finds without reading
+# the others.
 _ADD_CHANGE = text(
     f"""
     WITH opened AS (
@@ -266,6 +281,49 @@ _TWINS_POSTGRESQL = _twins_postgresql(bindparam("workshop_id"))
 # its row is locked, so that looking for twins costs no round trip of its own and holds up
 # no other capture.
 _TWINS_IN_CHANNEL = _twins_postgresql(select(col(Workshop.id)).where(*_IS_OPEN).scalar_subquery())
+
+
+def _first_twins_locking() -> Any:
+    """`/storm event`'s first statement on PostgreSQL: the first name's twins
+    (`_TWINS_IN_CHANNEL`), read before the lock is waited for, each beside the channel's
+    unfinished workshop, whose row it locks (`_OPEN_WORKSHOP`) and to which it adds the
+    person's contribution (whose foreign key takes a share of the row that the lock leaves
+    alone). One row with no twin when there is none; no row when there is no workshop.
+
+    The lock has to be taken by a statement before the one that numbers the events, which
+    must see what the captures it waited for committed: a statement reads as of its start."""
+    contributed = (
+        insert(table_of(Contribution))
+        .from_select(
+            ["workshop_id", "step_number", "user_id", "at"],
+            select(
+                col(Workshop.id),
+                col(Workshop.current_step),
+                bindparam("author", type_=String()),
+                bindparam("at", type_=UTCDateTime()),
+            ).where(*_IS_OPEN),
+        )
+        .cte("contributed")
+    )
+    locked = _OPEN_WORKSHOP.cte("locked")
+    twins = _TWINS_IN_CHANNEL.subquery("twins")
+    return (
+        select(
+            locked.c.id,
+            locked.c.current_step,
+            locked.c.post_problem,
+            twins.c.kind,
+            twins.c.number,
+            twins.c.name,
+        )
+        .select_from(locked)
+        .outerjoin(twins, true())
+        .order_by(twins.c.number)
+        .add_cte(contributed)
+    )
+
+
+_FIRST_TWINS_LOCKING = _first_twins_locking()
 
 
 class Capture:
@@ -556,19 +614,23 @@ class Connected(Capture):
         author: str,
         now: datetime,
         summary: str,
-        twin_keys: Sequence[Iterable[str]] = (),
+        twin_keys: Sequence[Iterable[str]],
     ) -> Captured | None:
         """`/storm event`, committed: events added at the end of the channel's unfinished
         workshop (`names`: each a name and its keys), each with its post in the thread, the
         author's contribution, and the change for undo, whose `summary` has `%s` for each of
         the numbers it names (the first events'), `%%` for a percent sign. None, and
         nothing written, when the channel has no unfinished workshop. On PostgreSQL, the
-        twins of each name (under its `twin_keys`) come with them (`Captured.twins`).
+        twins of each name (under its `twin_keys`, one set per name) come with them
+        (`Captured.twins`).
 
         On PostgreSQL the whole transaction is sent at once (psycopg's pipeline mode) and
         waited for once: another capture into the workshop waits for its row only while
         the server runs these few statements, not while each travels to the server and back
-        and this process, on a busy machine, waits for a turn on the CPU between them.
+        and this process, on a busy machine, waits for a turn on the CPU between them. They
+        are as few as can be, as each costs the server about as much again as its work:
+        for one event, the twins with the lock and the contribution, then the event with
+        its keys, its post and the change for undo.
         """
         if self._sqlite:
             return self._capture_one_by_one(
@@ -586,36 +648,44 @@ class Connected(Capture):
         try:
             with connection.pipeline():
                 connection.execute("BEGIN")
-                # What needs no number comes before the row is locked, and so keeps no other
-                # capture waiting: the twins, read, and the person's contribution (whose
-                # foreign key takes a share of the row that the lock leaves alone).
+                # The twins are read before the row is locked, and so keep no other
+                # capture waiting; the first name's look-up locks it.
                 twins = [
                     self._send(
-                        _TWINS_IN_CHANNEL,
-                        {**where, "kind": "event", "besides": 0, **_key_slots(keys)},
+                        _TWINS_IN_CHANNEL if n else _FIRST_TWINS_LOCKING,
+                        {**(where if n else done), "kind": "event", "besides": 0}
+                        | _key_slots(keys),
                     )
-                    for keys in twin_keys
+                    for n, keys in enumerate(twin_keys)
                 ]
-                self._send(_ADD_CONTRIBUTION, done)
-                locked = self._send(_OPEN_WORKSHOP, where)
-                inserts = [
-                    self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
-                    for name, keys in names
-                ]
-                self._send(
-                    _ADD_CHANGE, {"summary": summary, "count": len(names), "shown": shown, **done}
-                )
+                if len(names) == 1:
+                    [(name, keys)] = names
+                    inserts = [
+                        self._send(
+                            _ADD_ONLY_EVENT,
+                            {"name": name, "keys": list(keys), "summary": summary, **done},
+                        )
+                    ]
+                else:
+                    inserts = [
+                        self._send(_ADD_ONE_EVENT, {"name": name, "keys": list(keys), **done})
+                        for name, keys in names
+                    ]
+                    changed = {"summary": summary, "count": len(names), "shown": shown}
+                    self._send(_ADD_CHANGE, {**changed, **done})
                 connection.execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
-        row = locked.fetchone()
-        if row is None:
+        first, *others = [cursor.fetchall() for cursor in twins]
+        if not first:
             return None
+        workshop = OpenWorkshop(*first[0][:3])
+        first = [row[3:] for row in first if row[3] is not None]
         return Captured(
-            OpenWorkshop(*row),
+            workshop,
             [tuple(insert.fetchone()) for insert in inserts],
-            [[Twin(*found) for found in cursor.fetchall()] for cursor in twins] or None,
+            [[Twin(*found) for found in rows] for rows in [first, *others]],
         )
 
     def _capture_one_by_one(
