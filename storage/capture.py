@@ -85,7 +85,7 @@ def _next(column: Any, kind: Any) -> ScalarSelect[Any]:
 
     Two captures never get the same number because each runs holding a lock: on SQLite the
     database's write lock, on PostgreSQL the workshop's row (`Capture.add_element`,
-    `Connected.capture_events`, which writes the same subqueries out in `_ADD_EVENT`), so
+    `Connected.capture_events`, which writes the same subqueries out in `_ADDING_EVENT`), so
     that writers from several processes queue per workshop, and nothing is ever retried."""
     return (
         select(func.coalesce(func.max(column), 0) + 1)
@@ -127,7 +127,7 @@ _INSERT_EVENT = _INSERT_ELEMENT.values(position=_next(Element.position, "event")
 # new event goes to the end of the timeline (`_next`). Its name's keys and its post are
 # written by the same statement, which knows its row id.
 _OPEN = "w.team_id = :team_id AND w.channel_id = :channel_id AND w.finished_at IS NULL"
-_ADD_EVENT = f"""
+_ADDING_EVENT = f"""
     WITH added AS (
         INSERT INTO element (workshop_id, kind, name, author, added_by, created_at,
                              step_number, renamed, resolved, number, position)
@@ -150,10 +150,10 @@ _ADD_EVENT = f"""
         FROM added
     )"""
 _ADDED = "SELECT id, number FROM added"
-_ADD_ONE_EVENT = text(_ADD_EVENT + " " + _ADDED).bindparams(bindparam("at", type_=UTCDateTime()))
+_ADD_EVENT = text(_ADDING_EVENT + " " + _ADDED).bindparams(bindparam("at", type_=UTCDateTime()))
 # A command of one event (most are) writes its change for undo in the same statement.
-_ADD_ONLY_EVENT = text(
-    _ADD_EVENT
+_ADD_EVENT_AND_CHANGE = text(
+    _ADDING_EVENT
     + """, changed AS (
         INSERT INTO change (workshop_id, user_id, at, summary, entries)
         SELECT workshop_id, :author, :at, format(:summary, CAST(number AS TEXT)),
@@ -628,7 +628,7 @@ class Connected(Capture):
         waited for once: another capture into the workshop waits for its row only while
         the server runs these few statements, not while each travels to the server and back
         and this process, on a busy machine, waits for a turn on the CPU between them. They
-        are as few as can be, as each costs the server about as much again as its work:
+        are as few as can be, as each has a cost of its own on the server beside its work:
         for one event, the twins with the lock and the contribution, then the event with
         its keys, its post and the change for undo.
         """
@@ -662,13 +662,13 @@ class Connected(Capture):
                     [(name, keys)] = names
                     inserts = [
                         self._send(
-                            _ADD_ONLY_EVENT,
+                            _ADD_EVENT_AND_CHANGE,
                             {"name": name, "keys": list(keys), "summary": summary, **done},
                         )
                     ]
                 else:
                     inserts = [
-                        self._send(_ADD_ONE_EVENT, {"name": name, "keys": list(keys), **done})
+                        self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
                         for name, keys in names
                     ]
                     changed = {"summary": summary, "count": len(names), "shown": shown}
