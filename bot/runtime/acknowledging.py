@@ -1,15 +1,40 @@
-"""A sign between the processes beside one SQLite file that the web workers are busy."""
+"""A sign between an instance's processes that the web workers are busy."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+# Where `stormbot serve` tells the processes it starts (web workers, background worker) to
+# find the sign when their database is not a file beside which it could be.
+SIGN_VARIABLE = "STORM_BUSY_SIGN"
+
+
+@contextmanager
+def instance_sign() -> Iterator[None]:
+    """A sign of this instance's own while the block runs (`stormbot serve`), named after
+    this process in the temporary directory so that several instances on one machine each
+    have theirs, passed on in the environment (`SIGN_VARIABLE`), and removed at the end.
+
+    Named here rather than by each process after its parent: with one web worker, uvicorn
+    serves in this process itself, whose parent is whatever started Storm."""
+    path = Path(tempfile.gettempdir()) / f"storm-{os.getpid()}.acknowledging"
+    os.environ[SIGN_VARIABLE] = str(path)
+    try:
+        yield
+    finally:
+        del os.environ[SIGN_VARIABLE]
+        path.unlink(missing_ok=True)
 
 
 class Acknowledging:
-    """A sign, shared by the processes beside one SQLite file, that the web workers are
-    answering requests right now: the modification time of a file beside the database.
+    """A sign, shared by an instance's processes, that the web workers are answering
+    requests right now: the modification time of a file (beside the SQLite database, or the
+    instance's own, `instance_sign`).
 
     `nice` alone does not keep the background worker out of the acknowledgements' way: the
     fake or real Slack answering its posts runs at full priority, and a preempted low-priority

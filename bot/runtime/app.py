@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Literal, cast
 
 from slack_bolt import App, BoltResponse
@@ -26,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
-from bot.runtime.acknowledging import Acknowledging
+from bot.runtime.acknowledging import SIGN_VARIABLE, Acknowledging
 from bot.runtime.form_bodies import mend_form_bodies
 from bot.runtime.operations import health_body
 from bot.runtime.scheduling import PostScheduler
@@ -394,19 +392,18 @@ def _nothing() -> None:
     """Wake nobody."""
 
 
-def _busy_sign(engine: Engine) -> str:
+def _busy_sign(engine: Engine) -> str | None:
     """Where an instance's web workers show they are busy, and its background worker looks.
 
     On SQLite, beside the database file that they share (and whose write lock a preempted
     background worker would hold up the acknowledgements with). On PostgreSQL an instance's
-    processes share the machine's CPU and no file: the sign is in the temporary directory,
-    named after the `stormbot serve` process that started them all, so that several instances
-    on one machine each have their own.
+    processes share the machine's CPU and no file: the sign is the one `stormbot serve` made
+    for them all (`instance_sign`); None, and no holding back, in a process it did not start.
     """
     database = sqlite_file(engine)
     if database is not None:
         return f"{database}.acknowledging"
-    return str(Path(tempfile.gettempdir()) / f"storm-{os.getppid()}.acknowledging")
+    return os.environ.get(SIGN_VARIABLE)
 
 
 _TOKEN_FILTER = _TokenFromClientFilter()

@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.runtime.acknowledging import instance_sign
 from bot.runtime.app import Asgi, Storm, build_app
 from bot.runtime.background import Background
 from bot.runtime.logs import configure_logging
@@ -57,6 +59,14 @@ def serve_asgi(settings: Settings, factory: str) -> None:
         access_log=settings.log_level == "DEBUG",
         timeout_graceful_shutdown=10,
     )
+
+
+def _exit_on_terminate(signum: int, _frame: object) -> None:
+    """SIGTERM for `stormbot serve`: leave through its `finally` blocks. uvicorn, serving in
+    this process itself when there is one web worker, stops gracefully on SIGTERM and then
+    raises it again for the handler it found, which would otherwise end the process on the
+    spot, leaving the background worker and the busy sign behind."""
+    raise SystemExit(128 + signum)
 
 
 def worker_app() -> Asgi:
@@ -155,9 +165,11 @@ def serve(settings: Settings) -> None:
             ) from None
         return
     log.info("Storm serves HTTP on port %s (POST /slack/events, GET /healthz)", settings.port)
-    background = Background()
-    background.start()
-    try:
-        serve_asgi(settings, "bot.runtime.server:worker_app")
-    finally:
-        background.stop()
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
+    with instance_sign():
+        background = Background()
+        background.start()
+        try:
+            serve_asgi(settings, "bot.runtime.server:worker_app")
+        finally:
+            background.stop()
