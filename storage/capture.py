@@ -540,6 +540,11 @@ class Capture:
         return cursor
 
 
+def _numbers_named(summary: str) -> int:
+    """How many events' numbers a change's `summary` names (its `%s`; `%%` is a percent)."""
+    return summary.replace("%%", "").count("%s")
+
+
 def _key_slots(keys: Iterable[str]) -> dict[str, str]:
     """The twins look-up's fixed key slots filled with `keys` (unused ones repeat a key)."""
     slots = sorted(keys)[:KEY_SLOTS]
@@ -644,7 +649,6 @@ class Connected(Capture):
         connection = self._connection
         where = {"team_id": team_id, "channel_id": channel_id}
         done = {"author": author, "at": now, **where}
-        shown = summary.replace("%%", "").count("%s")
         try:
             with connection.pipeline():
                 connection.execute("BEGIN")
@@ -671,6 +675,7 @@ class Connected(Capture):
                         self._send(_ADD_EVENT, {"name": name, "keys": list(keys), **done})
                         for name, keys in names
                     ]
+                    shown = _numbers_named(summary)
                     changed = {"summary": summary, "count": len(names), "shown": shown}
                     self._send(_ADD_CHANGE, {**changed, **done})
                 connection.execute("COMMIT")
@@ -730,7 +735,7 @@ class Connected(Capture):
                 user_id=author,
                 at=now,
             )
-            shown = summary.replace("%%", "").count("%s")
+            shown = _numbers_named(summary)
             store.add_change(
                 workshop_id=workshop.id,
                 user_id=author,
