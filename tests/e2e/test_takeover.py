@@ -27,8 +27,9 @@ def _posted(storm: InProcess, needle: str) -> list[str]:
     return [text_of(m) for m in storm.posts() if needle in text_of(m)]
 
 
-def _left_by_a_dead_instance(storm: InProcess) -> int:
-    """A channel notice claimed by an instance that died: its lease ran out a second ago."""
+def _left_by_a_dead_instance(storm: InProcess, lease_left: timedelta = timedelta(0)) -> int:
+    """A channel notice claimed by an instance that died: its lease ran out a second ago, or
+    runs out `lease_left` from now."""
     now = storm.clock.now()
     post = ScheduledPost(
         workshop_id=1,
@@ -38,7 +39,7 @@ def _left_by_a_dead_instance(storm: InProcess) -> int:
         status="sending",
         claimed_at=now - timedelta(minutes=2),
         claimed_by="gone:1:dead",
-        claimed_until=now - timedelta(seconds=1),
+        claimed_until=now - timedelta(seconds=1) + lease_left,
         attempts=1,
     )
     with unit_of_work(storm.storm.engine) as session:
@@ -66,13 +67,16 @@ def test_a_dead_instances_post_that_went_out_is_recorded_not_sent_again(
 ) -> None:
     storm.run("start Checkout")
     storm.wait_until_sent()
-    post_id = _left_by_a_dead_instance(storm)
+    # Its lease still runs while the message is put in the channel, so that no instance takes
+    # it over before then.
+    post_id = _left_by_a_dead_instance(storm, lease_left=timedelta(minutes=1))
     # It went out just before the instance died: the channel has it, with its metadata.
     WebClient(token=storm.fake.bot_token, base_url=storm.fake.api_url).chat_postMessage(
         channel=CHANNEL,
         text=NOTICE,
         metadata={"event_type": POST_METADATA, "event_payload": {"workshop": 1, "post": post_id}},
     )
+    storm.clock.advance(timedelta(minutes=1))
     assert _status_when_settled(storm, post_id) == "sent"
     assert _posted(storm, NOTICE) == [NOTICE]
 
