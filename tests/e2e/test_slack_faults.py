@@ -91,6 +91,7 @@ def test_not_in_channel_is_explained_until_the_bot_is_invited(storm: InProcess) 
     storm.fake.remove_bot("C1", present=True)
     storm.run("event Order Placed")  # this post goes through: the warning goes away
     storm.wait_for_post("*E1* Order Placed")
+    storm.wait_until_sent()  # the post is in the channel a moment before it is recorded
     assert "My posts to this channel fail" not in storm.run("status")
 
 

@@ -327,6 +327,10 @@ def _check(engine: Engine, fake: FakeSlack, ledger: list[Sent]) -> None:
             )
         ).all()
         failed = session.exec(select(ScheduledPost).where(ScheduledPost.status == "failed")).all()
+        element_posts = {
+            post.payload["element_id"]: post
+            for post in session.exec(select(ScheduledPost).where(ScheduledPost.kind == "element"))
+        }
     messages = {channel: fake.messages(channel) for channel in CHANNELS}
     by_key = {(e.workshop_id, element_key(e.kind, e.number)): e for e in elements}
 
@@ -387,4 +391,21 @@ def _check(engine: Engine, fake: FakeSlack, ledger: list[Sent]) -> None:
                 for key in payload.get("elements") or [payload["element"]]:
                     shown[(workshops[channel].id or 0, key)] += 1
     assert [k for k, n in shown.items() if n > 1] == []
-    assert [k for k in by_key if shown[k] != 1] == []
+    unshown = [k for k in by_key if shown[k] != 1]
+    deleted = {m.ts for m in fake.deleted()}
+    assert unshown == [], [
+        (
+            k,
+            by_key[k].message_ts,
+            "deleted" if by_key[k].message_ts in deleted else "",
+            _post_state(element_posts.get(by_key[k].id)),
+        )
+        for k in unshown
+    ]
+
+
+def _post_state(post: ScheduledPost | None) -> str:
+    """What became of a post, for a failure's message."""
+    if post is None:
+        return "no post"
+    return f"post {post.id}: {post.status} {post.error} by {post.claimed_by}, {post.attempts} sends"
