@@ -25,8 +25,21 @@ from storage.tables import ScheduledPost, SlackEvent, Workshop
 DEFAULT_LEASE = timedelta(seconds=60)
 
 
+def _host() -> str:
+    """This host, as the names of its processes' claimants start: its name, and its pid
+    namespace where it has one (containers sharing a host name do not share pids)."""
+    try:
+        space = os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        space = ""
+    return f"{socket.gethostname()}{'/' + space if space else ''}:"
+
+
+_HOST = _host()
+
+
 def _name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_HOST}{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,41 @@ def release_canvas(session: Session, *, workshop_id: int, by: Claimant) -> None:
         .where(col(Workshop.id) == workshop_id, col(Workshop.canvas_claimed_by) == by.name)
         .values(canvas_claimed_by=None, canvas_claimed_until=None)
     )
+
+
+def end_leases_of_the_dead(session: Session, *, now: datetime) -> int:
+    """The claims of this host's processes that are gone (killed, crashed) end now instead
+    of when their leases run out: what such a process left half done is taken over at once,
+    and its workshop's posts waiting behind it go on. Run as a sender starts, this is what
+    makes a restart after a crash as quick as before leases. A pid used again by another
+    process only makes its claims wait for their leases. Returns how many claims ended."""
+    ended = 0
+    for table, by, until in (
+        (ScheduledPost, ScheduledPost.claimed_by, ScheduledPost.claimed_until),
+        (SlackEvent, SlackEvent.claimed_by, SlackEvent.claimed_until),
+        (Workshop, Workshop.canvas_claimed_by, Workshop.canvas_claimed_until),
+    ):
+        held = session.exec(
+            select(by).where(col(by).startswith(_HOST, autoescape=True), col(until) > now)
+        ).all()
+        dead = {name for name in held if name is not None and not _running(name)}
+        if dead:
+            result = session.exec(
+                update(table).where(col(by).in_(dead), col(until) > now).values({until: now})
+            )
+            ended += result.rowcount
+    return ended
+
+
+def _running(name: str) -> bool:
+    """Whether the process of a claimant of this host is still there."""
+    try:
+        os.kill(int(name[len(_HOST) :].split(":")[0]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):  # someone else's process; a name not ours
+        return True
+    return True
 
 
 def _free(claimed_until: Any, now: datetime) -> ColumnElement[bool]:

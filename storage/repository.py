@@ -583,6 +583,25 @@ def next_due_posts(
     ]
 
 
+def post_in_flight(session: Session, *, workshop_id: int) -> bool:
+    """Whether one of the workshop's posts is being sent (claimed, not finished): by another
+    instance, or by a take-over. Its later posts wait for it, so that none jumps ahead (an
+    element's message before the prompt whose thread it goes in). A claim without a lease
+    (from before leases existed) is never finished or taken over, and holds nothing up."""
+    return (
+        session.exec(
+            select(ScheduledPost.id)
+            .where(
+                col(ScheduledPost.workshop_id) == workshop_id,
+                col(ScheduledPost.status) == "sending",
+                col(ScheduledPost.claimed_until).is_not(None),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def release_post(session: Session, *, post_id: int) -> None:
     """Give a claimed post back: Slack refused it for now (a rate limit), so it was not sent
     and goes out later, in its place in the sending order."""

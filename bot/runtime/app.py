@@ -113,6 +113,7 @@ class Storm:
             threading.Thread(target=self.identity.learn, name="storm-identity", daemon=True).start()
         if self.role != "web":
             self.workshops.index_old_names()
+            self.outbox.end_leases_of_the_dead()
             self.scheduler.start()
         if self.role == "all":  # the background worker's sender does it on its first wake-up
             self.inbox.process_pending()

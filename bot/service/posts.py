@@ -33,6 +33,9 @@ def claim(
 
     `started_at` is when this sender started: what fell due before it was missed while down.
 
+    Nothing is taken while one of the workshop's posts is being sent (by another instance, or
+    taken over): what comes after it waits, in order.
+
     Only the workshop's next posts in sending order are taken, read in one query however long
     the batch: this transaction holds the database's write lock, which every acknowledgement
     waits for. Claiming a deadline queues its time's-up, due when time was up, so the claim
@@ -44,6 +47,8 @@ def claim(
     takes an unfinished post over (`bot.slack.outbox`).
     """
     workshop_id = batch[0].workshop_id
+    if repo.post_in_flight(session, workshop_id=workshop_id):
+        return []  # an earlier post is on its way (another instance's): it goes first
     upcoming = repo.next_due_posts(session, workshop_id=workshop_id, now=now, limit=len(batch))
     taken: list[ScheduledPost] = []
     for post, next_id in zip(batch, upcoming, strict=False):

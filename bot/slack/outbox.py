@@ -80,6 +80,10 @@ POST_METADATA = "storm_post"
 # A post whose answer from Slack is lost is looked for and sent again this soon; after this
 # many sends it is given up (Slack keeps failing on it).
 AMBIGUOUS_RETRY = timedelta(seconds=2)
+# A workshop whose post another sender has on its way is looked at again this soon: that
+# sender goes on with the rest when it is done, but it may be dead (its post is then taken
+# over once its lease has run out) or between two looks of its own.
+IN_FLIGHT_RECHECK_SECONDS = 1.0
 MAX_ATTEMPTS = 5
 # How far back the channel is read for a post taken over: pages of Slack's newest messages.
 LOOKUP_PAGES = 5
@@ -164,7 +168,17 @@ class Outbox:
         self._reported: set[tuple[int, str]] = set()
         self._updated: dict[int, datetime] = {}  # element id: when its message was last updated
         self._paused: set[int] = set()  # workshops whose channel Slack asked to wait
+        self._recheck = False  # whether a wake-up is planned for workshops waiting on another
         self._limited_at: dict[int, float] = {}  # workshop id: when Slack last did (monotonic)
+
+    def end_leases_of_the_dead(self) -> None:
+        """As this sender starts: what a crashed or killed process of this host left claimed
+        is taken over now, not once its leases have run out (`claims.end_leases_of_the_dead`);
+        until then the workshop's later posts would wait behind it."""
+        with unit_of_work(self._engine) as session:
+            ended = claims.end_leases_of_the_dead(session, now=self._clock.now())
+        if ended:
+            log.warning("%s claims of a process gone from this host are taken over now", ended)
 
     def send_due(self) -> None:
         """Take over the posts whose lease ran out, then start draining every workshop that
@@ -250,7 +264,9 @@ class Outbox:
                     return str(message["ts"])
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
+                break
+        where = f"the thread {params['ts']}" if "ts" in params else "the channel"
+        log.info("post %s is not in %s of %s: sent again", post.id, where, workshop.channel_id)
         return None
 
     def _found(self, post: ScheduledPost, ts: str) -> None:
@@ -300,11 +316,17 @@ class Outbox:
 
     def _drain(self, workshop_id: int) -> None:
         """Send one workshop's due posts in order until none is left, or until Slack asks its
-        channel to wait (`_pause`)."""
+        channel to wait (`_pause`), or until another sender has one of its posts on its way:
+        that sender goes on with the rest once it is done; this one looks again a little
+        later instead of at once (`IN_FLIGHT_RECHECK_SECONDS`)."""
+        wake = True
         try:
             while True:
                 now = self._clock.now()
                 with unit_of_work(self._engine, read_only=True) as session:
+                    if repo.post_in_flight(session, workshop_id=workshop_id):
+                        wake = False
+                        return
                     due = repo.due_posts(session, now=now, limit=50, workshop_id=workshop_id)
                 if not due:
                     return
@@ -331,7 +353,26 @@ class Outbox:
         finally:
             with self._lock:
                 self._draining.discard(workshop_id)
-            self._wake()  # a post queued while this drain was finishing is not left waiting
+            if wake:  # a post queued while this drain was finishing is not left waiting
+                self._wake()
+            else:
+                self._wake_soon()
+
+    def _wake_soon(self) -> None:
+        """Wake the sender in `IN_FLIGHT_RECHECK_SECONDS`: one wake-up for however many
+        workshops are waiting on another sender meanwhile."""
+        with self._lock:
+            if self._recheck:
+                return
+            self._recheck = True
+        timer = threading.Timer(IN_FLIGHT_RECHECK_SECONDS, self._recheck_now)
+        timer.daemon = True
+        timer.start()
+
+    def _recheck_now(self) -> None:
+        with self._lock:
+            self._recheck = False
+        self._wake()
 
     def _together(self, due: list[ScheduledPost], index: int) -> list[ScheduledPost]:
         """What goes out with `due[index]`: itself, or, when element posts for one thread have

@@ -8,17 +8,20 @@ message whose metadata names the post, and only a post not found there is sent a
 
 from __future__ import annotations
 
+import subprocess
 import time
 from datetime import timedelta
 
 from slack_sdk import WebClient
 from sqlmodel import select
 
+from bot.sandbox.fake_slack import FakeSlack
 from bot.service.reactions import ELEMENT_METADATA
 from bot.slack.outbox import POST_METADATA
+from storage import claims
 from storage.tables import Element, ScheduledPost, SlackEvent
 from storage.unit_of_work import unit_of_work
-from tests.support.running import CHANNEL, InProcess, text_of
+from tests.support.running import CHANNEL, InProcess, start_in_process, text_of
 
 NOTICE = "Alice imported checkout.json"
 
@@ -27,9 +30,11 @@ def _posted(storm: InProcess, needle: str) -> list[str]:
     return [text_of(m) for m in storm.posts() if needle in text_of(m)]
 
 
-def _left_by_a_dead_instance(storm: InProcess, lease_left: timedelta = timedelta(0)) -> int:
-    """A channel notice claimed by an instance that died: its lease ran out a second ago, or
-    runs out `lease_left` from now."""
+def _left_by_a_dead_instance(
+    storm: InProcess, lease_left: timedelta = timedelta(0), *, by: str = "gone:1:dead"
+) -> int:
+    """A channel notice claimed by an instance that died (`by`): its lease ran out a second
+    ago, or runs out `lease_left` from now."""
     now = storm.clock.now()
     post = ScheduledPost(
         workshop_id=1,
@@ -38,7 +43,7 @@ def _left_by_a_dead_instance(storm: InProcess, lease_left: timedelta = timedelta
         payload={"text": NOTICE, "sections": [NOTICE]},
         status="sending",
         claimed_at=now - timedelta(minutes=2),
-        claimed_by="gone:1:dead",
+        claimed_by=by,
         claimed_until=now - timedelta(seconds=1) + lease_left,
         attempts=1,
     )
@@ -89,6 +94,30 @@ def test_a_dead_instances_post_that_did_not_go_out_is_sent_once(storm: InProcess
     assert len(_posted(storm, NOTICE)) == 1
     history = storm.fake.calls_to("conversations.history")
     assert history, "the channel was looked at before the post was sent again"
+
+
+def test_a_post_left_by_a_process_gone_from_this_host_is_taken_over_as_a_sender_starts(
+    storm: InProcess, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """A crash and a restart on one machine: the claims of the crashed process are not left
+    to run out their leases (the workshop's later posts would wait behind them)."""
+    storm.run("start Checkout")
+    storm.wait_until_sent()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    crashed = _left_by_a_dead_instance(
+        storm, timedelta(minutes=10), by=f"{claims._HOST}{gone.pid}:crashed"
+    )
+    elsewhere = _left_by_a_dead_instance(storm, timedelta(minutes=10), by="other-host:1:alive")
+    restarted = start_in_process(fake_slack, database_url)
+    try:
+        storm.fake.wait_for(lambda _: len(_posted(storm, NOTICE)) == 1, timeout=15)
+        assert _status_when_settled(restarted, crashed) == "sent"
+        with unit_of_work(storm.storm.engine, read_only=True) as session:
+            other = session.get(ScheduledPost, elsewhere)
+            assert other is not None and other.status == "sending"  # alive, for all we know
+    finally:
+        restarted.stop()
 
 
 def test_a_post_whose_answer_was_lost_is_not_posted_twice(storm: InProcess) -> None:

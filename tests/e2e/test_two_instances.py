@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import select
 
 from bot.sandbox.fake_slack import FakeSlack
 from bot.service.reactions import ELEMENT_METADATA
-from tests.support.running import CHANNEL, InProcess, start_in_process
+from storage.tables import ScheduledPost
+from storage.unit_of_work import unit_of_work
+from tests.support.running import CHANNEL, InProcess, start_in_process, text_of
 
 
 @pytest.fixture
@@ -66,3 +69,35 @@ def test_one_channel_canvas_however_many_instances_keep_it(
         "canvases.create"
     )
     assert len(creates) == 1
+
+
+def test_elements_wait_for_their_steps_prompt_that_another_instance_is_sending(
+    pair: tuple[InProcess, InProcess], fake_slack: FakeSlack
+) -> None:
+    first, second = pair
+    first.run("start Checkout")
+    first.wait_until_sent()
+    # Slack is slow with the next step's prompt, and the other instance has elements to post.
+    fake_slack.fail("chat.postMessage", delay=1.5, times=2)  # the summary, then the prompt
+    first.run("next")
+    fake_slack.wait_for(lambda _: _prompt_on_its_way(first))
+    for n in range(3):
+        second.run(f"event Thing {n} Happened", user="U2")
+    first.wait_for_post("*E3* Thing 2 Happened", timeout=15)
+    first.wait_until_sent()
+    second.wait_until_sent()
+    prompt = next(m for m in first.posts() if text_of(m).startswith("Step 2 of 8"))
+    replies = [m.ts for m in fake_slack.thread(CHANNEL, prompt.ts)[1:]]
+    elements = [m for m in fake_slack.messages(CHANNEL) if "Thing" in text_of(m)]
+    assert [m.ts for m in elements] == replies and len(elements) >= 1
+
+
+def _prompt_on_its_way(storm: InProcess) -> bool:
+    with unit_of_work(storm.storm.engine, read_only=True) as session:
+        return bool(
+            session.exec(
+                select(ScheduledPost).where(
+                    ScheduledPost.kind == "prompt", ScheduledPost.status == "sending"
+                )
+            ).first()
+        )

@@ -390,7 +390,8 @@ def _check(engine: Engine, fake: FakeSlack, ledger: list[Sent]) -> None:
                 payload = metadata["event_payload"]
                 for key in payload.get("elements") or [payload["element"]]:
                     shown[(workshops[channel].id or 0, key)] += 1
-    assert [k for k, n in shown.items() if n > 1] == []
+    twice = [k for k, n in shown.items() if n > 1]
+    assert twice == [], _messages_naming(messages, {key for _, key in twice})
     unshown = [k for k in by_key if shown[k] != 1]
     deleted = {m.ts for m in fake.deleted()}
     assert unshown == [], [
@@ -402,6 +403,18 @@ def _check(engine: Engine, fake: FakeSlack, ledger: list[Sent]) -> None:
         )
         for k in unshown
     ]
+
+
+def _messages_naming(messages: dict[str, list[Message]], keys: set[str]) -> list[str]:
+    """The element messages that show any of `keys`, for a failure's message."""
+    found = []
+    for channel, channel_messages in messages.items():
+        for message in channel_messages:
+            payload = (message.metadata or {}).get("event_payload") or {}
+            named = set(payload.get("elements") or [payload.get("element")])
+            if named & keys:
+                found.append(f"{channel} {message.ts} in {message.thread_ts}: {payload}")
+    return found
 
 
 def _post_state(post: ScheduledPost | None) -> str:
