@@ -277,7 +277,7 @@ def test_reactions_from_another_channel_or_workspace_do_not_touch_c1(storm: InPr
     assert "Voted for" in storm.run("vote E2", user="U2")
     _wait_for_votes(storm, {"E2": 1})
     other = storm.fake.post_user_message(CHANNEL, "U3", "Zebra Stock Reserved")
-    storm.wait_until_sent()
+    storm.wait_until_sent(within=2 * UPDATE_EVERY)  # the vote's update of E2's message too
     baseline = _state(storm)
     c1_posts = _channel_record(storm, CHANNEL)
 
@@ -315,7 +315,7 @@ def test_only_facilitators_facilitate_and_a_refusal_changes_nothing(storm: InPro
     storm.run("start Checkout", user="U1")
     storm.run("event Order Placed; Payment Received", user="U2")
     storm.run("hotspot Who pays? on E1", user="U3")
-    storm.wait_until_sent()
+    storm.wait_until_sent(within=2 * UPDATE_EVERY)  # the hotspot's update of E1's message too
     baseline = _state(storm)
     status = storm.run("status", user="U1")
     posts = _channel_record(storm, CHANNEL)
